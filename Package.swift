@@ -1,0 +1,75 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Daftar",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "daftar", targets: ["daftar"]),
+        .library(name: "DaftarModel", targets: ["DaftarModel"]),
+        .library(name: "DaftarStore", targets: ["DaftarStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+    ],
+    targets: [
+        // The record model: values, clocks, vectors, changes and the merge rule. No dependencies.
+        .target(name: "DaftarModel", swiftSettings: swiftSettings),
+        // The SQLite store: one file per node, the change log, apply and merge.
+        .target(
+            name: "DaftarStore",
+            dependencies: [
+                "DaftarModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            exclude: ["Migrations"],
+            swiftSettings: swiftSettings,
+            plugins: ["DaftarMigrationsPlugin"]
+        ),
+        // Checks the SQL migrations against each other and turns them into Swift.
+        .executableTarget(
+            name: "DaftarMigrationsTool",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .plugin(
+            name: "DaftarMigrationsPlugin",
+            capability: .buildTool(),
+            dependencies: ["DaftarMigrationsTool"]
+        ),
+        .executableTarget(
+            name: "daftar",
+            dependencies: [
+                "DaftarModel",
+                "DaftarStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DaftarModelTests",
+            dependencies: [
+                "DaftarModel",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DaftarStoreTests",
+            dependencies: [
+                "DaftarModel",
+                "DaftarStore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

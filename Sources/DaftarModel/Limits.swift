@@ -1,0 +1,25 @@
+/// The limits of change format version 1. A receiver applies exactly these, and so does the
+/// store that makes a change, so a change one store accepted is never refused by another.
+public enum Limits {
+    /// The change format this build writes and the newest it reads.
+    public static let formatVersion: UInt8 = 1
+    /// Longest node id, in characters.
+    public static let nodeIDLength = 63
+    /// Longest kind or field name, in characters.
+    public static let nameLength = 64
+    /// Largest text value, in UTF-8 bytes after normalization.
+    public static let textBytes = 8192
+    /// Most digits in an exact decimal.
+    public static let decimalDigits = 40
+    /// Most fields one change may write.
+    public static let fieldsPerChange = 64
+    /// Most entries in a change's version vector.
+    public static let vectorEntries = 512
+    /// Longest officer name, in UTF-8 bytes.
+    public static let officerBytes = 128
+    /// Largest change in its canonical encoding, in bytes. Its worst-case JSON form (every
+    /// byte escaped as `\u00XX`, six bytes each) still fits in ``batchBytes``.
+    public static let changeBytes = 128 * 1024
+    /// Largest batch of changes, in bytes of canonical encoding.
+    public static let batchBytes = 4 * 1024 * 1024
+}

@@ -1,0 +1,137 @@
+import DaftarModel
+import Foundation
+internal import GRDB
+
+/// The work of one write transaction: it keeps the node's sequence, clock and knowledge in
+/// memory while the transaction runs, integrates changes into the records and the indexes, and
+/// writes the cursors back once at the end.
+final class Ledger {
+    let db: Database
+    let node: NodeID
+    var clock: HybridClock
+    var knowledge: Knowledge
+    private var touchedOrigins: Set<NodeID> = []
+    private let clockAtStart: HybridClock
+
+    init(_ db: Database) throws {
+        self.db = db
+        guard let row = try Row.fetchOne(db, sql: "SELECT node, clock FROM store WHERE id = 1") else {
+            throw StoreError(.corrupt, "the store has no identity row: restore it from a backup")
+        }
+        node = try NodeID(row["node"] as String)
+        clock = HybridClock(last: HLC(rawValue: UInt64(bitPattern: row["clock"] as Int64)))
+        clockAtStart = clock
+        knowledge = try Ledger.loadKnowledge(db)
+    }
+
+    static func loadKnowledge(_ db: Database) throws -> Knowledge {
+        var entries: [NodeID: Knowledge.Entry] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT origin, seq, hash FROM knowledge") {
+            let hash = try ContentHash(bytes: [UInt8](row["hash"] as Data))
+            entries[try NodeID(row["origin"] as String)] = Knowledge.Entry(seq: UInt64(row["seq"] as Int64), hash: hash)
+        }
+        return Knowledge(entries)
+    }
+
+    /// Writes the clock and the knowledge of every origin this transaction touched.
+    func finish() throws {
+        if clock != clockAtStart {
+            try db.execute(sql: "UPDATE store SET clock = ? WHERE id = 1", arguments: [Int64(bitPattern: clock.last.rawValue)])
+        }
+        for origin in touchedOrigins {
+            guard let entry = knowledge.entries[origin] else { continue }
+            try db.execute(
+                sql: "INSERT INTO knowledge (origin, seq, hash) VALUES (?, ?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                arguments: [origin.rawValue, Int64(entry.seq), Data(entry.hash.bytes)])
+        }
+    }
+
+    /// A record's number and merged state, or nil.
+    func load(_ id: RecordID) throws -> (num: Int64, state: RecordState)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT num, state FROM record WHERE id = ?", arguments: [id.description]) else {
+            return nil
+        }
+        return (row["num"], try RecordState(encoded: row["state"] as Data))
+    }
+
+    /// Integrates a change whose dependencies are held: merges it into its record, updates the
+    /// field and text indexes, appends it to the log and moves knowledge on. The caller checked
+    /// it (validation, causal order, no fork).
+    func integrate(_ change: Change, encoded body: [UInt8]) throws {
+        let num: Int64
+        var state: RecordState
+        let old: RecordState?
+        if change.operation == .add {
+            state = RecordState(id: change.record, kind: change.kind)
+            state.apply(change)
+            old = nil
+            try db.execute(
+                sql: "INSERT INTO record (id, kind, deleted, conflict, state) VALUES (?, ?, ?, ?, ?)",
+                arguments: [change.record.description, change.kind.rawValue, state.isDeleted, state.inConflict, Data(state.encoded())])
+            num = db.lastInsertedRowID
+        } else {
+            guard let loaded = try load(change.record) else {
+                throw StoreError(.inconsistent, "change \(change.dot) edits \(change.record), which this store does not hold although it holds the change that created it: check the store with `daftar check`")
+            }
+            num = loaded.num
+            old = loaded.state
+            state = loaded.state
+            state.apply(change)
+            try db.execute(
+                sql: "UPDATE record SET deleted = ?, conflict = ?, state = ? WHERE num = ?",
+                arguments: [state.isDeleted, state.inConflict, Data(state.encoded()), num])
+        }
+        try updateIndexes(num: num, old: old, new: state, written: change.fields.keys)
+        try db.execute(
+            sql: "INSERT INTO change (origin, seq, record, body) VALUES (?, ?, ?, ?)",
+            arguments: [change.dot.origin.rawValue, Int64(change.dot.seq), num, Data(body)])
+        knowledge.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
+        touchedOrigins.insert(change.dot.origin)
+    }
+
+    /// Brings the field index and the text index in line with a record's new state, touching
+    /// only the fields whose shown value changed.
+    func updateIndexes(num: Int64, old: RecordState?, new: RecordState, written: some Sequence<FieldName>) throws {
+        var textChanged = false
+        for name in written {
+            let before = old?.fields[name]?.value ?? .null
+            let after = new.fields[name]?.value ?? .null
+            guard before != after else { continue }
+            if case .text = before { textChanged = true }
+            if case .text = after { textChanged = true }
+            if let value = IndexValue(before) {
+                try db.execute(sql: "DELETE FROM field_index WHERE name = ? AND value = ? AND record = ?", arguments: [name.rawValue, value.databaseValue, num])
+            }
+            if let value = IndexValue(after) {
+                try db.execute(sql: "INSERT INTO field_index (name, value, record) VALUES (?, ?, ?)", arguments: [name.rawValue, value.databaseValue, num])
+            }
+        }
+        guard textChanged else { return }
+        if let old, Ledger.searchText(old) != nil {
+            try db.execute(sql: "DELETE FROM record_text WHERE rowid = ?", arguments: [num])
+        }
+        if let text = Ledger.searchText(new) {
+            try db.execute(sql: "INSERT INTO record_text (rowid, body) VALUES (?, ?)", arguments: [num, text])
+        }
+    }
+
+    /// The folded text of a record's shown text values, or nil when it has none.
+    static func searchText(_ state: RecordState) -> String? {
+        var parts: [String] = []
+        for name in state.fields.keys.sorted() {
+            if case .text(let s) = state.fields[name]!.value { parts.append(TextForm.folded(s)) }
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "\n")
+    }
+
+    /// The hash of the change at `dot`, when held.
+    func heldHash(_ dot: Dot) throws -> ContentHash? {
+        let top = knowledge.entries[dot.origin]
+        guard let top, top.seq >= dot.seq else { return nil }
+        if top.seq == dot.seq { return top.hash }
+        guard let data = try Data.fetchOne(db, sql: "SELECT substr(body, -32) FROM change WHERE origin = ? AND seq = ?", arguments: [dot.origin.rawValue, Int64(dot.seq)]) else {
+            throw StoreError(.inconsistent, "knowledge says change \(dot) is held but the log lacks it: check the store with `daftar check`")
+        }
+        return try ContentHash(bytes: [UInt8](data))
+    }
+}

@@ -1,0 +1,50 @@
+public import DaftarModel
+
+/// What to find: entries of a kind, meeting a condition on their fields, ordered and limited.
+public struct Query: Sendable, Hashable {
+    public indirect enum Condition: Sendable, Hashable {
+        case compare(FieldName, Comparison, FieldValue)
+        case and(Condition, Condition)
+        case or(Condition, Condition)
+    }
+
+    /// How a field is compared with a value. Values compare by type: numbers (integers and
+    /// decimals together), text, booleans; a value of another type never matches.
+    public enum Comparison: String, Sendable, Hashable, CaseIterable {
+        case equal = "="
+        case notEqual = "!="
+        case less = "<"
+        case lessOrEqual = "<="
+        case greater = ">"
+        case greaterOrEqual = ">="
+        /// Text containing the value, ignoring case and Arabic/Urdu letter forms.
+        case contains
+    }
+
+    public struct Ordering: Sendable, Hashable {
+        /// The field to order by; nil orders by the entry's id (creation order per office).
+        public var field: FieldName?
+        public var descending: Bool
+
+        public init(field: FieldName?, descending: Bool = false) {
+            self.field = field
+            self.descending = descending
+        }
+    }
+
+    public var kind: Kind?
+    public var condition: Condition?
+    public var ordering: [Ordering]
+    public var limit: Int?
+    public var offset: Int
+    public var includeDeleted: Bool
+
+    public init(kind: Kind? = nil, where condition: Condition? = nil, orderBy ordering: [Ordering] = [], limit: Int? = nil, offset: Int = 0, includeDeleted: Bool = false) {
+        self.kind = kind
+        self.condition = condition
+        self.ordering = ordering
+        self.limit = limit
+        self.offset = offset
+        self.includeDeleted = includeDeleted
+    }
+}

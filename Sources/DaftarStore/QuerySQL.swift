@@ -1,0 +1,156 @@
+import DaftarModel
+import Foundation
+internal import GRDB
+
+/// Turns a ``Query`` into parameterised SQL over the record table and the field index.
+enum QuerySQL {
+    static func whereClause(_ query: Query) throws(StoreError) -> (String, StatementArguments) {
+        var clauses: [String] = []
+        var arguments = StatementArguments()
+        if !query.includeDeleted { clauses.append("r.deleted = 0") }
+        if let kind = query.kind {
+            clauses.append("r.kind = ?")
+            arguments += [kind.rawValue]
+        }
+        if let condition = query.condition {
+            clauses.append(try sql(condition, &arguments))
+        }
+        return (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), arguments)
+    }
+
+    static func select(_ query: Query) throws(StoreError) -> (String, StatementArguments) {
+        var (sql, arguments) = try whereClause(query)
+        sql = "SELECT r.state FROM record r" + sql
+        var orders: [String] = []
+        for ordering in query.ordering {
+            let direction = ordering.descending ? "DESC" : "ASC"
+            if let field = ordering.field {
+                orders.append("daftar_field(r.state, ?) IS NULL, daftar_field(r.state, ?) \(direction)")
+                arguments += [field.rawValue, field.rawValue]
+            } else {
+                orders.append("r.num \(direction)")
+            }
+        }
+        orders.append("r.num")
+        sql += " ORDER BY " + orders.joined(separator: ", ")
+        if let limit = query.limit {
+            sql += " LIMIT ? OFFSET ?"
+            arguments += [max(0, limit), max(0, query.offset)]
+        } else if query.offset > 0 {
+            sql += " LIMIT -1 OFFSET ?"
+            arguments += [query.offset]
+        }
+        return (sql, arguments)
+    }
+
+    static func count(_ query: Query) throws(StoreError) -> (String, StatementArguments) {
+        let (sql, arguments) = try whereClause(query)
+        return ("SELECT count(*) FROM record r" + sql, arguments)
+    }
+
+    private static func sql(_ condition: Query.Condition, _ arguments: inout StatementArguments) throws(StoreError) -> String {
+        switch condition {
+        case .and(let a, let b): return "(\(try sql(a, &arguments)) AND \(try sql(b, &arguments)))"
+        case .or(let a, let b): return "(\(try sql(a, &arguments)) OR \(try sql(b, &arguments)))"
+        case .compare(let name, let comparison, let value):
+            return try compare(name, comparison, value, &arguments)
+        }
+    }
+
+    private static func compare(_ name: FieldName, _ comparison: Query.Comparison, _ value: FieldValue, _ arguments: inout StatementArguments) throws(StoreError) -> String {
+        let member = "r.num IN (SELECT record FROM field_index WHERE name = ? AND "
+        if comparison == .contains {
+            guard case .text(let text) = value else {
+                throw StoreError(.badRequest, "contains compares text: quote the value, for example title contains \"raid\"")
+            }
+            arguments += [name.rawValue, TextForm.folded(text)]
+            return member + "value >= '' AND value < x'' AND instr(daftar_fold(value), ?) > 0)"
+        }
+        if case .null = value {
+            // field = null finds entries where the field is unset; != null where it is set.
+            arguments += [name.rawValue]
+            let set = "r.num IN (SELECT record FROM field_index WHERE name = ?)"
+            switch comparison {
+            case .equal: return "NOT " + set
+            case .notEqual: return set
+            default: throw StoreError(.badRequest, "null can only be compared with = or !=")
+            }
+        }
+        guard let indexed = IndexValue(value) else { throw StoreError(.badRequest, "cannot compare with \(value)") }
+        // Keep a range within the value's own type: numbers sort before text, text before blobs.
+        let typeBounds: String
+        switch value {
+        case .integer, .decimal: typeBounds = " AND value < ''"
+        case .text: typeBounds = " AND value >= '' AND value < x''"
+        case .boolean:
+            guard comparison == .equal || comparison == .notEqual else {
+                throw StoreError(.badRequest, "booleans can only be compared with = or !=")
+            }
+            typeBounds = ""
+        case .null: typeBounds = ""
+        }
+        arguments += [name.rawValue, indexed.databaseValue]
+        switch comparison {
+        case .equal: return member + "value = ?)"
+        case .notEqual: return "NOT " + member + "value = ?)"
+        case .less: return member + "value < ?" + typeBounds + ")"
+        case .lessOrEqual: return member + "value <= ?" + typeBounds + ")"
+        case .greater: return member + "value > ?" + typeBounds + ")"
+        case .greaterOrEqual: return member + "value >= ?" + typeBounds + ")"
+        case .contains: return ""  // handled above
+        }
+    }
+
+    /// The index keeps decimals as binary floats for order; this checks the exact values of the
+    /// candidates SQL found, so equality and ranges on decimals are exact.
+    static func matchesExactly(_ condition: Query.Condition?, _ state: RecordState) throws -> Bool {
+        guard let condition, mentionsDecimal(condition) else { return true }
+        return evaluate(condition, state)
+    }
+
+    private static func mentionsDecimal(_ condition: Query.Condition) -> Bool {
+        switch condition {
+        case .and(let a, let b), .or(let a, let b): return mentionsDecimal(a) || mentionsDecimal(b)
+        case .compare(_, _, let value):
+            if case .decimal = value { return true }
+            if case .integer = value { return true }
+            return false
+        }
+    }
+
+    static func evaluate(_ condition: Query.Condition, _ state: RecordState) -> Bool {
+        switch condition {
+        case .and(let a, let b): return evaluate(a, state) && evaluate(b, state)
+        case .or(let a, let b): return evaluate(a, state) || evaluate(b, state)
+        case .compare(let name, let comparison, let value):
+            let field = state.fields[name]?.value ?? .null
+            if comparison == .contains {
+                guard case .text(let have) = field, case .text(let want) = value else { return false }
+                return TextForm.folded(have).contains(TextForm.folded(want))
+            }
+            guard let order = field.compare(to: value) else { return comparison == .notEqual }
+            switch comparison {
+            case .equal: return order == 0
+            case .notEqual: return order != 0
+            case .less: return order < 0
+            case .lessOrEqual: return order <= 0
+            case .greater: return order > 0
+            case .greaterOrEqual: return order >= 0
+            case .contains: return false
+            }
+        }
+    }
+
+    /// An FTS5 query from an officer's words: each word folded and quoted, so no word is read as
+    /// FTS5 syntax; a trailing `*` keeps prefix matching.
+    static func ftsQuery(_ text: String) -> String? {
+        let words = TextForm.folded(text).split(whereSeparator: { $0.isWhitespace || $0 == "\"" })
+        let terms = words.compactMap { word -> String? in
+            let prefix = word.hasSuffix("*")
+            let bare = prefix ? word.dropLast() : word[...]
+            guard !bare.isEmpty else { return nil }
+            return "\"\(bare)\"" + (prefix ? "*" : "")
+        }
+        return terms.isEmpty ? nil : terms.joined(separator: " ")
+    }
+}

@@ -1,0 +1,174 @@
+public import DaftarModel
+import Foundation
+internal import GRDB
+
+/// What discarding a fork's branch did.
+public struct ReissueReport: Sendable, Hashable {
+    /// The origin whose history forked.
+    public var origin: NodeID
+    /// The first seq of the discarded branch.
+    public var fromSeq: UInt64
+    /// The node id the branch's changes were re-issued under.
+    public var newNode: NodeID
+    /// How many changes were re-issued.
+    public var reissued: Int
+    /// Entries created on the discarded branch, with their new ids.
+    public var renamed: [RecordID: RecordID]
+    /// Whether this store itself took the new node id (it was the origin).
+    public var tookNewIdentity: Bool
+}
+
+extension Store {
+    /// The hashes of an origin's changes held here for the seqs in `range`, in seq order; it
+    /// stops at the first seq not held.
+    public func chainHashes(of origin: NodeID, in range: ClosedRange<UInt64>) throws(StoreError) -> [UInt64: ContentHash] {
+        try read { db in
+            var out: [UInt64: ContentHash] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT seq, substr(body, -32) AS hash FROM change WHERE origin = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+                arguments: [origin.rawValue, Int64(range.lowerBound), Int64(min(range.upperBound, UInt64(Int64.max)))])
+            while let row = try rows.next() {
+                out[UInt64(row["seq"] as Int64)] = try ContentHash(bytes: [UInt8](row["hash"] as Data))
+            }
+            return out
+        }
+    }
+
+    /// The first seq of `origin` at which this store's history differs from `other` (another
+    /// node's hashes for the same origin); nil when they agree wherever both hold a change.
+    public func firstDifference(of origin: NodeID, comparedWith other: [UInt64: ContentHash]) throws(StoreError) -> UInt64? {
+        guard let high = other.keys.max() else { return nil }
+        let mine = try chainHashes(of: origin, in: 1...high)
+        return other.keys.sorted().first { seq in mine[seq].map { $0 != other[seq] } ?? false }
+    }
+
+    /// The node id under which a discarded branch starting with the change hashed `firstHash` is
+    /// re-issued: the origin's id and eight hex digits of that hash. Every store that discards
+    /// the same branch derives the same id and the same changes, so they converge.
+    public static func reissueNode(for origin: NodeID, firstHash: ContentHash) -> NodeID {
+        var base = String(origin.rawValue.prefix(Limits.nodeIDLength - 9))
+        while base.hasSuffix("-") { base.removeLast() }
+        return try! NodeID(base + "-" + String(firstHash.hex.prefix(8)))
+    }
+
+    /// The operator's fork recovery on a store holding the branch that does not live: the
+    /// changes of `origin` from `seq` on are taken out of this store and re-issued, with their
+    /// content, officers, times and stamps, under a new node id (``reissueNode(for:firstHash:)``);
+    /// entries they created get ids of the new node. If this store is `origin` itself, it
+    /// continues as the new node. Nothing is lost: the kept branch arrives by sync, the re-issued
+    /// changes leave by sync.
+    ///
+    /// Refused when another office made changes on top of the discarded branch, since those
+    /// cannot be re-issued in its name; the message names them.
+    public func discardBranch(of origin: NodeID, from seq: UInt64) throws(StoreError) -> ReissueReport {
+        let report: ReissueReport = try writeTransaction { db in
+            let ledger = try Ledger(db)
+            let top = ledger.knowledge[origin]
+            guard seq >= 1, seq <= top else {
+                throw StoreError(.badRequest, "this store holds changes of \(origin) up to \(top); a branch to discard starts between 1 and \(top)")
+            }
+            guard let firstOrd = try Int64.fetchOne(db, sql: "SELECT ord FROM change WHERE origin = ? AND seq = ?", arguments: [origin.rawValue, Int64(seq)]) else {
+                throw StoreError(.inconsistent, "change \(origin):\(seq) is missing from the log")
+            }
+            // The branch, and a check that nobody else built on it.
+            var branch: [(ord: Int64, change: Change)] = []
+            var tainted: [Dot] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT ord, body FROM change WHERE ord >= ? ORDER BY ord", arguments: [firstOrd])
+            while let row = try rows.next() {
+                let change = try Change(canonical: [UInt8](row["body"] as Data))
+                if change.dot.origin == origin {
+                    if change.dot.seq >= seq { branch.append((row["ord"], change)) }
+                } else if change.vector[origin] >= seq {
+                    tainted.append(change.dot)
+                }
+            }
+            guard tainted.isEmpty else {
+                throw StoreError(
+                    .badRequest,
+                    "changes \(tainted.prefix(5).map(\.description).joined(separator: ", ")) by other offices were made on top of \(origin)'s branch from seq \(seq); they cannot be re-issued in those offices' names, so this store keeps the branch. Discard the other branch instead, on the stores that hold it")
+            }
+            branch.sort { $0.change.dot.seq < $1.change.dot.seq }
+            let newNode = Self.reissueNode(for: origin, firstHash: branch[0].change.hash)
+            guard ledger.knowledge[newNode] == 0 else {
+                throw StoreError(.badRequest, "this branch was already re-issued as \(newNode)")
+            }
+            // Re-issue, deterministically.
+            func mapRecord(_ id: RecordID) -> RecordID {
+                id.dot.origin == origin && id.dot.seq >= seq ? RecordID(Dot(origin: newNode, seq: id.dot.seq - seq + 1)) : id
+            }
+            var reissued: [Change] = []
+            var renamed: [RecordID: RecordID] = [:]
+            var previous = ContentHash.zero
+            for (_, old) in branch {
+                var vector = old.vector
+                let reached = vector[origin]
+                if reached >= seq {
+                    vector[newNode] = reached - seq + 1
+                    vector[origin] = seq - 1
+                }
+                let record = mapRecord(old.record)
+                if record != old.record { renamed[old.record] = record }
+                let change = try Change(
+                    dot: Dot(origin: newNode, seq: old.dot.seq - seq + 1), record: record, kind: old.kind, operation: old.operation,
+                    fields: old.fields, vector: vector, hlc: old.hlc, officer: old.officer, wallTime: old.wallTime, previousHash: previous)
+                previous = change.hash
+                reissued.append(change)
+            }
+            // Take the branch out and rebuild what it touched.
+            let touched = Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT record FROM change WHERE origin = ? AND seq >= ?", arguments: [origin.rawValue, Int64(seq)]))
+            try db.execute(sql: "DELETE FROM change WHERE origin = ? AND seq >= ?", arguments: [origin.rawValue, Int64(seq)])
+            for num in touched { try Self.rebuild(record: num, db) }
+            if seq == 1 {
+                try db.execute(sql: "DELETE FROM knowledge WHERE origin = ?", arguments: [origin.rawValue])
+                ledger.knowledge.entries[origin] = nil
+            } else {
+                let hash = try Data.fetchOne(db, sql: "SELECT substr(body, -32) FROM change WHERE origin = ? AND seq = ?", arguments: [origin.rawValue, Int64(seq - 1)])!
+                let entry = Knowledge.Entry(seq: seq - 1, hash: try ContentHash(bytes: [UInt8](hash)))
+                try db.execute(sql: "UPDATE knowledge SET seq = ?, hash = ? WHERE origin = ?", arguments: [Int64(seq - 1), hash, origin.rawValue])
+                ledger.knowledge.entries[origin] = entry
+            }
+            for change in reissued { try ledger.integrate(change, encoded: try change.canonicalEncoding()) }
+            try db.execute(sql: "DELETE FROM fork WHERE origin = ?", arguments: [origin.rawValue])
+            let tookNewIdentity = ledger.node == origin
+            if tookNewIdentity {
+                try db.execute(sql: "UPDATE store SET node = ? WHERE id = 1", arguments: [newNode.rawValue])
+            }
+            try ledger.finish()
+            return ReissueReport(origin: origin, fromSeq: seq, newNode: newNode, reissued: reissued.count, renamed: renamed, tookNewIdentity: tookNewIdentity)
+        }
+        if report.tookNewIdentity { updateCachedNode(report.newNode) }
+        return report
+    }
+
+    /// Forgets a fork of `origin` on a store whose branch is the one that lives, once the stores
+    /// holding the other branch have discarded it.
+    public func keepBranch(of origin: NodeID) throws(StoreError) {
+        try writeTransaction { db in
+            try db.execute(sql: "DELETE FROM fork WHERE origin = ?", arguments: [origin.rawValue])
+        }
+    }
+
+    /// Rebuilds one record's state and index entries from the changes of it that the log holds;
+    /// removes the record when none are left.
+    static func rebuild(record num: Int64, _ db: Database) throws {
+        let ledger = try Ledger(db)
+        guard let oldBlob = try Data.fetchOne(db, sql: "SELECT state FROM record WHERE num = ?", arguments: [num]) else { return }
+        let old = try RecordState(encoded: oldBlob)
+        let bodies = try Data.fetchAll(db, sql: "SELECT body FROM change WHERE record = ? ORDER BY ord", arguments: [num])
+        var state: RecordState?
+        for body in bodies {
+            let change = try Change(canonical: [UInt8](body))
+            if state == nil { state = RecordState(id: old.id, kind: old.kind) }
+            state!.apply(change)
+        }
+        let empty = RecordState(id: old.id, kind: old.kind)
+        try ledger.updateIndexes(num: num, old: old, new: state ?? empty, written: Set(old.fields.keys).union(state?.fields.keys ?? empty.fields.keys))
+        if let state {
+            try db.execute(
+                sql: "UPDATE record SET deleted = ?, conflict = ?, state = ? WHERE num = ?",
+                arguments: [state.isDeleted, state.inConflict, Data(state.encoded()), num])
+        } else {
+            try db.execute(sql: "DELETE FROM record WHERE num = ?", arguments: [num])
+        }
+    }
+}

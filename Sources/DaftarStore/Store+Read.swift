@@ -1,0 +1,132 @@
+public import DaftarModel
+import Foundation
+internal import GRDB
+
+extension Store {
+    /// One entry with its fields, conflict siblings, deleted flag and version vector; nil when
+    /// this store holds no such entry.
+    public func record(_ id: RecordID) throws(StoreError) -> RecordState? {
+        try read { db in
+            try Data.fetchOne(db, sql: "SELECT state FROM record WHERE id = ?", arguments: [id.description])
+                .map { try RecordState(encoded: $0) }
+        }
+    }
+
+    /// The id an officer meant: an exact id wins; otherwise the one id that starts with `text`.
+    /// Several candidates are listed in the error.
+    public func resolveID(_ text: String) throws(StoreError) -> RecordID {
+        let prefix = text.trimmingCharacters(in: .whitespaces)
+        guard !prefix.isEmpty else { throw StoreError(.unknownRecord, "no record id given: type an id such as fia-lahore-1042, or its first characters") }
+        let ids: [String] = try read { db in
+            if let exact = try String.fetchOne(db, sql: "SELECT id FROM record WHERE id = ?", arguments: [prefix]) { return [exact] }
+            // Ids are ASCII; a range scan on the unique index finds the prefix's ids.
+            return try String.fetchAll(
+                db, sql: "SELECT id FROM record WHERE id >= ? AND id < ? ORDER BY id LIMIT 11",
+                arguments: [prefix, prefix + "\u{10FFFF}"])
+        }
+        switch ids.count {
+        case 0:
+            if (try? RecordID(prefix)) == nil, !prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+                throw StoreError(.unknownRecord, "'\(prefix.prefix(80))' is not a record id: ids look like fia-lahore-1042")
+            }
+            throw StoreError(.unknownRecord, "no entry \(prefix.prefix(80)): check the id with `find` or `search`")
+        case 1:
+            return try RecordID.parse(ids[0])
+        default:
+            let candidates = try ids.prefix(10).map { id throws(StoreError) in try RecordID.parse(id) }
+            let more = ids.count > 10 ? " and more" : ""
+            throw StoreError(
+                .ambiguousPrefix,
+                "'\(prefix)' could be \(candidates.map(\.description).joined(separator: ", "))\(more): type more of the id",
+                candidates: candidates)
+        }
+    }
+
+    /// The entries that match `query`.
+    public func find(_ query: Query) throws(StoreError) -> [RecordState] {
+        let (sql, arguments) = try QuerySQL.select(query)
+        return try read { db in
+            var out: [RecordState] = []
+            let cursor = try Data.fetchCursor(db, sql: sql, arguments: arguments)
+            while let blob = try cursor.next() {
+                let state = try RecordState(encoded: blob)
+                if try QuerySQL.matchesExactly(query.condition, state) { out.append(state) }
+            }
+            return out
+        }
+    }
+
+    /// How many entries match `query` (its ordering, limit and offset aside).
+    public func count(_ query: Query) throws(StoreError) -> Int {
+        let (sql, arguments) = try QuerySQL.count(query)
+        return try read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+    }
+
+    /// How many entries of each kind, deleted ones left out.
+    public func countByKind() throws(StoreError) -> [(kind: Kind, count: Int)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT kind, count(*) AS n FROM record WHERE deleted = 0 GROUP BY kind ORDER BY kind").map { row in
+                (try Kind(row["kind"] as String), row["n"] as Int)
+            }
+        }
+    }
+
+    /// Full-text search over the entries' text, ignoring case and Arabic/Urdu letter forms. Every
+    /// word must appear; a trailing `*` matches a word's beginning.
+    public func search(_ text: String, kind: Kind? = nil, limit: Int = 50) throws(StoreError) -> [RecordState] {
+        guard let match = QuerySQL.ftsQuery(text) else {
+            throw StoreError(.badRequest, "nothing to search for: give one or more words, for example `search rashid karachi`")
+        }
+        var sql = "SELECT r.state FROM record_text t JOIN record r ON r.num = t.rowid WHERE record_text MATCH ? AND r.deleted = 0"
+        var arguments: StatementArguments = [match]
+        if let kind {
+            sql += " AND r.kind = ?"
+            arguments += [kind.rawValue]
+        }
+        sql += " ORDER BY t.rank LIMIT ?"
+        arguments += [max(0, limit)]
+        return try read { db in try Data.fetchAll(db, sql: sql, arguments: arguments).map { try RecordState(encoded: $0) } }
+    }
+
+    /// Every change of an entry, in the order this store applied them, which is causal order.
+    public func history(of id: RecordID) throws(StoreError) -> [Change] {
+        try read { db in
+            try Data.fetchAll(
+                db, sql: "SELECT c.body FROM change c JOIN record r ON r.num = c.record WHERE r.id = ? ORDER BY c.ord",
+                arguments: [id.description]
+            ).map { try Change(canonical: $0) }
+        }
+    }
+
+    /// The change at `dot`, when held.
+    public func change(at dot: Dot) throws(StoreError) -> Change? {
+        try read { db in
+            try Data.fetchOne(db, sql: "SELECT body FROM change WHERE origin = ? AND seq = ?", arguments: [dot.origin.rawValue, Int64(dot.seq)])
+                .map { try Change(canonical: $0) }
+        }
+    }
+
+    /// The entries in conflict, oldest first.
+    public func conflicts(limit: Int = 1000) throws(StoreError) -> [RecordState] {
+        try read { db in
+            try Data.fetchAll(db, sql: "SELECT state FROM record WHERE conflict = 1 ORDER BY num LIMIT ?", arguments: [max(0, limit)])
+                .map { try RecordState(encoded: $0) }
+        }
+    }
+
+    /// What this store holds of each origin.
+    public func knowledge() throws(StoreError) -> Knowledge {
+        try read { db in try Ledger.loadKnowledge(db) }
+    }
+
+    /// Every record id and its merged state, sorted by id: for comparing stores.
+    public func allRecords() throws(StoreError) -> [RecordState] {
+        try read { db in try Data.fetchAll(db, sql: "SELECT state FROM record ORDER BY id").map { try RecordState(encoded: $0) } }
+    }
+}
+
+extension RecordID {
+    static func parse(_ text: String) throws(StoreError) -> RecordID {
+        do { return try RecordID(text) } catch { throw StoreError(.corrupt, "the store holds a malformed record id '\(text)': restore it from a backup") }
+    }
+}

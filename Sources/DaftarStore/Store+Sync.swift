@@ -1,0 +1,220 @@
+public import DaftarModel
+import Foundation
+internal import GRDB
+
+extension Store {
+    /// Compares a peer's knowledge with this store's history: for each origin this store holds at
+    /// least as far as the peer, the peer's hash at its seq must be this store's hash at that seq.
+    /// Hashes chain, so that covers the whole shared prefix. Forks found are remembered.
+    @discardableResult
+    public func detectForks(against peer: Knowledge) throws(StoreError) -> [ForkReport] {
+        let found: [ForkReport] = try read { db in try Self.forks(db, peer: peer) }
+        if !found.isEmpty { try remember(found) }
+        return found
+    }
+
+    static func forks(_ db: Database, peer: Knowledge) throws -> [ForkReport] {
+        let mine = try Ledger.loadKnowledge(db)
+        var found: [ForkReport] = []
+        for (origin, theirs) in peer.entries.sorted(by: { $0.key < $1.key }) {
+            guard let held = mine.entries[origin], held.seq >= theirs.seq, theirs.seq > 0 else { continue }
+            let local: ContentHash
+            if held.seq == theirs.seq {
+                local = held.hash
+            } else {
+                guard let data = try Data.fetchOne(db, sql: "SELECT substr(body, -32) FROM change WHERE origin = ? AND seq = ?", arguments: [origin.rawValue, Int64(theirs.seq)]) else { continue }
+                local = try ContentHash(bytes: [UInt8](data))
+            }
+            if local != theirs.hash {
+                found.append(ForkReport(dot: Dot(origin: origin, seq: theirs.seq), localHash: local, remoteHash: theirs.hash))
+            }
+        }
+        return found
+    }
+
+    private func remember(_ forks: [ForkReport]) throws(StoreError) {
+        let now = Int64(options.wallClock())
+        try writeTransaction { db in
+            for fork in forks { try Self.remember(fork, db, now: now) }
+        }
+    }
+
+    static func remember(_ fork: ForkReport, _ db: Database, now: Int64) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO fork (origin, seq, local_hash, remote_hash, detected_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (origin) DO UPDATE SET seq = min(seq, excluded.seq),
+                  local_hash = CASE WHEN excluded.seq < seq THEN excluded.local_hash ELSE local_hash END,
+                  remote_hash = CASE WHEN excluded.seq < seq THEN excluded.remote_hash ELSE remote_hash END
+                """,
+            arguments: [fork.dot.origin.rawValue, Int64(fork.dot.seq), Data(fork.localHash.bytes), Data(fork.remoteHash.bytes), now])
+    }
+
+    /// The unresolved forks this store knows of.
+    public func knownForks() throws(StoreError) -> [ForkReport] {
+        try read { db in try Self.knownForks(db) }
+    }
+
+    static func knownForks(_ db: Database) throws -> [ForkReport] {
+        try Row.fetchAll(db, sql: "SELECT origin, seq, local_hash, remote_hash FROM fork ORDER BY origin").map { row in
+            ForkReport(
+                dot: Dot(origin: try NodeID(row["origin"] as String), seq: UInt64(row["seq"] as Int64)),
+                localHash: try ContentHash(bytes: [UInt8](row["local_hash"] as Data)),
+                remoteHash: try ContentHash(bytes: [UInt8](row["remote_hash"] as Data)))
+        }
+    }
+
+    /// The changes this store holds that `peer` lacks, in this store's apply order, bounded by
+    /// `limits`. Changes of a forked origin, of an origin `mayPassOn` refuses, and every change
+    /// that depends on one of those are held back, never skipped over: the batch stays causal.
+    public func changes(
+        missingFrom peer: Knowledge, limits: BatchLimits = BatchLimits(), mayPassOn: (NodeID) -> Bool = { _ in true }
+    ) throws(StoreError) -> OutgoingBatch {
+        let (batch, newForks) = try read { db -> (OutgoingBatch, [ForkReport]) in
+            let forks = try Self.forks(db, peer: peer)
+            let mine = try Ledger.loadKnowledge(db)
+            var blocked: [NodeID: UInt64] = [:]  // origin -> lowest seq held back
+            for fork in forks { blocked[fork.dot.origin] = 1 }
+            for fork in try Self.knownForks(db) { blocked[fork.dot.origin] = 1 }
+            // Where to start: the earliest apply position of a change the peer lacks.
+            var start: Int64?
+            for (origin, held) in mine.entries where held.seq > peer[origin] && blocked[origin] == nil {
+                if let ord = try Int64.fetchOne(db, sql: "SELECT ord FROM change WHERE origin = ? AND seq = ?", arguments: [origin.rawValue, Int64(peer[origin] + 1)]) {
+                    start = min(start ?? ord, ord)
+                }
+            }
+            var batch = OutgoingBatch(changes: [], encoded: [], hasMore: false, heldBack: [], forks: forks)
+            guard let start else { return (batch, forks) }
+            var bytes = 0
+            let cursor = try Row.fetchCursor(db, sql: "SELECT origin, seq, body FROM change WHERE ord >= ? ORDER BY ord", arguments: [start])
+            while let row = try cursor.next() {
+                let origin = try NodeID(row["origin"] as String)
+                let seq = UInt64(row["seq"] as Int64)
+                guard seq > peer[origin] else { continue }
+                if blocked[origin] != nil { continue }
+                let body = [UInt8](row["body"] as Data)
+                let change = try Change(canonical: body)
+                let dependsOnBlocked = change.vector.entries.contains { entry in
+                    entry.node != origin && blocked[entry.node].map { entry.seq >= $0 } ?? false
+                }
+                if dependsOnBlocked || !mayPassOn(origin) {
+                    blocked[origin] = seq
+                    batch.heldBack.append(change.dot)
+                    continue
+                }
+                if batch.changes.count == limits.maxCount || bytes + body.count > limits.maxBytes {
+                    batch.hasMore = true
+                    break
+                }
+                bytes += body.count
+                batch.changes.append(change)
+                batch.encoded.append(body)
+            }
+            return (batch, forks)
+        }
+        if !newForks.isEmpty { try remember(newForks) }
+        return batch
+    }
+
+    /// Applies a batch from elsewhere in one transaction: every change is checked first (any
+    /// invalid change refuses the whole batch, changing nothing); then the longest prefix whose
+    /// dependencies are held is applied, and the report says where and why it stopped.
+    /// Changes already held are skipped, so applying a batch twice changes nothing.
+    ///
+    /// - Parameters:
+    ///   - senderKnowledge: the sender's knowledge, compared first to find forks.
+    ///   - mayApply: whether the sender may pass on changes of an origin.
+    public func apply(
+        _ changes: [Change], senderKnowledge: Knowledge? = nil, mayApply: (NodeID) -> Bool = { _ in true }
+    ) throws(StoreError) -> ApplyReport {
+        var encoded: [[UInt8]] = []
+        encoded.reserveCapacity(changes.count)
+        for change in changes {
+            do {
+                try change.validate()
+                encoded.append(try change.canonicalEncoding())
+            } catch {
+                throw StoreError(error)
+            }
+        }
+        let wall = options.wallClock
+        let drift = options.driftMilliseconds
+        return try writeTransaction { db in
+            var report = ApplyReport()
+            let now = Int64(wall())
+            if let senderKnowledge {
+                report.forks = try Self.forks(db, peer: senderKnowledge)
+                for fork in report.forks { try Self.remember(fork, db, now: now) }
+            }
+            let forked = Set(try Self.knownForks(db).map(\.dot.origin))
+            let ledger = try Ledger(db)
+            let conflictsBefore = try Int.fetchOne(db, sql: "SELECT count(*) FROM record WHERE conflict = 1") ?? 0
+            var skews: [NodeID: SkewReport] = [:]
+            for (index, change) in changes.enumerated() {
+                let origin = change.dot.origin
+                func stop(_ why: ApplyStop) {
+                    report.stop = why
+                    report.stoppedAt = index
+                }
+                if let held = try ledger.heldHash(change.dot) {
+                    if held == change.hash {
+                        report.duplicates += 1
+                        continue
+                    }
+                    let fork = ForkReport(dot: change.dot, localHash: held, remoteHash: change.hash)
+                    try Self.remember(fork, db, now: now)
+                    stop(.fork(fork))
+                    break
+                }
+                if forked.contains(origin) {
+                    let known = try Self.knownForks(db).first { $0.dot.origin == origin }!
+                    stop(.fork(known))
+                    break
+                }
+                guard mayApply(origin) else {
+                    stop(.originNotAllowed(change: change.dot))
+                    break
+                }
+                let top = ledger.knowledge.entries[origin]
+                guard change.dot.seq == (top?.seq ?? 0) + 1 else {
+                    stop(.missingDependency(change: change.dot, missing: Dot(origin: origin, seq: (top?.seq ?? 0) + 1)))
+                    break
+                }
+                if change.previousHash != (top?.hash ?? .zero) {
+                    let fork = ForkReport(dot: Dot(origin: origin, seq: change.dot.seq - 1), localHash: top?.hash ?? .zero, remoteHash: change.previousHash)
+                    try Self.remember(fork, db, now: now)
+                    stop(.fork(fork))
+                    break
+                }
+                if let missing = ledger.knowledge.holdsDependencies(of: change.vector, except: change.dot) {
+                    stop(.missingDependency(change: change.dot, missing: missing))
+                    break
+                }
+                let receipt = ledger.clock.receive(change.hlc, wallMilliseconds: wall(), driftMilliseconds: drift)
+                if receipt.isBeyondDrift {
+                    let skew = SkewReport(dot: change.dot, skewMilliseconds: receipt.skewMilliseconds)
+                    skews[origin] = max(skew, skews[origin] ?? skew)
+                }
+                try ledger.integrate(change, encoded: encoded[index])
+                report.applied += 1
+            }
+            try ledger.finish()
+            for skew in skews.values.sorted(by: { $0.dot < $1.dot }) {
+                report.skews.append(skew)
+                try db.execute(
+                    sql: """
+                        INSERT INTO clock_warning (origin, seq, skew_ms, seen_at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, skew_ms = excluded.skew_ms, seen_at = excluded.seen_at
+                        """,
+                    arguments: [skew.dot.origin.rawValue, Int64(skew.dot.seq), Int64(clamping: skew.skewMilliseconds), now])
+            }
+            let conflictsAfter = try Int.fetchOne(db, sql: "SELECT count(*) FROM record WHERE conflict = 1") ?? 0
+            report.newConflicts = max(0, conflictsAfter - conflictsBefore)
+            return report
+        }
+    }
+}
+
+extension SkewReport: Comparable {
+    public static func < (a: SkewReport, b: SkewReport) -> Bool { a.skewMilliseconds < b.skewMilliseconds }
+}

@@ -1,0 +1,111 @@
+public import DaftarModel
+import Foundation
+internal import GRDB
+
+/// Local edits made inside one transaction, as one officer. Obtain one from
+/// ``Store/write(as:_:)``; it is valid only inside that call.
+public struct StoreTransaction: ~Copyable {
+    let ledger: Ledger
+    let officer: String
+    let wallClock: @Sendable () -> UInt64
+
+    /// Records a new entry of `kind` and returns its id.
+    @discardableResult
+    public func add(kind: Kind, fields: [FieldName: FieldValue]) throws(StoreError) -> RecordID {
+        let seq = ledger.knowledge[ledger.node] + 1
+        let dot = Dot(origin: ledger.node, seq: seq)
+        let id = RecordID(dot)
+        try commit(record: id, kind: kind, operation: .add, fields: fields, vector: VersionVector(dot))
+        return id
+    }
+
+    /// Writes fields of an existing entry. A null unsets. Ends any conflict on those fields.
+    public func set(_ id: RecordID, _ fields: [FieldName: FieldValue]) throws(StoreError) {
+        guard !fields.isEmpty else { throw StoreError(.badRequest, "nothing to set: name at least one field=value") }
+        try edit(id, operation: .set, fields: fields)
+    }
+
+    /// Unsets fields of an existing entry.
+    public func unset(_ id: RecordID, _ names: [FieldName]) throws(StoreError) {
+        guard !names.isEmpty else { throw StoreError(.badRequest, "nothing to unset: name at least one field") }
+        try edit(id, operation: .unset, fields: Dictionary(names.map { ($0, FieldValue.null) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    /// Resolves a conflict by writing the chosen values; an ordinary change that supersedes every
+    /// value of those fields this store holds.
+    public func resolve(_ id: RecordID, _ fields: [FieldName: FieldValue]) throws(StoreError) {
+        guard !fields.isEmpty else { throw StoreError(.badRequest, "nothing to resolve: name at least one field=value") }
+        try edit(id, operation: .resolve, fields: fields, allowDeleted: true)
+    }
+
+    /// Deletes an entry. It stays in the log and can be restored.
+    public func delete(_ id: RecordID) throws(StoreError) {
+        try edit(id, operation: .delete, fields: [:], allowDeleted: true)
+    }
+
+    /// Restores a deleted entry.
+    public func restore(_ id: RecordID) throws(StoreError) {
+        try edit(id, operation: .restore, fields: [:], allowDeleted: true)
+    }
+
+    private func edit(_ id: RecordID, operation: Change.Operation, fields: [FieldName: FieldValue], allowDeleted: Bool = false) throws(StoreError) {
+        let loaded: (num: Int64, state: RecordState)?
+        do { loaded = try ledger.load(id) } catch { throw StoreError.from(error, path: "") }
+        guard let (_, state) = loaded else {
+            throw StoreError(.unknownRecord, "no entry \(id): check the id with `find` or `search`")
+        }
+        switch operation {
+        case .delete where state.isDeleted && !state.isDeletedInConflict:
+            throw StoreError(.recordDeleted, "\(id) is already deleted")
+        case .restore where !state.isDeleted && !state.isDeletedInConflict:
+            throw StoreError(.recordNotDeleted, "\(id) is not deleted: nothing to restore")
+        case .set, .unset where state.isDeleted && !allowDeleted:
+            throw StoreError(.recordDeleted, "\(id) is deleted: restore it first with `restore \(id)`")
+        default: break
+        }
+        var vector = state.vector
+        vector[ledger.node] = ledger.knowledge[ledger.node] + 1
+        try commit(record: id, kind: state.kind, operation: operation, fields: fields, vector: vector)
+    }
+
+    /// Makes, checks and integrates one local change. The checks are the receiver's own
+    /// (``Change/validate()``), so what this store keeps every other store accepts.
+    private func commit(record: RecordID, kind: Kind, operation: Change.Operation, fields: [FieldName: FieldValue], vector: VersionVector) throws(StoreError) {
+        let own = ledger.knowledge.entries[ledger.node]
+        let dot = Dot(origin: ledger.node, seq: (own?.seq ?? 0) + 1)
+        let wall = wallClock()
+        let hlc = ledger.clock.tick(wallMilliseconds: wall)
+        do {
+            let change = try Change(
+                dot: dot, record: record, kind: kind, operation: operation, fields: fields, vector: vector, hlc: hlc,
+                officer: officer, wallTime: Int64(clamping: wall), previousHash: own?.hash ?? .zero)
+            try ledger.integrate(change, encoded: try change.canonicalEncoding())
+        } catch {
+            throw StoreError.from(error, path: "")
+        }
+    }
+}
+
+extension Store {
+    /// Runs `body` as one transaction of local edits by `officer`: everything in it is kept, or,
+    /// if it throws, nothing.
+    public func write<T>(as officer: String, _ body: (borrowing StoreTransaction) throws -> T) throws(StoreError) -> T {
+        let trimmed = officer.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else {
+            throw StoreError(.badRequest, "no officer named: every change records who made it; give --officer NAME or set DAFTAR_OFFICER")
+        }
+        let clock = options.wallClock
+        return try writeTransaction { db in
+            let ledger = try Ledger(db)
+            let result = try body(StoreTransaction(ledger: ledger, officer: trimmed, wallClock: clock))
+            try ledger.finish()
+            return result
+        }
+    }
+
+    /// Records one new entry in its own transaction.
+    @discardableResult
+    public func add(kind: Kind, fields: [FieldName: FieldValue], as officer: String) throws(StoreError) -> RecordID {
+        try write(as: officer) { tx throws(StoreError) in try tx.add(kind: kind, fields: fields) }
+    }
+}

@@ -1,0 +1,226 @@
+public import DaftarModel
+import Foundation
+internal import GRDB
+import Synchronization
+
+/// One node's register: a SQLite file holding the records, the change log, knowledge and clock.
+///
+/// Every write is one SQLite transaction with `synchronous=FULL`, so a write that returned
+/// survives a power cut. Several processes may open one store: SQLite's write lock serializes
+/// them, and every write reads the node's sequence and clock inside its transaction.
+public final class Store: Sendable {
+    /// Settings of an opened store.
+    public struct Options: Sendable {
+        /// The wall clock, in milliseconds since 1970 UTC.
+        public var wallClock: @Sendable () -> UInt64
+        /// How far a received stamp may pull this node's clock ahead of its wall clock.
+        public var driftMilliseconds: UInt64
+        /// How long to wait for another process's write to finish before giving up.
+        public var busyTimeout: Duration
+        /// Open for reading only.
+        public var readOnly: Bool
+
+        public init(
+            wallClock: @escaping @Sendable () -> UInt64 = Options.systemClock,
+            driftMilliseconds: UInt64 = HybridClock.defaultDriftMilliseconds,
+            busyTimeout: Duration = .seconds(5),
+            readOnly: Bool = false
+        ) {
+            self.wallClock = wallClock
+            self.driftMilliseconds = driftMilliseconds
+            self.busyTimeout = busyTimeout
+            self.readOnly = readOnly
+        }
+
+        public static let systemClock: @Sendable () -> UInt64 = {
+            UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        }
+    }
+
+    /// The file's path.
+    public let path: String
+    public let options: Options
+    let pool: DatabasePool
+    private let cachedNode: Mutex<NodeID>
+
+    /// The `PRAGMA application_id` that marks a Daftar store: 'DAFT'.
+    static let applicationID: Int32 = 0x4441_4654
+
+    /// This node's id. It changes only when a fork recovery gives the node a new identity.
+    public var node: NodeID { cachedNode.withLock { $0 } }
+
+    private init(path: String, pool: DatabasePool, node: NodeID, options: Options) {
+        self.path = path
+        self.pool = pool
+        self.options = options
+        self.cachedNode = Mutex(node)
+    }
+
+    func updateCachedNode(_ node: NodeID) { cachedNode.withLock { $0 = node } }
+
+    /// Creates a new store for `node` at `path`. Refuses a path where a file already exists.
+    public static func create(at path: String, node: NodeID, options: Options = Options()) throws(StoreError) -> Store {
+        if FileManager.default.fileExists(atPath: path) {
+            throw StoreError(.storeExists, "\(path) already exists: open it, or choose another path for a new store")
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw StoreError(.readOnly, "cannot create a store in \(folder): the folder is missing or not writable; choose another path")
+        }
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration(options))
+            try migrate(pool)
+            try pool.write { db in
+                try db.execute(
+                    sql: "INSERT INTO store (id, node, clock, created_at) VALUES (1, ?, 0, ?)",
+                    arguments: [node.rawValue, Int64(options.wallClock())])
+            }
+            return Store(path: path, pool: pool, node: node, options: options)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            // Leave nothing half-made behind.
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            throw StoreError.from(error, path: path)
+        }
+    }
+
+    /// Opens an existing store, migrating an older schema forward. Refuses a file that is not a
+    /// Daftar store, and a store written by a newer Daftar, without changing either.
+    public static func open(at path: String, options: Options = Options()) throws(StoreError) -> Store {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(.noStore, "no store at \(path): create one with `daftar init --node NODE-ID --db \(path)`")
+        }
+        do {
+            try checkHeader(path)
+            let pool = try DatabasePool(path: path, configuration: configuration(options))
+            if !options.readOnly { try migrate(pool) }
+            let node = try pool.read(readIdentity)
+            return Store(path: path, pool: pool, node: node, options: options)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.from(error, path: path)
+        }
+    }
+
+    /// Reads the SQLite header without SQLite, so that a file that is not a store is never
+    /// opened for writing (which could change it).
+    private static func checkHeader(_ path: String) throws(StoreError) {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw StoreError(.readOnly, "cannot read \(path): check its permissions")
+        }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 100)) ?? Data()
+        if header.isEmpty { throw StoreError(.notAStore, "\(path) is empty, not a Daftar store: remove it, or choose the store's real path") }
+        guard header.count == 100, header.starts(with: Array("SQLite format 3\0".utf8)) else {
+            throw StoreError(.notAStore, "\(path) is not a Daftar store (not even an SQLite file): check the path, or restore the store from a backup")
+        }
+        let appID = header[68..<72].reduce(0) { $0 << 8 | UInt32($1) }
+        guard Int32(bitPattern: appID) == applicationID else {
+            throw StoreError(.notAStore, "\(path) is an SQLite database but not a Daftar store: check the path; Daftar will not change it")
+        }
+    }
+
+    private static func readIdentity(_ db: Database) throws -> NodeID {
+        guard let raw = try String.fetchOne(db, sql: "SELECT node FROM store WHERE id = 1") else {
+            throw StoreError(.corrupt, "the store has no identity row: restore it from a backup")
+        }
+        do { return try NodeID(raw) } catch { throw StoreError(.corrupt, "the store's node id '\(raw)' is not valid: restore it from a backup") }
+    }
+
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        SchemaMigrations.register(in: &migrator)
+        return migrator
+    }
+
+    private static func migrate(_ pool: DatabasePool) throws {
+        let migrator = migrator()
+        let unknown = try pool.read { db in try migrator.appliedIdentifiers(db).subtracting(schemaVersions) }
+        if !unknown.isEmpty {
+            throw StoreError(.newerSchema, "this store was written by a newer Daftar (schema \(unknown.sorted().last!)); this one knows up to \(schemaVersions.last!): upgrade Daftar to open it; the store was not changed")
+        }
+        try migrator.migrate(pool)
+    }
+
+    /// The names of the schema migrations this build knows, in order.
+    public static var schemaVersions: [String] { SchemaMigrations.all.map(\.identifier) }
+
+    private static func configuration(_ options: Options) -> Configuration {
+        var config = Configuration()
+        config.readonly = options.readOnly
+        config.busyMode = .timeout(Double(options.busyTimeout.components.seconds) + Double(options.busyTimeout.components.attoseconds) / 1e18)
+        config.prepareDatabase { db in
+            if !options.readOnly {
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            db.add(function: foldFunction)
+            db.add(function: fieldFunction)
+        }
+        return config
+    }
+
+    /// `daftar_fold(text)`: the matching form of text, for `contains`.
+    private static let foldFunction = DatabaseFunction("daftar_fold", argumentCount: 1, pure: true) { values in
+        guard let text = String.fromDatabaseValue(values[0]) else { return nil }
+        return TextForm.folded(text)
+    }
+
+    /// `daftar_field(state, name)`: the shown value of a field, as the field index keeps it.
+    private static let fieldFunction = DatabaseFunction("daftar_field", argumentCount: 2, pure: true) { values in
+        guard let blob = Data.fromDatabaseValue(values[0]), let name = String.fromDatabaseValue(values[1]),
+            let field = try? FieldName(name), let state = try? RecordState(encoded: blob)
+        else { return nil }
+        return state.fields[field].flatMap { IndexValue($0.value) }?.databaseValue
+    }
+
+    /// Runs a read with errors mapped to ``StoreError``.
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.read(body) } catch { throw StoreError.from(error, path: path) }
+    }
+
+    /// Runs a write transaction with errors mapped to ``StoreError``; on any error nothing of it
+    /// is kept.
+    func writeTransaction<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        guard !options.readOnly else { throw StoreError(.readOnly, "the store was opened for reading only") }
+        do { return try pool.write(body) } catch { throw StoreError.from(error, path: path) }
+    }
+
+    /// Checks the whole file with SQLite's integrity check; returns its complaints, empty when sound.
+    public func integrityCheck() throws(StoreError) -> [String] {
+        try read { db in
+            let rows = try String.fetchAll(db, sql: "PRAGMA integrity_check")
+            return rows == ["ok"] ? [] : rows
+        }
+    }
+}
+
+extension StoreError {
+    static func from(_ error: any Error, path: String) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if let error = error as? ValidationError { return StoreError(error) }
+        guard let db = error as? DatabaseError else {
+            return StoreError(.io, "the store at \(path) failed: \(error)")
+        }
+        let detail = db.message ?? "\(db.resultCode)"
+        switch db.resultCode.primaryResultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return StoreError(.locked, "the store at \(path) is locked by another process that is writing to it: try again when it has finished")
+        case .SQLITE_FULL:
+            return StoreError(.diskFull, "the disk holding \(path) is full; nothing of this operation was written: free space and try again")
+        case .SQLITE_READONLY, .SQLITE_PERM:
+            return StoreError(.readOnly, "the store at \(path) cannot be written (\(detail)): check the file's and folder's permissions, or whether the disk is mounted read-only")
+        case .SQLITE_CANTOPEN:
+            return StoreError(.readOnly, "cannot open \(path) (\(detail)): check that the folder exists and can be written")
+        case .SQLITE_NOTADB:
+            return StoreError(.notAStore, "\(path) is not a Daftar store: check the path, or restore the store from a backup")
+        case .SQLITE_CORRUPT:
+            return StoreError(.corrupt, "the store at \(path) is damaged (\(detail)): restore it from a backup")
+        case .SQLITE_IOERR:
+            return StoreError(.io, "reading or writing \(path) failed (\(detail)); nothing of this operation was written: check the disk")
+        default:
+            return StoreError(.io, "the store at \(path) failed: \(detail)")
+        }
+    }
+}
