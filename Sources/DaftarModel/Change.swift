@@ -125,7 +125,7 @@ public struct Change: Sendable, Hashable, Codable {
         let officerBytes = officer.utf8.count
         guard officerBytes > 0, officerBytes <= Limits.officerBytes,
             !officer.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
-            TextForm.normalized(officer) == officer
+            TextForm.normalized(officer).utf8.elementsEqual(officer.utf8)
         else {
             throw ValidationError(.invalidOfficer, "the officer's name must be 1 to \(Limits.officerBytes) bytes of NFC text without control characters")
         }

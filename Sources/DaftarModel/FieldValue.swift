@@ -28,7 +28,7 @@ public enum FieldValue: Sendable, Hashable {
             guard !s.unicodeScalars.contains(where: { $0.value == 0 }) else {
                 throw ValidationError(.invalidText, "a text value contains a NUL character: remove it")
             }
-            guard TextForm.normalized(s) == s else {
+            guard TextForm.normalized(s).utf8.elementsEqual(s.utf8) else {
                 throw ValidationError(.invalidText, "a text value is not in Unicode NFC: normalize text before making a change")
             }
         }

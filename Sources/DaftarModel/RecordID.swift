@@ -11,6 +11,7 @@ public struct RecordID: Sendable, Hashable, Comparable, Codable, CustomStringCon
 
     public init(_ string: String) throws(ValidationError) {
         guard let dash = string.lastIndex(of: "-"),
+            string[string.index(after: dash)...].allSatisfy({ $0.isASCII && $0.isNumber }),
             let seq = UInt64(string[string.index(after: dash)...]), seq > 0,
             string[string.index(after: dash)...].first != "0",
             let origin = try? NodeID(String(string[..<dash]))

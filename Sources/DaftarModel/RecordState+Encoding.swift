@@ -42,7 +42,7 @@ extension RecordState {
         let kind = try r.parse { s throws(ValidationError) in try Kind(s) }
         let vectorCount = try r.count(limit: Int.max)
         var pairs: [(NodeID, UInt64)] = []
-        pairs.reserveCapacity(vectorCount)
+        pairs.reserveCapacity(min(vectorCount, 1024))
         for _ in 0..<vectorCount {
             let node = try r.parse { s throws(ValidationError) in try NodeID(s) }
             pairs.append((node, try r.varint()))
@@ -50,7 +50,7 @@ extension RecordState {
         let deleted = try Self.readRegister(&r)
         let fieldCount = try r.count(limit: Int.max)
         var fields: [FieldName: Register] = [:]
-        fields.reserveCapacity(fieldCount)
+        fields.reserveCapacity(min(fieldCount, 1024))
         for _ in 0..<fieldCount {
             let name = try r.parse { s throws(ValidationError) in try FieldName(s) }
             fields[name] = try Self.readRegister(&r)
@@ -61,7 +61,7 @@ extension RecordState {
     private static func readRegister(_ r: inout CanonicalReader) throws(ValidationError) -> Register {
         let count = try r.count(limit: Int.max)
         var entries: [FieldEntry] = []
-        entries.reserveCapacity(count)
+        entries.reserveCapacity(min(count, 1024))
         for _ in 0..<count {
             let value = try r.value()
             let hlc = HLC(rawValue: try r.varint())

@@ -64,7 +64,8 @@ public struct RecordState: Sendable, Hashable, Codable {
         self.vector = vector
     }
 
-    /// Applies a change of this record under promise 4. The caller guarantees causal delivery.
+    /// Applies a change of this record under promise 4. The caller guarantees causal delivery
+    /// and applies each change once (a store's knowledge does both).
     public mutating func apply(_ change: Change) {
         let stamp = change.stamp
         for (name, value) in change.fields {

@@ -26,6 +26,6 @@ public enum TextForm {
             default: scalars.append(scalar)
             }
         }
-        return String(scalars)
+        return String(scalars).precomposedStringWithCanonicalMapping
     }
 }

@@ -130,3 +130,15 @@ extension RecordID {
         do { return try RecordID(text) } catch { throw StoreError(.corrupt, "the store holds a malformed record id '\(text)': restore it from a backup") }
     }
 }
+
+extension Store {
+    /// Origins whose stamps ran ahead of this node's clock by more than the allowed drift, with
+    /// the latest such change and its skew.
+    public func clockWarnings() throws(StoreError) -> [SkewReport] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT origin, seq, skew_ms FROM clock_warning ORDER BY origin").map { row in
+                SkewReport(dot: Dot(origin: try NodeID(row["origin"] as String), seq: UInt64(row["seq"] as Int64)), skewMilliseconds: UInt64(row["skew_ms"] as Int64))
+            }
+        }
+    }
+}

@@ -218,3 +218,25 @@ extension Store {
 extension SkewReport: Comparable {
     public static func < (a: SkewReport, b: SkewReport) -> Bool { a.skewMilliseconds < b.skewMilliseconds }
 }
+
+extension Store {
+    /// Takes in forks a peer found (its own view: its hash as `localHash`) and keeps those this
+    /// store confirms: it holds the change at the dot and its hash differs. A peer cannot block
+    /// an origin here by a claim this store cannot check.
+    @discardableResult
+    public func confirmForks(reportedBy peer: [ForkReport]) throws(StoreError) -> [ForkReport] {
+        guard !peer.isEmpty else { return [] }
+        let now = Int64(options.wallClock())
+        return try writeTransaction { db in
+            let ledger = try Ledger(db)
+            var confirmed: [ForkReport] = []
+            for report in peer {
+                guard let mine = try ledger.heldHash(report.dot), mine != report.localHash else { continue }
+                let fork = ForkReport(dot: report.dot, localHash: mine, remoteHash: report.localHash)
+                try Self.remember(fork, db, now: now)
+                confirmed.append(fork)
+            }
+            return confirmed
+        }
+    }
+}

@@ -4,7 +4,7 @@ internal import GRDB
 
 /// Local edits made inside one transaction, as one officer. Obtain one from
 /// ``Store/write(as:_:)``; it is valid only inside that call.
-public struct StoreTransaction: ~Copyable {
+public struct StoreTransaction {
     let ledger: Ledger
     let officer: String
     let wallClock: @Sendable () -> UInt64
@@ -59,7 +59,7 @@ public struct StoreTransaction: ~Copyable {
             throw StoreError(.recordDeleted, "\(id) is already deleted")
         case .restore where !state.isDeleted && !state.isDeletedInConflict:
             throw StoreError(.recordNotDeleted, "\(id) is not deleted: nothing to restore")
-        case .set, .unset where state.isDeleted && !allowDeleted:
+        case .set where state.isDeleted && !allowDeleted, .unset where state.isDeleted && !allowDeleted:
             throw StoreError(.recordDeleted, "\(id) is deleted: restore it first with `restore \(id)`")
         default: break
         }
@@ -89,7 +89,7 @@ public struct StoreTransaction: ~Copyable {
 extension Store {
     /// Runs `body` as one transaction of local edits by `officer`: everything in it is kept, or,
     /// if it throws, nothing.
-    public func write<T>(as officer: String, _ body: (borrowing StoreTransaction) throws -> T) throws(StoreError) -> T {
+    public func write<T>(as officer: String, _ body: (StoreTransaction) throws -> T) throws(StoreError) -> T {
         let trimmed = officer.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else {
             throw StoreError(.badRequest, "no officer named: every change records who made it; give --officer NAME or set DAFTAR_OFFICER")
@@ -106,6 +106,6 @@ extension Store {
     /// Records one new entry in its own transaction.
     @discardableResult
     public func add(kind: Kind, fields: [FieldName: FieldValue], as officer: String) throws(StoreError) -> RecordID {
-        try write(as: officer) { tx throws(StoreError) in try tx.add(kind: kind, fields: fields) }
+        try write(as: officer) { tx in try tx.add(kind: kind, fields: fields) }
     }
 }

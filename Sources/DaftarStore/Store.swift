@@ -116,8 +116,26 @@ public final class Store: Sendable {
         guard header.count == 100, header.starts(with: Array("SQLite format 3\0".utf8)) else {
             throw StoreError(.notAStore, "\(path) is not a Daftar store (not even an SQLite file): check the path, or restore the store from a backup")
         }
-        let appID = header[68..<72].reduce(0) { $0 << 8 | UInt32($1) }
-        guard Int32(bitPattern: appID) == applicationID else {
+        // The application id is asked of SQLite, read-only: a new store's header may still be in
+        // its write-ahead log.
+        var config = Configuration()
+        config.readonly = true
+        let appID: Int32
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            defer { try? queue.close() }
+            let (id, applied) = try queue.read { db in
+                (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0, try migrator().appliedIdentifiers(db))
+            }
+            appID = id
+            let unknown = applied.subtracting(schemaVersions)
+            if id == applicationID, !unknown.isEmpty {
+                throw StoreError(.newerSchema, "this store was written by a newer Daftar (schema \(unknown.sorted().last!)); this one knows up to \(schemaVersions.last!): upgrade Daftar to open it; the store was not changed")
+            }
+        } catch {
+            throw StoreError.from(error, path: path)
+        }
+        guard appID == applicationID else {
             throw StoreError(.notAStore, "\(path) is an SQLite database but not a Daftar store: check the path; Daftar will not change it")
         }
     }

@@ -164,49 +164,71 @@ private let genWalk = Gen.int64(in: -5_000...5_000).array(of: 1...40)
         #expect(receipt.skewMilliseconds == 1_000_000 - 1500)
         #expect(receipt.isBeyondDrift)
         #expect(clock.last.milliseconds == 1500)
-        #expect(clock.last <= HLC(milliseconds: 1500, counter: .max))
-        // The next local stamp is still strictly later, and carries past the full counter.
+        // The next local stamp is still strictly later, and not pulled further ahead.
         let before = clock.last
         let next = clock.tick(wallMilliseconds: 1000)
         #expect(next > before)
-        #expect(next == HLC(milliseconds: 1501, counter: 0))
+        #expect(next.milliseconds <= 1501)
     }
 
-    @Test func defaultDriftIsTenMinutes() {
+    /// The drift is a number of milliseconds: a stamp whose milliseconds are within wall + drift is
+    /// taken in whole, counter included, and is not reported.
+    @Test func stampAtTheDriftLimitIsTakenInWhole() {
         #expect(HybridClock.defaultDriftMilliseconds == 600_000)
         var clock = HybridClock()
-        let r1 = clock.receive(HLC(milliseconds: 1000 + 600_000, counter: 0xFFFF), wallMilliseconds: 1000)
+        let atLimit = HLC(milliseconds: 1000 + 600_000, counter: 0xFFFF)
+        let r1 = clock.receive(atLimit, wallMilliseconds: 1000)
         #expect(r1.skewMilliseconds == 0)
+        #expect(clock.last == atLimit)
+        // A local change made after receiving it is stamped after it.
+        #expect(clock.tick(wallMilliseconds: 1000) > atLimit)
+    }
+
+    @Test func stampOneMillisecondPastTheLimitIsCappedAndReported() {
+        var clock = HybridClock()
         let r2 = clock.receive(HLC(milliseconds: 1000 + 600_001), wallMilliseconds: 1000)
         #expect(r2.skewMilliseconds == 1)
-        #expect(clock.last == HLC(milliseconds: 601_000, counter: 0xFFFF))
+        #expect(r2.isBeyondDrift)
+        #expect(clock.last.milliseconds == 601_000)
+    }
+
+    /// With no drift allowed, a stamp in the current millisecond but with a higher counter is
+    /// still within the limit.
+    @Test func stampInTheCurrentMillisecondIsTakenInWithZeroDrift() {
+        var clock = HybridClock(last: HLC(milliseconds: 5000, counter: 1))
+        let stamp = HLC(milliseconds: 5000, counter: 31)
+        let receipt = clock.receive(stamp, wallMilliseconds: 5000, driftMilliseconds: 0)
+        #expect(clock.last == stamp)
+        #expect(receipt.skewMilliseconds == 0)
     }
 
     @Test func receiveLaw() async {
         // last, received stamp and wall as offsets around a base; drift from 0 to 10 minutes.
         let genOffset = Gen.int64(in: -2_000_000...2_000_000)
         await propertyCheck(
-            count: 300, input: genWall, genOffset, genOffset, Gen.uint64(in: 0...600_000), Gen.uint16()
-        ) { base, lastOffset, stampOffset, drift, counter in
+            count: 300, input: genWall, genOffset, genOffset, Gen.uint64(in: 0...600_000), Gen.uint16(), Gen.bool
+        ) { base, lastOffset, stampOffset, drift, counter, atLimit in
             let lastHLC = HLC(milliseconds: UInt64(Int64(base) + lastOffset), counter: counter)
-            let stamp = HLC(milliseconds: UInt64(Int64(base) + stampOffset), counter: counter &* 31)
+            // Half the stamps sit exactly on the limit's millisecond, where the counter matters.
+            let stampMs = atLimit ? base + drift : UInt64(Int64(base) + stampOffset)
+            let stamp = HLC(milliseconds: stampMs, counter: counter &* 31 | 1)
             var clock = HybridClock(last: lastHLC)
             let receipt = clock.receive(stamp, wallMilliseconds: base, driftMilliseconds: drift)
             let capMs = base + drift
-            let cap = HLC(milliseconds: capMs, counter: .max)
 
             // Never moves back.
             #expect(clock.last >= lastHLC)
             // Never moves past wall + drift because of the remote stamp.
-            #expect(clock.last <= max(lastHLC, cap))
-            // Exactly the rule of promise 9.
-            #expect(clock.last == max(lastHLC, min(stamp, cap)))
-            // A stamp within the cap is taken in.
-            if stamp <= cap { #expect(clock.last >= stamp) }
-            // Skew reported exactly when beyond the cap.
+            #expect(clock.last.milliseconds <= max(lastHLC.milliseconds, capMs))
+            // A stamp within wall + drift is taken in: HLC := max(local, received).
+            if stamp.milliseconds <= capMs { #expect(clock.last == max(lastHLC, stamp)) }
+            // A stamp is either taken in or reported, never silently cut.
+            #expect(clock.last >= stamp || receipt.isBeyondDrift)
+            // Skew reported exactly when beyond the cap, by how much.
             if stamp.milliseconds > capMs {
                 #expect(receipt.skewMilliseconds == stamp.milliseconds - capMs)
                 #expect(receipt.isBeyondDrift)
+                #expect(clock.last.milliseconds == max(lastHLC.milliseconds, capMs))
             } else {
                 #expect(receipt.skewMilliseconds == 0)
                 #expect(!receipt.isBeyondDrift)
