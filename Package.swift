@@ -71,5 +71,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "DaftarCLITests",
+            dependencies: ["daftar", "DaftarMigrationsTool"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -31,7 +31,8 @@ func loadMigrations(_ paths: [String]) throws -> [Migration] {
             throw MigrationFailure(file: path, line: 1, message: "a migration file is named NNNN_what_it_does.sql, for example 0002_add_fork_table.sql")
         }
         guard number == index + 1 else {
-            throw MigrationFailure(file: path, line: 1, message: "migration \(name) should be numbered \(String(format: "%04d", index + 1)): migrations are numbered 1, 2, 3, ... without gaps or repeats")
+            throw MigrationFailure(
+                file: path, line: 1, message: "migration \(name) should be numbered \(String(format: "%04d", index + 1)): migrations are numbered 1, 2, 3, ... without gaps or repeats")
         }
         let sql: String
         do { sql = try String(contentsOfFile: path, encoding: .utf8) } catch {

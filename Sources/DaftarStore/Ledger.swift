@@ -71,7 +71,8 @@ final class Ledger {
             num = db.lastInsertedRowID
         } else {
             guard let loaded = try load(change.record) else {
-                throw StoreError(.inconsistent, "change \(change.dot) edits \(change.record), which this store does not hold although it holds the change that created it: check the store with `daftar check`")
+                throw StoreError(
+                    .inconsistent, "change \(change.dot) edits \(change.record), which this store does not hold although it holds the change that created it: check the store with `daftar check`")
             }
             num = loaded.num
             old = loaded.state

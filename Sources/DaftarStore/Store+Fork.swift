@@ -85,7 +85,8 @@ extension Store {
             guard tainted.isEmpty else {
                 throw StoreError(
                     .badRequest,
-                    "changes \(tainted.prefix(5).map(\.description).joined(separator: ", ")) by other offices were made on top of \(origin)'s branch from seq \(seq); they cannot be re-issued in those offices' names, so this store keeps the branch. Discard the other branch instead, on the stores that hold it")
+                    "changes \(tainted.prefix(5).map(\.description).joined(separator: ", ")) by other offices were made on top of \(origin)'s branch from seq \(seq); they cannot be re-issued in those offices' names, so this store keeps the branch. Discard the other branch instead, on the stores that hold it"
+                )
             }
             branch.sort { $0.change.dot.seq < $1.change.dot.seq }
             let newNode = Self.reissueNode(for: origin, firstHash: branch[0].change.hash)

@@ -130,7 +130,9 @@ public final class Store: Sendable {
             appID = id
             let unknown = applied.subtracting(schemaVersions)
             if id == applicationID, !unknown.isEmpty {
-                throw StoreError(.newerSchema, "this store was written by a newer Daftar (schema \(unknown.sorted().last!)); this one knows up to \(schemaVersions.last!): upgrade Daftar to open it; the store was not changed")
+                throw StoreError(
+                    .newerSchema,
+                    "this store was written by a newer Daftar (schema \(unknown.sorted().last!)); this one knows up to \(schemaVersions.last!): upgrade Daftar to open it; the store was not changed")
             }
         } catch {
             throw StoreError.from(error, path: path)
@@ -157,7 +159,9 @@ public final class Store: Sendable {
         let migrator = migrator()
         let unknown = try pool.read { db in try migrator.appliedIdentifiers(db).subtracting(schemaVersions) }
         if !unknown.isEmpty {
-            throw StoreError(.newerSchema, "this store was written by a newer Daftar (schema \(unknown.sorted().last!)); this one knows up to \(schemaVersions.last!): upgrade Daftar to open it; the store was not changed")
+            throw StoreError(
+                .newerSchema,
+                "this store was written by a newer Daftar (schema \(unknown.sorted().last!)); this one knows up to \(schemaVersions.last!): upgrade Daftar to open it; the store was not changed")
         }
         try migrator.migrate(pool)
     }

@@ -63,7 +63,8 @@ func parseValue(_ raw: String) throws -> FieldValue {
     if raw == "true" { return .boolean(true) }
     if raw == "false" { return .boolean(false) }
     let digits = raw.hasPrefix("-") ? raw.dropFirst() : raw[...]
-    let isCanonical = !digits.isEmpty && digits.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+    let isCanonical =
+        !digits.isEmpty && digits.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
         && digits.filter({ $0 == "." }).count <= 1 && !digits.hasPrefix(".") && !digits.hasSuffix(".")
         && !(digits.hasPrefix("0") && digits.count > 1 && !digits.hasPrefix("0."))
     if isCanonical {

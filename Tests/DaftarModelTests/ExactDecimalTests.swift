@@ -147,8 +147,9 @@ import Testing
         #expect(FieldValue.boolean(false).displayText == "false")
         #expect(FieldValue.null.displayText == "")
         #expect(FieldValue.text("03001234567").displayText == "03001234567")
-        #expect([FieldValue.null, .text(""), .integer(0), .decimal(try ExactDecimal("0")), .boolean(true)].map(\.typeName)
-            == ["null", "text", "integer", "decimal", "boolean"])
+        #expect(
+            [FieldValue.null, .text(""), .integer(0), .decimal(try ExactDecimal("0")), .boolean(true)].map(\.typeName)
+                == ["null", "text", "integer", "decimal", "boolean"])
         #expect(FieldValue.null.isNull)
         #expect(!FieldValue.integer(0).isNull)
     }

@@ -1,7 +1,8 @@
 import DaftarModel
-@testable import DaftarStore
 import Foundation
 import Testing
+
+@testable import DaftarStore
 
 /// Promise 7: a store copied by hand and used twice is found wherever the two histories meet,
 /// nothing is merged wrongly, and the operator's recovery brings every node back to one register.

@@ -1,6 +1,7 @@
 import DaftarModel
-@testable import DaftarStore
 import Testing
+
+@testable import DaftarStore
 
 /// The merge rule of promise 4, by hand, across real stores.
 @Suite struct MergeTests {

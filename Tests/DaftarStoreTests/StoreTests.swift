@@ -1,8 +1,9 @@
 import DaftarModel
-@testable import DaftarStore
 import Foundation
 internal import GRDB
 import Testing
+
+@testable import DaftarStore
 
 @Suite struct StoreTests {
     let folder: TemporaryFolder
@@ -55,12 +56,14 @@ import Testing
     @Test func find_byKindFieldsOperatorsAndOrder() throws {
         try store.write(as: "a") { tx in
             for i in 1...30 {
-                try tx.add(kind: kind(i % 3 == 0 ? "vehicle" : "person"), fields: [
-                    name("n"): .integer(Int64(i)),
-                    name("city"): text(i % 2 == 0 ? "Lahore" : "Karachi"),
-                    name("amount"): .decimal(try ExactDecimal("\(i).5")),
-                    name("armed"): .boolean(i % 5 == 0),
-                ])
+                try tx.add(
+                    kind: kind(i % 3 == 0 ? "vehicle" : "person"),
+                    fields: [
+                        name("n"): .integer(Int64(i)),
+                        name("city"): text(i % 2 == 0 ? "Lahore" : "Karachi"),
+                        name("amount"): .decimal(try ExactDecimal("\(i).5")),
+                        name("armed"): .boolean(i % 5 == 0),
+                    ])
             }
         }
         func ns(_ query: Query) throws -> [Int64] {

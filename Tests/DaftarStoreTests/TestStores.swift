@@ -1,8 +1,9 @@
 import DaftarModel
-@testable import DaftarStore
 import Foundation
 import Synchronization
 import Testing
+
+@testable import DaftarStore
 
 /// A temporary folder that removes itself.
 final class TemporaryFolder: Sendable {
