@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "daftar", targets: ["daftar"]),
         .library(name: "DaftarModel", targets: ["DaftarModel"]),
         .library(name: "DaftarStore", targets: ["DaftarStore"]),
+        .library(name: "DaftarREPL", targets: ["DaftarREPL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
@@ -45,11 +46,18 @@ let package = Package(
             capability: .buildTool(),
             dependencies: ["DaftarMigrationsTool"]
         ),
+        // The officer's console: command parser, tables and JSON, import and export, line editing.
+        .target(
+            name: "DaftarREPL",
+            dependencies: ["DaftarModel", "DaftarStore"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "daftar",
             dependencies: [
                 "DaftarModel",
                 "DaftarStore",
+                "DaftarREPL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -69,6 +77,11 @@ let package = Package(
                 "DaftarStore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DaftarREPLTests",
+            dependencies: ["DaftarModel", "DaftarStore", "DaftarREPL"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

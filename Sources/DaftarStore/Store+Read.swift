@@ -88,6 +88,15 @@ extension Store {
         return try read { db in try Data.fetchAll(db, sql: sql, arguments: arguments).map { try RecordState(encoded: $0) } }
     }
 
+    /// How many entries a search finds.
+    public func searchCount(_ text: String) throws(StoreError) -> Int {
+        guard let match = QuerySQL.ftsQuery(text) else { return 0 }
+        return try read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM record_text t JOIN record r ON r.num = t.rowid WHERE record_text MATCH ? AND r.deleted = 0", arguments: [match]) ?? 0
+        }
+    }
+
     /// Every change of an entry, in the order this store applied them, which is causal order.
     public func history(of id: RecordID) throws(StoreError) -> [Change] {
         try read { db in
@@ -140,5 +149,69 @@ extension Store {
                 SkewReport(dot: Dot(origin: try NodeID(row["origin"] as String), seq: UInt64(row["seq"] as Int64)), skewMilliseconds: UInt64(row["skew_ms"] as Int64))
             }
         }
+    }
+}
+
+extension Store {
+    /// How many entries are in conflict.
+    public func conflictCount() throws(StoreError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM record WHERE conflict = 1") ?? 0 }
+    }
+
+    /// The kinds of entries held, sorted.
+    public func kinds() throws(StoreError) -> [Kind] {
+        try read { db in
+            // Walks the kind index one distinct value at a time, so it stays fast on large stores.
+            try String.fetchAll(
+                db,
+                sql: """
+                    WITH RECURSIVE k(kind) AS (
+                      SELECT min(kind) FROM record
+                      UNION ALL SELECT (SELECT min(kind) FROM record WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
+                    SELECT kind FROM k WHERE kind IS NOT NULL
+                    """
+            ).compactMap { try? Kind($0) }
+        }
+    }
+
+    /// The names of the fields that have a value in some entry, sorted.
+    public func fieldNames() throws(StoreError) -> [FieldName] {
+        try read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    WITH RECURSIVE n(name) AS (
+                      SELECT min(name) FROM field_index
+                      UNION ALL SELECT (SELECT min(name) FROM field_index WHERE name > n.name) FROM n WHERE n.name IS NOT NULL)
+                    SELECT name FROM n WHERE name IS NOT NULL
+                    """
+            ).compactMap { try? FieldName($0) }
+        }
+    }
+
+    /// Calls `body` with every entry (deleted ones only when asked), of one kind or all, in
+    /// creation order, without holding them all in memory.
+    public func forEachRecord(kind: Kind? = nil, includeDeleted: Bool = false, _ body: (RecordState) throws -> Void) throws(StoreError) {
+        var sql = "SELECT state FROM record WHERE 1"
+        var arguments: StatementArguments = []
+        if !includeDeleted { sql += " AND deleted = 0" }
+        if let kind {
+            sql += " AND kind = ?"
+            arguments += [kind.rawValue]
+        }
+        try read { db in
+            let cursor = try Data.fetchCursor(db, sql: sql + " ORDER BY num", arguments: arguments)
+            while let blob = try cursor.next() { try body(try RecordState(encoded: blob)) }
+        }
+    }
+
+    /// How many of this node's own changes no remote is known to hold yet: all of them until it
+    /// has synced with a remote.
+    public func unsentCount() throws(StoreError) -> UInt64 {
+        let own = try knowledge()[node]
+        let remotes: [Data] = try read { db in try Data.fetchAll(db, sql: "SELECT last_knowledge FROM remote WHERE last_knowledge IS NOT NULL") }
+        let decoder = JSONDecoder()
+        let best = remotes.compactMap { try? decoder.decode(Knowledge.self, from: $0) }.map { $0[node] }.max() ?? 0
+        return own > best ? own - best : 0
     }
 }

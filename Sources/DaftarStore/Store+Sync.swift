@@ -240,3 +240,43 @@ extension Store {
         }
     }
 }
+
+/// What taking another store's changes did.
+public struct MergeSummary: Sendable, Hashable {
+    public var applied = 0
+    public var duplicates = 0
+    public var newConflicts = 0
+    public var batches = 0
+    /// Why it stopped before holding everything the other store holds, if it did.
+    public var stop: ApplyStop?
+    public var forks: [ForkReport] = []
+    public var skews: [SkewReport] = []
+}
+
+extension Store {
+    /// Takes every change `other` holds that this store lacks, batch by batch, each batch in
+    /// one transaction: for a store file brought over by hand (a colleague's laptop, a USB stick).
+    /// Forks found on either side are recorded on both.
+    public func merge(from other: Store, limits: BatchLimits = BatchLimits()) throws(StoreError) -> MergeSummary {
+        var summary = MergeSummary()
+        while true {
+            let outgoing = try other.changes(missingFrom: try knowledge(), limits: limits)
+            summary.forks += try confirmForks(reportedBy: outgoing.forks)
+            if outgoing.changes.isEmpty { break }
+            let report = try apply(outgoing.changes, senderKnowledge: try other.knowledge())
+            try other.confirmForks(reportedBy: report.forks)
+            summary.forks += report.forks
+            summary.batches += 1
+            summary.applied += report.applied
+            summary.duplicates += report.duplicates
+            summary.newConflicts += report.newConflicts
+            summary.skews += report.skews
+            if let stop = report.stop {
+                summary.stop = stop
+                break
+            }
+            if !outgoing.hasMore { break }
+        }
+        return summary
+    }
+}

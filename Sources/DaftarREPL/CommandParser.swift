@@ -1,0 +1,260 @@
+import DaftarModel
+import DaftarStore
+
+/// Reads one command line into a ``Command``. Every error says what was wrong and shows the
+/// right form.
+public enum CommandParser {
+    public static func parse(_ line: String) throws(CommandError) -> Command? {
+        var p = Cursor(tokens: try Tokenizer.tokenize(line))
+        guard let first = p.next() else { return nil }
+        guard case .word(let verb, quoted: false) = first else {
+            throw CommandError("a command starts with its name, for example: add incident title=\"Raid\"; type help for the list")
+        }
+        guard let spec = CommandSpec.named(verb.lowercased()) else {
+            let suggestion = CommandSpec.closest(to: verb.lowercased()).map { " (did you mean \($0)?)" } ?? ""
+            throw CommandError("unknown command '\(verb)'\(suggestion): type help for the list of commands")
+        }
+        let command = try parse(spec, &p)
+        if let extra = p.peek() {
+            throw CommandError("unexpected '\(extra.text)' after the command; usage: \(spec.usage)")
+        }
+        return command
+    }
+
+    private static func parse(_ spec: CommandSpec, _ p: inout Cursor) throws(CommandError) -> Command {
+        func usage() -> CommandError { CommandError("usage: \(spec.usage)  (for example: \(spec.example))") }
+        switch spec.name {
+        case "add":
+            guard case .word(let k, quoted: false)? = p.next() else { throw usage() }
+            let kind: Kind
+            do { kind = try Kind(k) } catch { throw CommandError(error.message) }
+            return .add(kind, try assignments(&p, spec, allowEmpty: true))
+        case "set":
+            let id = try p.id(spec)
+            return .set(id, try assignments(&p, spec, allowEmpty: false))
+        case "unset":
+            let id = try p.id(spec)
+            var names: [FieldName] = []
+            while let token = p.next() {
+                if token == .comma { continue }
+                guard case .word(let n, quoted: false) = token else { throw usage() }
+                names.append(try fieldName(n))
+            }
+            guard !names.isEmpty else { throw usage() }
+            return .unset(id, names)
+        case "delete": return .delete(try p.id(spec))
+        case "restore": return .restore(try p.id(spec))
+        case "show": return .show(try p.id(spec))
+        case "history": return .history(try p.id(spec))
+        case "find": return .find(try query(&p, spec, allowOrder: true))
+        case "count": return .count(try query(&p, spec, allowOrder: false))
+        case "search":
+            var words: [String] = []
+            var limit = 20
+            while let token = p.next() {
+                if case .word("limit", quoted: false) = token, case .word(let n, quoted: false)? = p.peek(), let value = Int(n) {
+                    _ = p.next()
+                    guard value > 0 else { throw CommandError("limit takes a positive number, for example limit 20") }
+                    limit = value
+                    continue
+                }
+                words.append(token.text)
+            }
+            guard !words.isEmpty else { throw usage() }
+            return .search(words.joined(separator: " "), limit: limit)
+        case "conflicts":
+            if p.peek() == nil { return .conflicts }
+            return .conflict(try p.id(spec))
+        case "resolve":
+            let id = try p.id(spec)
+            if case .word("keep", quoted: false)? = p.peek() {
+                _ = p.next()
+                guard case .word(let side, _)? = p.next() else {
+                    throw CommandError("name the side to keep: resolve ID keep 2 (a side number from `conflicts ID`) or keep fia-karachi:17")
+                }
+                return .resolveKeep(id, side: side)
+            }
+            return .resolve(id, try assignments(&p, spec, allowEmpty: false))
+        case "status": return .status
+        case "export", "import":
+            guard case .word(let f, _)? = p.next(), let format = Command.Format(rawValue: f.lowercased()) else {
+                throw CommandError("\(spec.name) needs a format, csv or jsonl: \(spec.usage)")
+            }
+            guard case .word(let path, _)? = p.next() else { throw usage() }
+            var kind: Kind?
+            if case .word(let k, _)? = p.next() {
+                do { kind = try Kind(k) } catch { throw CommandError(error.message) }
+            }
+            return spec.name == "export" ? .export(format, path: path, kind: kind) : .importFile(format, path: path, kind: kind)
+        case "json":
+            switch p.next() {
+            case .word("on", quoted: false)?: return .json(true)
+            case .word("off", quoted: false)?: return .json(false)
+            default: throw usage()
+            }
+        case "check": return .check
+        case "merge":
+            guard case .word(let path, _)? = p.next() else { throw usage() }
+            return .merge(path: path)
+        case "fork":
+            guard case .word(let action, quoted: false)? = p.next(), case .word(let o, _)? = p.next() else { throw usage() }
+            let origin: NodeID
+            do { origin = try NodeID(o) } catch { throw CommandError(error.message) }
+            switch action {
+            case "keep": return .forkKeep(origin)
+            case "discard":
+                guard case .word("from", quoted: false)? = p.next(), case .word(let s, _)? = p.next(), let seq = UInt64(s), seq > 0 else {
+                    throw usage()
+                }
+                return .forkDiscard(origin, from: seq)
+            default: throw usage()
+            }
+        case "help":
+            if case .word(let topic, _)? = p.next() { return .help(topic.lowercased()) }
+            return .help(nil)
+        case "quit": return .quit
+        default: throw usage()
+        }
+    }
+
+    static func fieldName(_ text: String) throws(CommandError) -> FieldName {
+        do { return try FieldName(text) } catch { throw CommandError(error.message) }
+    }
+
+    /// `name=value name2="text with spaces" ...`
+    private static func assignments(_ p: inout Cursor, _ spec: CommandSpec, allowEmpty: Bool) throws(CommandError) -> [FieldName: FieldValue] {
+        var fields: [FieldName: FieldValue] = [:]
+        while let token = p.next() {
+            if token == .comma { continue }
+            guard case .word(let n, quoted: false) = token else {
+                throw CommandError("expected a field name, not '\(token.text)'; write fields as name=value, for example city=Lahore")
+            }
+            guard p.next() == .symbol("=") else {
+                throw CommandError("'\(n)' needs a value: write name=value, for example \(n)=Lahore, and quote values with spaces: \(n)=\"two words\"")
+            }
+            guard case .word(let raw, let quoted)? = p.next() else {
+                throw CommandError("'\(n)=' needs a value: write \(n)=value, or \(n)=\"\" for empty text")
+            }
+            let name = try fieldName(n)
+            guard fields[name] == nil else { throw CommandError("field \(n) is given twice: give each field once") }
+            fields[name] = try ValueSyntax.value(raw, quoted: quoted)
+        }
+        if fields.isEmpty, !allowEmpty { throw CommandError("usage: \(spec.usage)  (for example: \(spec.example))") }
+        return fields
+    }
+
+    /// `[KIND] [where CONDITION] [order by FIELD [asc|desc], ...] [limit N]`
+    private static func query(_ p: inout Cursor, _ spec: CommandSpec, allowOrder: Bool) throws(CommandError) -> Query {
+        var query = Query()
+        if case .word(let k, quoted: false)? = p.peek(), !["where", "order", "limit"].contains(k.lowercased()) {
+            _ = p.next()
+            do { query.kind = try Kind(k) } catch { throw CommandError(error.message) }
+        }
+        if case .word(let w, quoted: false)? = p.peek(), w.lowercased() == "where" {
+            _ = p.next()
+            query.condition = try orCondition(&p)
+        }
+        if allowOrder, case .word(let w, quoted: false)? = p.peek(), w.lowercased() == "order" {
+            _ = p.next()
+            guard case .word(let by, quoted: false)? = p.next(), by.lowercased() == "by" else {
+                throw CommandError("write order by FIELD [desc], for example: find person order by name")
+            }
+            repeat {
+                guard case .word(let n, quoted: false)? = p.next() else { throw CommandError("order by needs a field name, for example: order by seized_at desc") }
+                var ordering = Query.Ordering(field: n.lowercased() == "id" ? nil : try fieldName(n))
+                if case .word(let d, quoted: false)? = p.peek(), ["asc", "desc"].contains(d.lowercased()) {
+                    _ = p.next()
+                    ordering.descending = d.lowercased() == "desc"
+                }
+                query.ordering.append(ordering)
+            } while p.skip(.comma)
+        }
+        if allowOrder, case .word(let w, quoted: false)? = p.peek(), w.lowercased() == "limit" {
+            _ = p.next()
+            guard case .word(let n, quoted: false)? = p.next(), let limit = Int(n), limit > 0 else {
+                throw CommandError("limit takes a positive number, for example: limit 20")
+            }
+            query.limit = limit
+        }
+        if let extra = p.peek() {
+            throw CommandError("unexpected '\(extra.text)'; usage: \(spec.usage)")
+        }
+        return query
+    }
+
+    private static func orCondition(_ p: inout Cursor) throws(CommandError) -> Query.Condition {
+        var left = try andCondition(&p)
+        while case .word(let w, quoted: false)? = p.peek(), w.lowercased() == "or" {
+            _ = p.next()
+            left = .or(left, try andCondition(&p))
+        }
+        return left
+    }
+
+    private static func andCondition(_ p: inout Cursor) throws(CommandError) -> Query.Condition {
+        var left = try primary(&p)
+        while case .word(let w, quoted: false)? = p.peek(), w.lowercased() == "and" {
+            _ = p.next()
+            left = .and(left, try primary(&p))
+        }
+        return left
+    }
+
+    private static func primary(_ p: inout Cursor) throws(CommandError) -> Query.Condition {
+        if p.skip(.openParen) {
+            let inner = try orCondition(&p)
+            guard p.skip(.closeParen) else { throw CommandError("a '(' is not closed: add ')'") }
+            return inner
+        }
+        guard case .word(let n, quoted: false)? = p.next() else {
+            throw CommandError("expected a condition such as city = Lahore, age >= 30 or name contains ali")
+        }
+        let name = try fieldName(n)
+        let comparison: Query.Comparison
+        switch p.next() {
+        case .symbol(let s)?:
+            guard let c = Query.Comparison(rawValue: s) else { throw CommandError("unknown operator '\(s)': use =, !=, <, <=, >, >= or contains") }
+            comparison = c
+        case .word(let w, quoted: false)? where w.lowercased() == "contains":
+            comparison = .contains
+        case let other?:
+            throw CommandError("unknown operator '\(other.text)' after \(n): use =, !=, <, <=, >, >= or contains, for example \(n) = value")
+        case nil:
+            throw CommandError("\(n) needs an operator and a value, for example \(n) = value")
+        }
+        guard case .word(let raw, let quoted)? = p.next() else {
+            throw CommandError("\(n) \(comparison.rawValue) needs a value, for example \(n) \(comparison.rawValue) Lahore")
+        }
+        var value = try ValueSyntax.value(raw, quoted: quoted)
+        if comparison == .contains, !quoted { value = .text(raw) }
+        return .compare(name, comparison, value)
+    }
+}
+
+/// Walks the tokens of one line.
+struct Cursor {
+    var tokens: [Token]
+    var index = 0
+
+    mutating func next() -> Token? {
+        guard index < tokens.count else { return nil }
+        defer { index += 1 }
+        return tokens[index]
+    }
+
+    func peek() -> Token? { index < tokens.count ? tokens[index] : nil }
+
+    mutating func skip(_ token: Token) -> Bool {
+        guard peek() == token else { return false }
+        index += 1
+        return true
+    }
+
+    /// An entry id or the beginning of one.
+    mutating func id(_ spec: CommandSpec) throws(CommandError) -> String {
+        guard case .word(let id, _)? = next(), !id.isEmpty else {
+            throw CommandError("\(spec.name) needs an entry id (or its first characters): \(spec.usage)  (for example: \(spec.example))")
+        }
+        return id
+    }
+}

@@ -1,0 +1,327 @@
+import DaftarModel
+import DaftarStore
+import Foundation
+
+/// JSON forms of results, documented in the README.
+struct EntryJSON: Encodable {
+    var id: String
+    var kind: String
+    var deleted: Bool
+    var conflict: Bool
+    var fields: [String: FieldValue]
+
+    init(_ record: RecordState) {
+        id = record.id.description
+        kind = record.kind.rawValue
+        deleted = record.isDeleted
+        conflict = record.inConflict
+        fields = Dictionary(uniqueKeysWithValues: record.values.map { ($0.key.rawValue, $0.value) })
+    }
+}
+
+struct ValueJSON: Encodable {
+    var value: FieldValue
+    var dot: String
+    var office: String
+    var officer: String?
+    var time: String?
+}
+
+struct ShowJSON: Encodable {
+    var id: String
+    var kind: String
+    var deleted: Bool
+    var conflict: Bool
+    var fields: [String: [ValueJSON]]
+    var deletedValues: [ValueJSON]
+    var vector: VersionVector
+}
+
+struct ChangeJSON: Encodable {
+    var dot: String
+    var office: String
+    var officer: String
+    var time: String
+    var operation: String
+    var fields: [String: FieldValue]
+}
+
+struct ListJSON: Encodable {
+    var entries: [EntryJSON]
+    var more: Int
+}
+
+extension Session {
+    static let iso = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// A time for scripts: ISO 8601 in UTC, with milliseconds.
+    func isoTime(_ milliseconds: Int64) -> String {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(Self.iso)
+    }
+
+    func show(_ id: RecordID) throws -> Output {
+        guard let record = try store.record(id) else { throw StoreError(.unknownRecord, "no entry \(id)") }
+        var changes: [Dot: Change] = [:]
+        func change(_ dot: Dot) throws -> Change? {
+            if let c = changes[dot] { return c }
+            let c = try store.change(at: dot)
+            changes[dot] = c
+            return c
+        }
+        func valueJSON(_ entry: FieldEntry) throws -> ValueJSON {
+            let c = try change(entry.dot)
+            return ValueJSON(value: entry.value, dot: entry.dot.description, office: entry.dot.origin.rawValue, officer: c?.officer, time: c.map { isoTime($0.wallTime) })
+        }
+        let names = record.fields.keys.sorted().filter { name in
+            let register = record.fields[name]!
+            return !(register.entries.count == 1 && register.value.isNull)
+        }
+        if json {
+            var fields: [String: [ValueJSON]] = [:]
+            for name in names { fields[name.rawValue] = try record.fields[name]!.entries.map(valueJSON) }
+            return Output(
+                text: encode(
+                    ShowJSON(
+                        id: id.description, kind: record.kind.rawValue, deleted: record.isDeleted, conflict: record.inConflict, fields: fields,
+                        deletedValues: try record.deleted.entries.map(valueJSON), vector: record.vector)))
+        }
+        var table = Table(header: ["field", "value", "officer", "office", "time"], maxCellWidth: 60)
+        for name in names {
+            let register = record.fields[name]!
+            for (i, entry) in register.entries.enumerated() {
+                let c = try change(entry.dot)
+                let label = i == 0 ? name.rawValue + (register.inConflict ? " ≠" : "") : "  ↳ also"
+                let value = entry.value.isNull ? "(unset)" : entry.value.displayText
+                table.rows.append([label, value, c?.officer ?? "", entry.dot.origin.rawValue, c.map { time($0.wallTime) } ?? ""])
+            }
+        }
+        var lines = ["\(record.id)  \(record.kind)" + (record.isDeleted ? "  (deleted)" : "") + (record.inConflict ? "  (in conflict: conflicts \(record.id))" : "")]
+        lines.append(table.render())
+        if record.isDeletedInConflict {
+            let sides = record.deleted.entries.map { "\($0.value == .boolean(true) ? "deleted" : "kept") by \($0.dot.origin)" }
+            lines.append("deleted ≠ " + sides.joined(separator: ", "))
+        }
+        lines.append("vector  " + record.vector.entries.map { "\($0.node):\($0.seq)" }.joined(separator: " "))
+        return Output(text: lines.joined(separator: "\n"))
+    }
+
+    func history(_ id: RecordID) throws -> Output {
+        let changes = try store.history(of: id)
+        if json {
+            let list = changes.map { c in
+                ChangeJSON(
+                    dot: c.dot.description, office: c.dot.origin.rawValue, officer: c.officer, time: isoTime(c.wallTime), operation: c.operation.rawValue,
+                    fields: Dictionary(uniqueKeysWithValues: c.fields.map { ($0.key.rawValue, $0.value) }))
+            }
+            return Output(text: encode(["id": AnyEncodable(id.description), "changes": AnyEncodable(list)]))
+        }
+        var table = Table(header: ["change", "time", "officer", "office", "did", "what"], maxCellWidth: 70)
+        for c in changes {
+            let what = c.fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.isNull ? "(unset)" : ValueSyntax.literal($0.value))" }
+            table.rows.append([c.dot.description, time(c.wallTime), c.officer, c.dot.origin.rawValue, c.operation.rawValue, what.joined(separator: " ")])
+        }
+        return Output(text: table.render())
+    }
+
+    func list(_ records: [RecordState], more: Int, showKind: Bool) -> Output {
+        if json { return Output(text: encode(ListJSON(entries: records.map(EntryJSON.init), more: more))) }
+        if records.isEmpty { return Output(text: "no entries") }
+        // The most common fields first, at most eight columns.
+        var frequency: [FieldName: Int] = [:]
+        for record in records { for name in record.values.keys { frequency[name, default: 0] += 1 } }
+        let columns = frequency.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(8).map(\.key)
+        var table = Table(header: ["id"] + (showKind ? ["kind"] : []) + columns.map(\.rawValue), maxCellWidth: 30)
+        var anyConflict = false
+        for record in records {
+            anyConflict = anyConflict || record.inConflict
+            let values = record.values
+            table.rows.append(
+                [record.id.description + (record.inConflict ? " *" : "")] + (showKind ? [record.kind.rawValue] : [])
+                    + columns.map { values[$0]?.displayText ?? "" })
+        }
+        var text = table.render()
+        if frequency.count > columns.count { text += "\n(\(frequency.count - columns.count) more fields: show ID)" }
+        if anyConflict { text += "\n* in conflict: conflicts ID" }
+        if more > 0 { text += "\n… \(more) more; narrow it down, or add limit N" }
+        return Output(text: text)
+    }
+
+    func find(_ query: Query) throws -> Output {
+        var q = query
+        let explicit = query.limit != nil
+        if !explicit { q.limit = pageSize }
+        let records = try store.find(q)
+        var more = 0
+        if !explicit, records.count == pageSize { more = max(0, try store.count(query) - pageSize) }
+        return list(records, more: more, showKind: query.kind == nil)
+    }
+
+    func search(_ text: String, limit: Int) throws -> Output {
+        let records = try store.search(text, limit: limit)
+        let more = records.count == limit ? max(0, try store.searchCount(text) - limit) : 0
+        return list(records, more: more, showKind: true)
+    }
+
+    func conflicts() throws -> Output {
+        let records = try store.conflicts(limit: 1001)
+        if json { return Output(text: encode(ListJSON(entries: records.prefix(1000).map(EntryJSON.init), more: max(0, records.count - 1000)))) }
+        if records.isEmpty { return Output(text: "no conflicts") }
+        var table = Table(header: ["id", "kind", "in conflict"])
+        for record in records.prefix(1000) {
+            let names = record.conflictingFields.map(\.rawValue) + (record.isDeletedInConflict ? ["(deleted)"] : [])
+            table.rows.append([record.id.description, record.kind.rawValue, names.joined(separator: ", ")])
+        }
+        return Output(text: table.render() + "\nsee one side by side: conflicts ID; end one: resolve ID keep SIDE")
+    }
+
+    /// The sides of an entry's conflict: the changes whose values stand against each other,
+    /// greatest stamp first.
+    func sides(_ record: RecordState) -> [FieldEntry] {
+        var byDot: [Dot: FieldEntry] = [:]
+        for name in record.conflictingFields { for entry in record.fields[name]!.entries { byDot[entry.dot] = entry } }
+        if record.isDeletedInConflict { for entry in record.deleted.entries { byDot[entry.dot] = entry } }
+        return byDot.values.sorted { $0.stamp > $1.stamp }
+    }
+
+    func sideBySide(_ id: RecordID) throws -> Output {
+        guard let record = try store.record(id) else { throw StoreError(.unknownRecord, "no entry \(id)") }
+        guard record.inConflict else { return Output(text: json ? encode(["id": id.description, "conflict": "none"]) : "\(id) is not in conflict") }
+        let sides = sides(record)
+        var header = ["field"]
+        var sideInfo: [[String: String]] = []
+        for (i, side) in sides.enumerated() {
+            let c = try store.change(at: side.dot)
+            header.append("\(i + 1): \(side.dot) \(c?.officer ?? "") \(c.map { time($0.wallTime) } ?? "")")
+            sideInfo.append(["side": "\(i + 1)", "dot": side.dot.description, "office": side.dot.origin.rawValue, "officer": c?.officer ?? "", "time": c.map { isoTime($0.wallTime) } ?? ""])
+        }
+        var table = Table(header: header, maxCellWidth: 40)
+        var jsonRows: [String: [String: FieldValue]] = [:]
+        for name in record.conflictingFields {
+            let register = record.fields[name]!
+            var row = [name.rawValue]
+            for side in sides {
+                let entry = register.entries.first { $0.dot == side.dot }
+                row.append(entry.map { $0.value.isNull ? "(unset)" : $0.value.displayText } ?? "—")
+                if let entry { jsonRows[name.rawValue, default: [:]][side.dot.description] = entry.value }
+            }
+            table.rows.append(row)
+        }
+        if record.isDeletedInConflict {
+            var row = ["(deleted)"]
+            for side in sides {
+                let entry = record.deleted.entries.first { $0.dot == side.dot }
+                row.append(entry.map { $0.value == .boolean(true) ? "deleted" : "kept" } ?? "—")
+                if let entry { jsonRows["(deleted)", default: [:]][side.dot.description] = entry.value }
+            }
+            table.rows.append(row)
+        }
+        if json {
+            return Output(text: encode(["id": AnyEncodable(id.description), "sides": AnyEncodable(sideInfo), "fields": AnyEncodable(jsonRows)]))
+        }
+        return Output(text: "\(id)  \(record.kind)\n" + table.render() + "\nkeep one side: resolve \(id) keep 1   or write values: resolve \(id) field=value")
+    }
+
+    func keep(_ id: RecordID, side: String) throws -> Output {
+        guard let record = try store.record(id) else { throw StoreError(.unknownRecord, "no entry \(id)") }
+        guard record.inConflict else { throw CommandError("\(id) is not in conflict: nothing to resolve") }
+        let sides = sides(record)
+        let chosen: FieldEntry
+        if let n = Int(side), n >= 1, n <= sides.count {
+            chosen = sides[n - 1]
+        } else if let match = sides.first(where: { $0.dot.description == side }) {
+            chosen = match
+        } else {
+            throw CommandError("no side '\(side)' in \(id)'s conflict: use a number from 1 to \(sides.count), or a dot, as listed by `conflicts \(id)`")
+        }
+        var fields: [FieldName: FieldValue] = [:]
+        for name in record.conflictingFields {
+            if let entry = record.fields[name]!.entries.first(where: { $0.dot == chosen.dot }) { fields[name] = entry.value }
+        }
+        let deletes = record.isDeletedInConflict ? record.deleted.entries.first { $0.dot == chosen.dot }.map { $0.value == .boolean(true) } : nil
+        try store.write(as: officer) { tx in
+            if !fields.isEmpty { try tx.resolve(id, fields) }
+            switch deletes {
+            case true?: try tx.delete(id)
+            case false? where fields.isEmpty: try tx.restore(id)
+            default: break
+            }
+        }
+        return done(id, "resolved, keeping \(chosen.dot)")
+    }
+
+    func status() throws -> Output {
+        let knowledge = try store.knowledge()
+        let kinds = try store.countByKind()
+        let total = kinds.reduce(0) { $0 + $1.count }
+        let conflicts = try store.conflictCount()
+        let unsent = try store.unsentCount()
+        let warnings = try store.clockWarnings()
+        let forks = try store.knownForks()
+        if json {
+            struct StatusJSON: Encodable {
+                var node: String
+                var officer: String
+                var store: String
+                var entries: Int
+                var kinds: [String: Int]
+                var conflicts: Int
+                var changesHeld: UInt64
+                var changesMadeHere: UInt64
+                var changesNotSent: UInt64
+                var knowledge: [String: UInt64]
+                var clockWarnings: [[String: String]]
+                var forks: [String]
+            }
+            return Output(
+                text: encode(
+                    StatusJSON(
+                        node: store.node.rawValue, officer: officer, store: store.path, entries: total,
+                        kinds: Dictionary(uniqueKeysWithValues: kinds.map { ($0.kind.rawValue, $0.count) }), conflicts: conflicts,
+                        changesHeld: knowledge.count, changesMadeHere: knowledge[store.node], changesNotSent: unsent,
+                        knowledge: Dictionary(uniqueKeysWithValues: knowledge.entries.map { ($0.key.rawValue, $0.value.seq) }),
+                        clockWarnings: warnings.map { ["office": $0.dot.origin.rawValue, "change": $0.dot.description, "aheadMs": "\($0.skewMilliseconds)"] },
+                        forks: forks.map(\.description))))
+        }
+        var lines = [
+            "node       \(store.node)",
+            "officer    \(officer)",
+            "store      \(store.path)",
+            "entries    \(total)" + (kinds.isEmpty ? "" : "  (" + kinds.map { "\($0.kind) \($0.count)" }.joined(separator: ", ") + ")"),
+            "conflicts  \(conflicts)" + (conflicts > 0 ? "  (conflicts to list them)" : ""),
+            "changes    \(knowledge.count) held, \(knowledge[store.node]) made here, \(unsent) not yet sent anywhere",
+        ]
+        for w in warnings {
+            lines.append("clock      \(w.dot.origin)'s clock ran \(Self.duration(w.skewMilliseconds)) ahead of this node's allowed drift (change \(w.dot))")
+        }
+        for fork in forks { lines.append("FORK       \(fork)") }
+        return Output(text: lines.joined(separator: "\n"))
+    }
+
+    static func duration(_ ms: UInt64) -> String {
+        if ms < 1000 { return "\(ms) ms" }
+        if ms < 120_000 { return "\(ms / 1000) s" }
+        if ms < 7_200_000 { return "\(ms / 60000) min" }
+        return "\(ms / 3_600_000) h"
+    }
+
+    func help(_ topic: String?) throws -> Output {
+        if let topic {
+            guard let spec = CommandSpec.named(topic) else { throw CommandError("no command '\(topic)': type help for the list") }
+            let aliases = spec.aliases.isEmpty ? "" : "\n  also: " + spec.aliases.joined(separator: ", ")
+            return Output(text: "\(spec.usage)\n  \(spec.summary)\n  example: \(spec.example)\(aliases)")
+        }
+        var table = Table(header: ["command", "what it does"], maxCellWidth: 100)
+        for spec in CommandSpec.all { table.rows.append([spec.usage, spec.summary]) }
+        return Output(
+            text: table.render()
+                + "\nValues: \"quoted\" is text; true/false are booleans; 12 and 12.50 are numbers; anything else is text (03001234567 keeps its zero)."
+                + "\nIds: type the whole id or its first characters. help COMMAND shows an example.")
+    }
+}
+
+/// Wraps values of different types for one JSON document.
+struct AnyEncodable: Encodable {
+    let encodeValue: (any Encoder) throws -> Void
+    init<T: Encodable>(_ value: T) { encodeValue = value.encode }
+    func encode(to encoder: any Encoder) throws { try encodeValue(encoder) }
+}

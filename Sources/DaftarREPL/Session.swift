@@ -1,0 +1,148 @@
+import DaftarModel
+public import DaftarStore
+public import Foundation
+
+/// Runs officers' commands against one store and renders the results, as tables for people or
+/// as JSON documents for scripts.
+public final class Session {
+    public let store: Store
+    public var officer: String
+    /// Print results as JSON documents, one per result.
+    public var json: Bool
+    /// How many entries a find shows when no limit is given.
+    public var pageSize = 50
+    let times: DateFormatter
+
+    public init(store: Store, officer: String, json: Bool = false, timeZone: TimeZone = .current) {
+        self.store = store
+        self.officer = officer
+        self.json = json
+        times = DateFormatter()
+        times.locale = Locale(identifier: "en_US_POSIX")
+        times.timeZone = timeZone
+        times.dateFormat = "yyyy-MM-dd HH:mm:ss"
+    }
+
+    /// What one command printed, and whether it succeeded.
+    public struct Output: Sendable, Equatable {
+        /// For standard output.
+        public var text: String
+        /// For standard error: one line saying what went wrong and what to do.
+        public var error: String?
+        public var quit: Bool = false
+        public var ok: Bool { error == nil }
+    }
+
+    /// Parses and runs one line. Never throws: a bad line or a failed command comes back as one
+    /// error line, and the session goes on.
+    public func run(_ line: String) -> Output {
+        do {
+            guard let command = try CommandParser.parse(line) else { return Output(text: "") }
+            return try execute(command)
+        } catch let error as CommandError {
+            return failure(code: "bad_command", error.message)
+        } catch let error as StoreError {
+            return failure(code: error.code.rawValue, error.message)
+        } catch let error as ValidationError {
+            return failure(code: error.code.rawValue, error.message)
+        } catch {
+            return failure(code: "error", "\(error)")
+        }
+    }
+
+    private func failure(code: String, _ message: String) -> Output {
+        if json { return Output(text: encode(["error": code, "message": message]), error: message) }
+        return Output(text: "", error: message)
+    }
+
+    func execute(_ command: Command) throws -> Output {
+        switch command {
+        case .add(let kind, let fields):
+            let id = try store.add(kind: kind, fields: fields, as: officer)
+            return Output(text: json ? encode(["id": id.description]) : id.description)
+        case .set(let prefix, let fields):
+            let id = try store.resolveID(prefix)
+            try store.write(as: officer) { try $0.set(id, fields) }
+            return done(id, "set")
+        case .unset(let prefix, let names):
+            let id = try store.resolveID(prefix)
+            try store.write(as: officer) { try $0.unset(id, names) }
+            return done(id, "unset")
+        case .delete(let prefix):
+            let id = try store.resolveID(prefix)
+            try store.write(as: officer) { try $0.delete(id) }
+            return done(id, "deleted")
+        case .restore(let prefix):
+            let id = try store.resolveID(prefix)
+            try store.write(as: officer) { try $0.restore(id) }
+            return done(id, "restored")
+        case .show(let prefix): return try show(try store.resolveID(prefix))
+        case .history(let prefix): return try history(try store.resolveID(prefix))
+        case .find(let query): return try find(query)
+        case .count(let query):
+            let n = try store.count(query)
+            return Output(text: json ? encode(["count": n]) : "\(n)")
+        case .search(let text, let limit): return try search(text, limit: limit)
+        case .conflicts: return try conflicts()
+        case .conflict(let prefix): return try sideBySide(try store.resolveID(prefix))
+        case .resolve(let prefix, let fields):
+            let id = try store.resolveID(prefix)
+            try store.write(as: officer) { try $0.resolve(id, fields) }
+            return done(id, "resolved")
+        case .resolveKeep(let prefix, let side): return try keep(try store.resolveID(prefix), side: side)
+        case .status: return try status()
+        case .export(let format, let path, let kind): return try export(format, path: path, kind: kind)
+        case .importFile(let format, let path, let kind): return try importFile(format, path: path, kind: kind)
+        case .json(let on):
+            json = on
+            return Output(text: on ? encode(["json": true]) : "json off")
+        case .check:
+            let problems = try store.integrityCheck()
+            if json { return Output(text: encode(IntegrityJSON(ok: problems.isEmpty, problems: problems)), error: problems.isEmpty ? nil : "the store is damaged") }
+            return problems.isEmpty ? Output(text: "ok") : Output(text: problems.joined(separator: "\n"), error: "the store is damaged: restore it from a backup")
+        case .merge(let path):
+            let other = try Store.open(at: path)
+            guard other.node != store.node || other.path != store.path else { throw CommandError("\(path) is this store: merge takes another store's file") }
+            let summary = try store.merge(from: other)
+            var lines = ["merged from \(other.node): \(summary.applied) changes applied, \(summary.newConflicts) new conflicts"]
+            if let stop = summary.stop { lines.append("stopped: \(stop)") }
+            for fork in summary.forks { lines.append("FORK: \(fork)") }
+            for skew in summary.skews { lines.append("clock: \(skew.dot.origin) is \(Self.duration(skew.skewMilliseconds)) past the allowed drift") }
+            if json {
+                return Output(text: encode(["from": AnyEncodable(other.node.rawValue), "applied": AnyEncodable(summary.applied), "newConflicts": AnyEncodable(summary.newConflicts), "stop": AnyEncodable(summary.stop.map { "\($0)" }), "forks": AnyEncodable(summary.forks.map(\.description))]))
+            }
+            return Output(text: lines.joined(separator: "\n"), error: summary.stop.map { "\($0)" })
+        case .forkDiscard(let origin, let seq):
+            let report = try store.discardBranch(of: origin, from: seq)
+            var lines = ["re-issued \(report.reissued) changes of \(report.origin) from seq \(report.fromSeq) as \(report.newNode)"]
+            lines += report.renamed.sorted { $0.key < $1.key }.map { "  \($0.key) is now \($0.value)" }
+            if report.tookNewIdentity { lines.append("this store is now node \(report.newNode)") }
+            return Output(text: lines.joined(separator: "\n"))
+        case .forkKeep(let origin):
+            try store.keepBranch(of: origin)
+            return Output(text: "kept this store's history of \(origin)")
+        case .help(let topic): return try help(topic)
+        case .quit: return Output(text: "", quit: true)
+        }
+    }
+
+    func done(_ id: RecordID, _ what: String) -> Output {
+        Output(text: json ? encode(["id": id.description, "done": what]) : "\(id) \(what)")
+    }
+
+    func time(_ milliseconds: Int64) -> String {
+        times.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
+    func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+struct IntegrityJSON: Encodable {
+    var ok: Bool
+    var problems: [String]
+}

@@ -1,0 +1,102 @@
+/// One piece of a command line.
+enum Token: Equatable, Sendable {
+    /// A word or value; `quoted` when any of it was written in quotes (so it is text).
+    case word(String, quoted: Bool)
+    /// A comparison or assignment: `=`, `!=`, `<`, `<=`, `>`, `>=`.
+    case symbol(String)
+    case openParen
+    case closeParen
+    case comma
+
+    var text: String {
+        switch self {
+        case .word(let s, _): s
+        case .symbol(let s): s
+        case .openParen: "("
+        case .closeParen: ")"
+        case .comma: ","
+        }
+    }
+}
+
+/// Splits a command line into tokens. Double or single quotes make text (with `\"`, `\'`,
+/// `\\`, `\n` and `\t` escapes inside); `=`, `!=`, `<`, `<=`, `>`, `>=`, parentheses and commas
+/// outside quotes stand on their own, so `city=Lahore` and `city = Lahore` read the same.
+enum Tokenizer {
+    static func tokenize(_ line: String) throws(CommandError) -> [Token] {
+        var tokens: [Token] = []
+        var current = ""
+        var quoted = false
+        var inWord = false
+        var chars = Array(line)
+        var i = 0
+        func flush() {
+            if inWord { tokens.append(.word(current, quoted: quoted)) }
+            current = ""
+            quoted = false
+            inWord = false
+        }
+        while i < chars.count {
+            let c = chars[i]
+            if c == "\"" || c == "'" {
+                let quote = c
+                inWord = true
+                quoted = true
+                i += 1
+                var closed = false
+                while i < chars.count {
+                    let d = chars[i]
+                    if d == "\\", i + 1 < chars.count {
+                        let e = chars[i + 1]
+                        switch e {
+                        case "n": current.append("\n")
+                        case "t": current.append("\t")
+                        default: current.append(e)
+                        }
+                        i += 2
+                        continue
+                    }
+                    if d == quote {
+                        closed = true
+                        i += 1
+                        break
+                    }
+                    current.append(d)
+                    i += 1
+                }
+                if !closed {
+                    throw CommandError("unterminated quote: close it with \(quote), for example title=\(quote)Raid on call centre\(quote)")
+                }
+                continue
+            }
+            if c.isWhitespace {
+                flush()
+                i += 1
+                continue
+            }
+            if c == "(" || c == ")" || c == "," {
+                flush()
+                tokens.append(c == "(" ? .openParen : c == ")" ? .closeParen : .comma)
+                i += 1
+                continue
+            }
+            if c == "=" || c == "<" || c == ">" || (c == "!" && i + 1 < chars.count && chars[i + 1] == "=") {
+                flush()
+                if i + 1 < chars.count, chars[i + 1] == "=", c != "=" {
+                    tokens.append(.symbol(String(c) + "="))
+                    i += 2
+                } else {
+                    tokens.append(.symbol(String(c)))
+                    i += 1
+                }
+                continue
+            }
+            current.append(c)
+            inWord = true
+            i += 1
+        }
+        flush()
+        chars.removeAll()
+        return tokens
+    }
+}

@@ -1,0 +1,67 @@
+public import DaftarModel
+
+/// How officers write values: quoted is always text; unquoted `true`/`false` are booleans; an
+/// unquoted canonical number (no leading zero, no plus sign) is an integer or an exact decimal;
+/// anything else is text, so `cnic=03001234567` keeps its zero.
+public enum ValueSyntax {
+    public static func value(_ raw: String, quoted: Bool) throws(CommandError) -> FieldValue {
+        do {
+            if quoted { return try FieldValue.text(normalizing: raw) }
+            if raw == "true" { return .boolean(true) }
+            if raw == "false" { return .boolean(false) }
+            if isCanonicalNumber(raw) {
+                if !raw.contains("."), let n = Int64(raw) { return .integer(n) }
+                return .decimal(try ExactDecimal(raw))
+            }
+            return try FieldValue.text(normalizing: raw)
+        } catch {
+            throw CommandError(error.message)
+        }
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?`
+    static func isCanonicalNumber(_ raw: String) -> Bool {
+        var s = Substring(raw)
+        if s.hasPrefix("-") { s = s.dropFirst() }
+        let parts = s.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, !whole.isEmpty, whole.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        if whole.count > 1, whole.hasPrefix("0") { return false }
+        if parts.count == 2 {
+            guard !parts[1].isEmpty, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        }
+        return true
+    }
+
+    /// A value as a CSV cell: as it is, unless it would read back as another type (a number,
+    /// true or false, empty text, or text in quotes), which is written quoted.
+    public static func csvCell(_ value: FieldValue) -> String {
+        guard case .text(let s) = value else { return value.displayText }
+        let misread = s.isEmpty || s == "true" || s == "false" || isCanonicalNumber(s) || (s.hasPrefix("\"") && s.hasSuffix("\"")) || s.hasPrefix("'")
+        return misread ? literal(value) : s
+    }
+
+    /// A value as an officer would type it back: text that would read as another type, or that
+    /// holds spaces, quotes or symbols, is quoted.
+    public static func literal(_ value: FieldValue) -> String {
+        switch value {
+        case .text(let s):
+            let plain =
+                !s.isEmpty && s != "true" && s != "false" && !isCanonicalNumber(s) && !s.hasPrefix("'")
+                && !s.contains(where: { $0.isWhitespace || "\"'=<>!(),\\".contains($0) })
+            if plain { return s }
+            var out = "\""
+            for c in s {
+                switch c {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\t": out += "\\t"
+                default: out.append(c)
+                }
+            }
+            return out + "\""
+        default:
+            return value.displayText
+        }
+    }
+}
