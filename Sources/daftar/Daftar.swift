@@ -69,6 +69,7 @@ struct Daftar: ParsableCommand {
         print("Daftar — \(s.node), officer \(session.officer.isEmpty ? "(none: give --officer)" : session.officer), \(entries) entries. Type help, or quit.")
         let kinds = (try? s.kinds().map(\.rawValue)) ?? []
         let fields = (try? s.fieldNames().map(\.rawValue)) ?? []
+        try? FileManager.default.createDirectory(atPath: StoreOptions.dataFolder, withIntermediateDirectories: true)
         let editor = LineEditor(historyPath: store.historyPath) { line, word in
             Completion.candidates(line: line, word: word, kinds: kinds, fields: fields)
         }

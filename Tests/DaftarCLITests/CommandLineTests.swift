@@ -1,69 +1,175 @@
 import Foundation
 import Testing
 
-/// The `daftar` executable driven from outside.
+/// The `daftar` executable driven from outside, as an officer's script would.
 @Suite struct CommandLineTests {
     let daftar: Executable
     let folder: TemporaryFolder
-    let db: String
 
     init() throws {
         daftar = try Executable("daftar")
         folder = try TemporaryFolder()
-        db = folder.file("lahore.daftar")
     }
 
-    func run(_ arguments: [String]) throws -> Executable.Result {
-        try daftar.run(arguments + ["--db", db], environment: ["DAFTAR_OFFICER": "Insp. Rashid"])
+    var environment: [String: String] { ["DAFTAR_OFFICER": "Insp. Rashid", "XDG_DATA_HOME": folder.path, "TZ": "Asia/Karachi"] }
+
+    /// Runs commands one per line through a pipe against store `name`.
+    func script(_ name: String, node: String = "fia-lahore", _ lines: [String], json: Bool = false) throws -> Executable.Result {
+        try daftar.run(["--db", folder.file(name), "--node", node] + (json ? ["--json"] : []), input: lines.joined(separator: "\n") + "\n", environment: environment)
     }
 
-    @Test func initAddShowHistory() throws {
-        #expect(try run(["init", "--node", "fia-lahore"]).status == 0)
-        let added = try run(["add", "incident", "title=\"Raid on call centre\"", "city=Lahore", "cnic=03001234567", "amount=12.50", "count=3"])
-        #expect(added.status == 0, "\(added.err)")
-        #expect(added.out == "fia-lahore-1\n")
-        let shown = try run(["show", "fia-lahore-1"])
-        #expect(shown.out.contains("cnic = 03001234567"))
-        #expect(shown.out.contains("amount = 12.5"))
-        #expect(shown.out.contains("title = Raid on call centre"))
-        #expect(try run(["set", "fia-lahore-1", "status=closed"]).status == 0)
-        let history = try run(["history", "fia-lahore-1"])
-        #expect(history.out.split(separator: "\n").count == 2)
-        #expect(history.out.contains("Insp. Rashid"))
-        let status = try run(["status"])
-        #expect(status.out.contains("node      fia-lahore"))
-        #expect(status.out.contains("entries   1"))
-        #expect(try run(["check"]).out == "ok\n")
+    func command(_ name: String, _ line: String, json: Bool = false) throws -> Executable.Result {
+        try daftar.run(["--db", folder.file(name), "-c", line] + (json ? ["--json"] : []), environment: environment)
     }
 
-    @Test func defaultCommand_createsTheStoreOnFirstUse() throws {
-        let result = try daftar.run([], environment: ["DAFTAR_DB": db, "DAFTAR_NODE": "fia-quetta"])
+    @Test func pipedCommands_noPromptNoBanner_findSearchHistory() throws {
+        let result = try script(
+            "lahore.daftar",
+            [
+                "add incident title=\"Raid on call centre\" city=Lahore status=open cnic=03001234567 amount=12.50",
+                "add person name=\"محمد علی\" city=Karachi age=41",
+                "# a comment line is skipped",
+                "add person name=\"Ayesha Khan\" city=Lahore age=29",
+                "set fia-lahore-1 status=closed",
+                "count person where age >= 30",
+            ])
         #expect(result.status == 0, "\(result.err)")
-        #expect(result.err.contains("created a new store for fia-quetta"))
-        #expect(result.out.contains("node      fia-quetta"))
+        #expect(result.out == "fia-lahore-1\nfia-lahore-2\nfia-lahore-3\nfia-lahore-1 set\n1\n")
+        // Folded Urdu letters: Arabic yeh (ي) finds Urdu yeh (ی), in search and in contains.
+        let search = try command("lahore.daftar", "search علي")
+        #expect(search.out.contains("fia-lahore-2"))
+        #expect(!search.out.contains("fia-lahore-3"))
+        let contains = try command("lahore.daftar", "find person where name contains \"علي\"")
+        #expect(contains.out.contains("محمد علی"))
+        let found = try command("lahore.daftar", "find where city = Lahore order by id desc")
+        let ids = found.out.split(separator: "\n").dropFirst(2).map { $0.split(separator: " ").first.map(String.init) ?? "" }
+        #expect(ids == ["fia-lahore-3", "fia-lahore-1"])
+        #expect(found.out.contains("03001234567"))
+        let history = try command("lahore.daftar", "history fia-lahore-1")
+        #expect(history.out.contains("add") && history.out.contains("status=closed"))
+        #expect(history.out.contains("Insp. Rashid"))
     }
 
-    @Test func badInput_oneClearLine_nonZeroExit() throws {
-        #expect(try run(["init", "--node", "fia-lahore"]).status == 0)
-        let cases: [([String], String)] = [
-            (["show", "fia-lahore-99"], "no entry fia-lahore-99"),
-            (["add", ""], "the kind is empty"),
-            (["add", "incident", "1bad=2"], "'1bad' is not a field name"),
-            (["add", "incident", "noequals"], "is not name=value"),
-            (["init", "--node", "fia-lahore"], "already exists"),
+    @Test func failingCommand_oneLine_sessionGoesOn_exitNonZero() throws {
+        let result = try script(
+            "a.daftar", ["add incident title=x", "add incident title=y", "bogus", "find person where age ~ 3", "add incident title=\"open", "show fia", "show zzz-9", "count"])
+        #expect(result.status == 1)
+        #expect(result.out == "fia-lahore-1\nfia-lahore-2\n2\n")  // the commands after each failure still ran
+        let errors = result.err.split(separator: "\n").filter { $0.hasPrefix("error: ") }
+        #expect(errors.count == 5, "\(result.err)")
+        #expect(errors[0].contains("unknown command 'bogus'"))
+        #expect(errors[1].contains("unknown operator"))
+        #expect(errors[2].contains("unterminated quote"))
+        #expect(errors[3].contains("could be fia-lahore-1, fia-lahore-2"))
+        #expect(errors[4].contains("no entry zzz-9"))
+        let single = try command("a.daftar", "set fia-lahore-1")
+        #expect(single.status == 1)
+        #expect(single.err.hasPrefix("error: usage: set ID name=value"))
+    }
+
+    @Test func conflictsAfterMergingAnotherStore_resolvedByKeepingASide() throws {
+        #expect(try script("lahore.daftar", ["add case title=Smuggling status=open"]).status == 0)
+        // Karachi starts from a copy of Lahore's changes, then both edit the same field.
+        #expect(try script("karachi.daftar", node: "fia-karachi", ["merge \(folder.file("lahore.daftar"))"]).status == 0)
+        #expect(try command("lahore.daftar", "set fia-lahore-1 status=closed").status == 0)
+        #expect(try command("karachi.daftar", "set fia-lahore-1 status=referred").status == 0)
+        let merged = try command("lahore.daftar", "merge \(folder.file("karachi.daftar"))")
+        #expect(merged.status == 0, "\(merged.err)")
+        #expect(merged.out.contains("1 changes applied, 1 new conflicts"))
+        let list = try command("lahore.daftar", "conflicts")
+        #expect(list.out.contains("fia-lahore-1") && list.out.contains("status"))
+        let sides = try command("lahore.daftar", "conflicts fia-lahore-1")
+        #expect(sides.out.contains("closed") && sides.out.contains("referred"))
+        let sidesJSON = try JSONSerialization.jsonObject(with: Data(try command("lahore.daftar", "conflicts fia-lahore-1", json: true).out.utf8)) as? [String: Any]
+        let listed = try #require(sidesJSON?["sides"] as? [[String: String]])
+        let closedSide = try #require(listed.first { $0["office"] == "fia-lahore" }?["side"])
+        #expect(try command("lahore.daftar", "resolve fia-lahore-1 keep \(closedSide)").status == 0)
+        #expect(try command("lahore.daftar", "conflicts").out == "no conflicts\n")
+        // The resolution is an ordinary change: merged back, it ends the conflict at Karachi too.
+        #expect(try command("karachi.daftar", "merge \(folder.file("lahore.daftar"))").status == 0)
+        #expect(try command("karachi.daftar", "conflicts").out == "no conflicts\n")
+        let shown = try command("karachi.daftar", "show fia-lahore-1", json: true)
+        let entry = try #require(try JSONSerialization.jsonObject(with: Data(shown.out.utf8)) as? [String: Any])
+        let status = try #require((entry["fields"] as? [String: Any])?["status"] as? [[String: Any]])
+        #expect(status.count == 1 && status[0]["value"] as? String == "closed")
+        // Both values are still in history.
+        let history = try command("karachi.daftar", "history fia-lahore-1")
+        #expect(history.out.contains("referred") && history.out.contains("closed"))
+    }
+
+    @Test func exportThenImportIntoAFreshStore_givesTheSameRegister() throws {
+        let lines = [
+            "add person name=\"محمد علی\" cnic=03001234567 age=41 height=1.80 armed=false note=\"says \\\"hello\\\", twice\"",
+            "add person name=\"12\" city=\"true\" remark=\"line one\\nline two\"",
+            "add vehicle plate=LEA-1234 colour=white seized=true",
+            "delete fia-lahore-3",
+            "add vehicle plate=\"\" colour=' quoted'",
         ]
-        for (arguments, message) in cases {
-            let result = try run(arguments)
-            #expect(result.status != 0, "\(arguments)")
-            #expect(result.err.contains(message), "\(arguments): \(result.err)")
-            #expect(result.err.split(separator: "\n").count == 1, "\(arguments): \(result.err)")
+        #expect(try script("source.daftar", lines).status == 0)
+        for format in ["csv", "jsonl"] {
+            let file = folder.file("register.\(format)")
+            #expect(try command("source.daftar", "export \(format) \(file)").status == 0)
+            let target = "fresh-\(format).daftar"
+            let imported = try script(target, node: "fia-quetta", ["import \(format) \(file)"])
+            #expect(imported.status == 0, "\(imported.err)")
+            #expect(imported.out.contains("imported 3 entries"))
+            #expect(try register("source.daftar") == register(target), "\(format)")
         }
-        let badNode = try daftar.run(["init", "--node", "Bad_Node", "--db", folder.file("other.daftar")])
-        #expect(badNode.status != 0)
-        #expect(badNode.err.contains("is not a node id"))
+    }
+
+    /// Every live entry's kind and fields, without ids (a fresh store gives new ids).
+    func register(_ name: String) throws -> [String] {
+        let out = try command(name, "find limit 1000", json: true).out
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        let entries = try #require(doc["entries"] as? [[String: Any]])
+        return try entries.map { entry in
+            let fields = try JSONSerialization.data(withJSONObject: entry["fields"] ?? [:], options: [.sortedKeys])
+            return "\(entry["kind"] ?? "")|\(String(decoding: fields, as: UTF8.self))"
+        }.sorted()
+    }
+
+    @Test func importWithABadRow_importsNothing_andNamesTheLine() throws {
+        try folder.write("bad.csv", "kind,name,age\nperson,Ali,30\nperson,Bilal,31\n1bad,Sara,20\n")
+        let result = try script("a.daftar", ["import csv \(folder.file("bad.csv"))", "count"])
+        #expect(result.status == 1)
+        #expect(result.err.contains("line 4"), "\(result.err)")
+        #expect(result.out == "0\n")
+        try folder.write("bad.jsonl", "{\"kind\":\"person\",\"fields\":{\"name\":\"Ali\"}}\n{\"kind\":\"person\",\"fields\":{\"age\":1.5}}\n")
+        let json = try command("a.daftar", "import jsonl \(folder.file("bad.jsonl"))")
+        #expect(json.status == 1)
+        #expect(json.err.contains("line 2"), "\(json.err)")
+    }
+
+    @Test func jsonOutput_isOneParsableDocumentPerResult() throws {
+        let result = try script(
+            "j.daftar", ["add person name=Ali age=30", "find person", "count", "show fia-lahore-1", "history fia-lahore-1", "status", "search ali", "bogus"], json: true)
+        #expect(result.status == 1)
+        let documents = result.out.split(separator: "\n")
+        #expect(documents.count == 8)
+        for document in documents {
+            #expect((try? JSONSerialization.jsonObject(with: Data(document.utf8))) is [String: Any], "\(document)")
+        }
+        let error = try JSONSerialization.jsonObject(with: Data(documents[7].utf8)) as? [String: String]
+        #expect(error?["error"] == "bad_command")
+        let status = try JSONSerialization.jsonObject(with: Data(documents[5].utf8)) as? [String: Any]
+        #expect(status?["node"] as? String == "fia-lahore")
+        #expect(status?["entries"] as? Int == 1)
+    }
+
+    @Test func startingWithoutAStore_needsANodeId() throws {
+        let missing = try daftar.run(["--db", folder.file("none.daftar"), "-c", "status"], environment: environment)
+        #expect(missing.status == 1)
+        #expect(missing.err.contains("give --node ID"))
+        let bad = try daftar.run(["--db", folder.file("none.daftar"), "--node", "Bad_Node", "-c", "status"], environment: environment)
+        #expect(bad.status == 1)
+        #expect(bad.err.contains("is not a node id"))
+        let created = try daftar.run(["-c", "status"], environment: environment.merging(["DAFTAR_DB": folder.file("env.daftar"), "DAFTAR_NODE": "fia-quetta"]) { $1 })
+        #expect(created.status == 0)
+        #expect(created.err.contains("created a new store for fia-quetta"))
+        #expect(created.out.contains("node       fia-quetta"))
         try folder.write("notes.txt", "not a store")
-        let notStore = try daftar.run(["status", "--db", folder.file("notes.txt")])
-        #expect(notStore.status != 0)
+        let notStore = try daftar.run(["--db", folder.file("notes.txt"), "-c", "status"], environment: environment)
+        #expect(notStore.status == 1)
         #expect(notStore.err.contains("not a Daftar store"))
     }
 }
