@@ -62,6 +62,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Benchmarks; run through scripts/measure-find.sh (release build).
+        .executableTarget(
+            name: "daftar-bench",
+            dependencies: ["DaftarModel", "DaftarStore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "DaftarModelTests",
             dependencies: [

@@ -52,9 +52,9 @@ public enum CommandParser {
             var words: [String] = []
             var limit = 20
             while let token = p.next() {
-                if case .word("limit", quoted: false) = token, case .word(let n, quoted: false)? = p.peek(), let value = Int(n) {
+                if case .word(let word, quoted: false) = token, word.lowercased() == "limit", case .word(let n, quoted: false)? = p.peek(), let value = Int(n) {
                     _ = p.next()
-                    guard value > 0 else { throw CommandError("limit takes a positive number, for example limit 20") }
+                    guard value > 0 else { throw CommandError("limit takes a positive number, for example: limit 20") }
                     limit = value
                     continue
                 }
@@ -67,7 +67,7 @@ public enum CommandParser {
             return .conflict(try p.id(spec))
         case "resolve":
             let id = try p.id(spec)
-            if case .word("keep", quoted: false)? = p.peek() {
+            if case .word(let word, quoted: false)? = p.peek(), word.lowercased() == "keep" {
                 _ = p.next()
                 guard case .word(let side, _)? = p.next() else {
                     throw CommandError("name the side to keep: resolve ID keep 2 (a side number from `conflicts ID`) or keep fia-karachi:17")
@@ -82,35 +82,37 @@ public enum CommandParser {
             }
             guard case .word(let path, _)? = p.next() else { throw usage() }
             var kind: Kind?
-            if case .word(let k, _)? = p.next() {
+            if case .word(let k, _)? = p.peek() {
+                _ = p.next()
                 do { kind = try Kind(k) } catch { throw CommandError(error.message) }
             }
             return spec.name == "export" ? .export(format, path: path, kind: kind) : .importFile(format, path: path, kind: kind)
         case "json":
-            switch p.next() {
-            case .word("on", quoted: false)?: return .json(true)
-            case .word("off", quoted: false)?: return .json(false)
-            default: throw usage()
-            }
+            guard case .word(let setting, quoted: false)? = p.next(), ["on", "off"].contains(setting.lowercased()) else { throw usage() }
+            return .json(setting.lowercased() == "on")
         case "check": return .check
         case "merge":
             guard case .word(let path, _)? = p.next() else { throw usage() }
             return .merge(path: path)
         case "fork":
-            guard case .word(let action, quoted: false)? = p.next(), case .word(let o, _)? = p.next() else { throw usage() }
+            guard case .word(let verb, quoted: false)? = p.next(), case .word(let o, _)? = p.next() else { throw usage() }
+            let action = verb.lowercased()
             let origin: NodeID
             do { origin = try NodeID(o) } catch { throw CommandError(error.message) }
             switch action {
             case "keep": return .forkKeep(origin)
             case "discard":
-                guard case .word("from", quoted: false)? = p.next(), case .word(let s, _)? = p.next(), let seq = UInt64(s), seq > 0 else {
+                guard case .word(let from, quoted: false)? = p.next(), from.lowercased() == "from", case .word(let s, _)? = p.next(), let seq = UInt64(s), seq > 0 else {
                     throw usage()
                 }
                 return .forkDiscard(origin, from: seq)
             default: throw usage()
             }
         case "help":
-            if case .word(let topic, _)? = p.next() { return .help(topic.lowercased()) }
+            if case .word(let topic, _)? = p.peek() {
+                _ = p.next()
+                return .help(topic.lowercased())
+            }
             return .help(nil)
         case "quit": return .quit
         default: throw usage()
@@ -226,7 +228,9 @@ public enum CommandParser {
             throw CommandError("\(n) \(comparison.rawValue) needs a value, for example \(n) \(comparison.rawValue) Lahore")
         }
         var value = try ValueSyntax.value(raw, quoted: quoted)
-        if comparison == .contains, !quoted { value = .text(raw) }
+        if comparison == .contains, !quoted {
+            do { value = try FieldValue.text(normalizing: raw) } catch { throw CommandError(error.message) }
+        }
         return .compare(name, comparison, value)
     }
 }

@@ -8,25 +8,40 @@ struct CommandSpec: Sendable {
     var summary: String
 
     static let all: [CommandSpec] = [
-        CommandSpec(name: "add", aliases: ["new"], usage: "add KIND name=value ...", example: "add incident title=\"Raid on call centre\" city=Lahore status=open", summary: "record a new entry; prints its id"),
+        CommandSpec(
+            name: "add", aliases: ["new"], usage: "add KIND name=value ...", example: "add incident title=\"Raid on call centre\" city=Lahore status=open", summary: "record a new entry; prints its id"
+        ),
         CommandSpec(name: "set", aliases: [], usage: "set ID name=value ...", example: "set fia-lahore-12 status=closed", summary: "write fields of an entry (ends any conflict on them)"),
         CommandSpec(name: "unset", aliases: [], usage: "unset ID name ...", example: "unset fia-lahore-12 phone", summary: "remove fields of an entry"),
         CommandSpec(name: "delete", aliases: ["del", "rm"], usage: "delete ID", example: "delete fia-lahore-12", summary: "delete an entry (kept in history; restore brings it back)"),
         CommandSpec(name: "restore", aliases: [], usage: "restore ID", example: "restore fia-lahore-12", summary: "bring back a deleted entry"),
-        CommandSpec(name: "show", aliases: ["get"], usage: "show ID", example: "show fia-lahore-12", summary: "one entry: each field with who set it, when and from which office; conflict siblings; version vector"),
-        CommandSpec(name: "find", aliases: ["list", "ls"], usage: "find [KIND] [where CONDITION] [order by FIELD [asc|desc], ...] [limit N]", example: "find person where city = Lahore and age >= 30 order by name limit 20", summary: "entries by kind and conditions (=, !=, <, <=, >, >=, contains; and, or, parentheses)"),
+        CommandSpec(
+            name: "show", aliases: ["get"], usage: "show ID", example: "show fia-lahore-12",
+            summary: "one entry: each field with who set it, when and from which office; conflict siblings; version vector"),
+        CommandSpec(
+            name: "find", aliases: ["list", "ls"], usage: "find [KIND] [where CONDITION] [order by FIELD [asc|desc], ...] [limit N]",
+            example: "find person where city = Lahore and age >= 30 order by name limit 20", summary: "entries by kind and conditions (=, !=, <, <=, >, >=, contains; and, or, parentheses)"),
         CommandSpec(name: "count", aliases: [], usage: "count [KIND] [where CONDITION]", example: "count vehicle where colour = white", summary: "how many entries match"),
-        CommandSpec(name: "search", aliases: ["s"], usage: "search WORDS... [limit N]", example: "search rashid karachi", summary: "full-text search; ignores case and Arabic/Urdu letter forms; word* matches a beginning"),
+        CommandSpec(
+            name: "search", aliases: ["s"], usage: "search WORDS... [limit N]", example: "search rashid karachi",
+            summary: "full-text search; ignores case and Arabic/Urdu letter forms; word* matches a beginning"),
         CommandSpec(name: "history", aliases: ["hist"], usage: "history ID", example: "history fia-lahore-12", summary: "every change of an entry: officer, office, time, what it changed"),
         CommandSpec(name: "conflicts", aliases: [], usage: "conflicts [ID]", example: "conflicts fia-lahore-12", summary: "list entries in conflict, or show one entry's sides side by side"),
-        CommandSpec(name: "resolve", aliases: [], usage: "resolve ID keep SIDE | resolve ID name=value ...", example: "resolve fia-lahore-12 keep 2", summary: "end a conflict by keeping one side (number or dot from `conflicts ID`) or writing new values"),
+        CommandSpec(
+            name: "resolve", aliases: [], usage: "resolve ID keep SIDE | resolve ID name=value ...", example: "resolve fia-lahore-12 keep 2",
+            summary: "end a conflict by keeping one side (number or dot from `conflicts ID`) or writing new values"),
         CommandSpec(name: "status", aliases: [], usage: "status", example: "status", summary: "node id, officer, counts, changes not yet sent, clock warnings, forks"),
         CommandSpec(name: "export", aliases: [], usage: "export csv|jsonl FILE [KIND]", example: "export csv persons.csv person", summary: "write entries to a CSV or JSON-lines file"),
-        CommandSpec(name: "import", aliases: [], usage: "import csv|jsonl FILE [KIND]", example: "import csv persons.csv person", summary: "record entries from a CSV or JSON-lines file, all or nothing"),
+        CommandSpec(
+            name: "import", aliases: [], usage: "import csv|jsonl FILE [KIND]", example: "import csv persons.csv person", summary: "record entries from a CSV or JSON-lines file, all or nothing"),
         CommandSpec(name: "json", aliases: [], usage: "json on|off", example: "json on", summary: "print results as JSON documents (one per result) or as tables"),
-        CommandSpec(name: "merge", aliases: [], usage: "merge PATH", example: "merge /media/usb/karachi.daftar", summary: "take every change another store file holds that this one lacks (a colleague's store brought by hand)"),
+        CommandSpec(
+            name: "merge", aliases: [], usage: "merge PATH", example: "merge /media/usb/karachi.daftar",
+            summary: "take every change another store file holds that this one lacks (a colleague's store brought by hand)"),
         CommandSpec(name: "check", aliases: [], usage: "check", example: "check", summary: "SQLite's integrity check of the store file"),
-        CommandSpec(name: "fork", aliases: [], usage: "fork discard ORIGIN from SEQ | fork keep ORIGIN", example: "fork discard fia-lahore from 1043", summary: "recover from a store copied by hand and used twice (see the README)"),
+        CommandSpec(
+            name: "fork", aliases: [], usage: "fork discard ORIGIN from SEQ | fork keep ORIGIN", example: "fork discard fia-lahore from 1043",
+            summary: "recover from a store copied by hand and used twice (see the README)"),
         CommandSpec(name: "help", aliases: ["?"], usage: "help [COMMAND]", example: "help find", summary: "this list, or one command with an example"),
         CommandSpec(name: "quit", aliases: ["exit", "q"], usage: "quit", example: "quit", summary: "leave (Ctrl-D also works)"),
     ]

@@ -14,7 +14,7 @@ public enum Completion {
             case "help": pool = CommandSpec.all.map(\.name)
             case "json": pool = ["on", "off"]
             case "export" where position == 1, "import" where position == 1: pool = ["csv", "jsonl"]
-            default: pool = fields + (verb == "find" || verb == "count" ? ["where", "and", "or", "contains", "order", "by", "limit", "desc"] : [])
+            default: pool = fields + (verb == "find" || verb == "count" ? ["where", "and", "or", "contains", "order", "by", "limit", "asc", "desc"] : [])
             }
         }
         return pool.filter { $0.hasPrefix(word) }.sorted()

@@ -109,7 +109,11 @@ public final class Session {
             for fork in summary.forks { lines.append("FORK: \(fork)") }
             for skew in summary.skews { lines.append("clock: \(skew.dot.origin) is \(Self.duration(skew.skewMilliseconds)) past the allowed drift") }
             if json {
-                return Output(text: encode(["from": AnyEncodable(other.node.rawValue), "applied": AnyEncodable(summary.applied), "newConflicts": AnyEncodable(summary.newConflicts), "stop": AnyEncodable(summary.stop.map { "\($0)" }), "forks": AnyEncodable(summary.forks.map(\.description))]))
+                return Output(
+                    text: encode([
+                        "from": AnyEncodable(other.node.rawValue), "applied": AnyEncodable(summary.applied), "newConflicts": AnyEncodable(summary.newConflicts),
+                        "stop": AnyEncodable(summary.stop.map { "\($0)" }), "forks": AnyEncodable(summary.forks.map(\.description)),
+                    ]))
             }
             return Output(text: lines.joined(separator: "\n"), error: summary.stop.map { "\($0)" })
         case .forkDiscard(let origin, let seq):

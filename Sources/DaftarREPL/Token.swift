@@ -24,30 +24,32 @@ enum Token: Equatable, Sendable {
 /// outside quotes stand on their own, so `city=Lahore` and `city = Lahore` read the same.
 enum Tokenizer {
     static func tokenize(_ line: String) throws(CommandError) -> [Token] {
+        // Unicode scalars, not Characters: a combining mark right after a quote or `=` belongs
+        // to the value, not to the quote.
+        let scalars = Array(line.unicodeScalars)
         var tokens: [Token] = []
-        var current = ""
+        var current = String.UnicodeScalarView()
         var quoted = false
         var inWord = false
-        var chars = Array(line)
-        var i = 0
         func flush() {
-            if inWord { tokens.append(.word(current, quoted: quoted)) }
-            current = ""
+            if inWord { tokens.append(.word(String(current), quoted: quoted)) }
+            current = String.UnicodeScalarView()
             quoted = false
             inWord = false
         }
-        while i < chars.count {
-            let c = chars[i]
+        var i = 0
+        while i < scalars.count {
+            let c = scalars[i]
             if c == "\"" || c == "'" {
                 let quote = c
                 inWord = true
                 quoted = true
                 i += 1
                 var closed = false
-                while i < chars.count {
-                    let d = chars[i]
-                    if d == "\\", i + 1 < chars.count {
-                        let e = chars[i + 1]
+                while i < scalars.count {
+                    let d = scalars[i]
+                    if d == "\\", i + 1 < scalars.count {
+                        let e = scalars[i + 1]
                         switch e {
                         case "n": current.append("\n")
                         case "t": current.append("\t")
@@ -69,7 +71,7 @@ enum Tokenizer {
                 }
                 continue
             }
-            if c.isWhitespace {
+            if c.properties.isWhitespace {
                 flush()
                 i += 1
                 continue
@@ -80,9 +82,10 @@ enum Tokenizer {
                 i += 1
                 continue
             }
-            if c == "=" || c == "<" || c == ">" || (c == "!" && i + 1 < chars.count && chars[i + 1] == "=") {
+            let next: Unicode.Scalar? = i + 1 < scalars.count ? scalars[i + 1] : nil
+            if c == "=" || c == "<" || c == ">" || (c == "!" && next == "=") {
                 flush()
-                if i + 1 < chars.count, chars[i + 1] == "=", c != "=" {
+                if next == "=", c != "=" {
                     tokens.append(.symbol(String(c) + "="))
                     i += 2
                 } else {
@@ -96,7 +99,6 @@ enum Tokenizer {
             i += 1
         }
         flush()
-        chars.removeAll()
         return tokens
     }
 }

@@ -35,7 +35,7 @@ public enum ValueSyntax {
     /// A value as a CSV cell: as it is, unless it would read back as another type (a number,
     /// true or false, empty text, or text in quotes), which is written quoted.
     public static func csvCell(_ value: FieldValue) -> String {
-        guard case .text(let s) = value else { return value.displayText }
+        guard case .text(let s) = value else { return literal(value) }
         let misread = s.isEmpty || s == "true" || s == "false" || isCanonicalNumber(s) || (s.hasPrefix("\"") && s.hasSuffix("\"")) || s.hasPrefix("'")
         return misread ? literal(value) : s
     }
@@ -60,6 +60,9 @@ public enum ValueSyntax {
                 }
             }
             return out + "\""
+        case .decimal(let d):
+            // A whole decimal keeps its point, so that it reads back as a decimal, not an integer.
+            return d.normalForm.contains(".") ? d.normalForm : d.normalForm + ".0"
         default:
             return value.displayText
         }

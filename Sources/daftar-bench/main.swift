@@ -1,0 +1,145 @@
+import DaftarModel
+import DaftarStore
+import Foundation
+
+/// Daftar's benchmarks. Run through scripts/measure-find.sh (release build).
+///
+///     daftar-bench find-search [--entries N] [--dir PATH] [--repeat R]
+///
+/// Fills a store with N synthetic entries (about six fields and 150 bytes of text each) and
+/// reports the median time of: the first 50 entries with a field value held by about 0.1% of
+/// them, a two-condition find, a count by kind, and a full-text search for a surname held by
+/// about 1% of them.
+
+struct Options {
+    var entries = 1_000_000
+    var folder = FileManager.default.temporaryDirectory.path
+    var repeats = 21
+
+    init(_ arguments: ArraySlice<String>) throws {
+        var it = arguments.makeIterator()
+        while let arg = it.next() {
+            switch arg {
+            case "--entries": entries = try Self.number(it.next(), arg)
+            case "--dir": folder = it.next() ?? folder
+            case "--repeat": repeats = try Self.number(it.next(), arg)
+            default: throw BenchError("unknown option \(arg): use --entries N, --dir PATH, --repeat R")
+            }
+        }
+    }
+
+    static func number(_ text: String?, _ name: String) throws -> Int {
+        guard let text, let n = Int(text.replacingOccurrences(of: "_", with: "")), n > 0 else { throw BenchError("\(name) takes a positive number") }
+        return n
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// A small deterministic generator, so every run stores the same entries.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+enum Synthetic {
+    static let kinds = ["person", "person", "person", "person", "vehicle", "vehicle", "incident", "incident", "case", "seizure"].map { try! Kind($0) }
+    static let cities = ["Lahore", "Karachi", "Quetta", "Peshawar", "Multan", "Gwadar", "Sialkot", "Hyderabad", "Sukkur", "Faisalabad"]
+    static let statuses = ["open", "closed", "referred", "pending"]
+    static let firstNames = ["Muhammad", "Ali", "Ayesha", "Fatima", "Bilal", "Hassan", "Zainab", "Usman", "Sana", "Imran", "Naveed", "Rashid"]
+    static let words = ["seized", "container", "port", "raid", "call", "centre", "report", "witness", "vehicle", "border", "phones", "cash", "diesel", "statement", "arrest", "warrant"]
+    /// Surnames other than the measured one; "qureshi" is given to 1 entry in 100.
+    static let surnames = (0..<200).map { "surname\($0)" }
+
+    static func fields(_ i: Int, _ rng: inout SplitMix) -> [FieldName: FieldValue] {
+        let surname = i % 100 == 0 ? "Qureshi" : surnames[Int.random(in: 0..<surnames.count, using: &rng)]
+        var note = ""
+        while note.utf8.count < 90 { note += words[Int.random(in: 0..<words.count, using: &rng)] + " " }
+        return [
+            try! FieldName("name"): .text(firstNames[Int.random(in: 0..<firstNames.count, using: &rng)] + " " + surname),
+            try! FieldName("city"): .text(cities[Int.random(in: 0..<cities.count, using: &rng)]),
+            try! FieldName("status"): .text(statuses[Int.random(in: 0..<statuses.count, using: &rng)]),
+            try! FieldName("code"): .text("C-\(i % 1000)"),  // each code is held by 0.1% of entries
+            try! FieldName("age"): .integer(Int64(18 + i % 60)),
+            try! FieldName("note"): .text(note),
+        ]
+    }
+}
+
+func median(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = ContinuousClock.now
+        try body()
+        let elapsed = ContinuousClock.now - start
+        times.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+    }
+    return times.sorted()[times.count / 2]
+}
+
+func findSearch(_ options: Options) throws {
+    let path = options.folder + "/daftar-bench-\(options.entries).daftar"
+    let store: Store
+    if FileManager.default.fileExists(atPath: path), let existing = try? Store.open(at: path), try existing.count(Query()) == options.entries {
+        store = existing
+        print("reusing \(path) (\(options.entries) entries)")
+    } else {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        store = try Store.create(at: path, node: try NodeID("bench-office"))
+        var rng = SplitMix(state: 42)
+        let start = ContinuousClock.now
+        var i = 0
+        while i < options.entries {
+            let end = min(options.entries, i + 1000)
+            try store.write(as: "bench") { tx in
+                for j in i..<end { try tx.add(kind: Synthetic.kinds[j % Synthetic.kinds.count], fields: Synthetic.fields(j, &rng)) }
+            }
+            i = end
+        }
+        let seconds = Double((ContinuousClock.now - start).components.seconds)
+        print("filled \(path) with \(options.entries) entries in \(Int(seconds)) s")
+    }
+    let code = try FieldName("code")
+    let city = try FieldName("city")
+    let status = try FieldName("status")
+    let person = try Kind("person")
+    var results: [(String, Double, Int)] = []
+    var n = 0
+    let byField = try median(options.repeats) { n = try store.find(Query(where: .compare(code, .equal, .text("C-500")), limit: 50)).count }
+    results.append(("find: first 50 with code = C-500 (0.1% hold it)", byField, n))
+    let twoConditions = try median(options.repeats) {
+        n = try store.find(Query(kind: person, where: .and(.compare(city, .equal, .text("Quetta")), .compare(status, .equal, .text("open"))), limit: 50)).count
+    }
+    results.append(("find: person where city = Quetta and status = open, first 50", twoConditions, n))
+    let countKind = try median(options.repeats) { n = try store.countByKind().count }
+    results.append(("count by kind", countKind, n))
+    let search = try median(options.repeats) { n = try store.search("qureshi", limit: 50).count }
+    results.append(("search: first 50 for a surname 1% hold", search, n))
+    print("")
+    print("median of \(options.repeats) runs over \(options.entries) entries")
+    for (name, ms, rows) in results {
+        print("\(name.padding(toLength: 66, withPad: " ", startingAt: 0)) \(String(format: "%9.2f", ms)) ms  (\(rows) rows)")
+    }
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+do {
+    switch arguments.first {
+    case "find-search": try findSearch(try Options(arguments.dropFirst()))
+    default:
+        print("usage: daftar-bench find-search [--entries N] [--dir PATH] [--repeat R]")
+        exit(arguments.first == nil ? 0 : 64)
+    }
+} catch {
+    FileHandle.standardError.write(Data("daftar-bench: \(error)\n".utf8))
+    exit(1)
+}
