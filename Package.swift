@@ -65,7 +65,7 @@ let package = Package(
         // Benchmarks; run through scripts/measure-find.sh (release build).
         .executableTarget(
             name: "daftar-bench",
-            dependencies: ["DaftarModel", "DaftarStore"],
+            dependencies: ["DaftarModel", "DaftarStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

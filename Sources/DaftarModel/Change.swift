@@ -53,23 +53,30 @@ public struct Change: Sendable, Hashable, Codable {
         dot: Dot, record: RecordID, kind: Kind, operation: Operation, fields: [FieldName: FieldValue],
         vector: VersionVector, hlc: HLC, officer: String, wallTime: Int64, previousHash: ContentHash
     ) throws(ValidationError) {
-        self.dot = dot
-        self.record = record
-        self.kind = kind
-        self.operation = operation
-        self.fields = fields.mapValues { value in
-            if case .text(let s) = value { return .text(TextForm.normalized(s)) }
-            return value
-        }
-        self.vector = vector
-        self.hlc = hlc
-        self.officer = TextForm.normalized(officer)
-        self.wallTime = wallTime
-        self.previousHash = previousHash
-        self.hash = .zero
-        let encoded = try canonicalEncoding(withHash: false)
-        self.hash = ContentHash(unchecked: SHA256.hash(encoded))
-        try validate()
+        self = try Change.make(
+            dot: dot, record: record, kind: kind, operation: operation, fields: fields, vector: vector, hlc: hlc, officer: officer,
+            wallTime: wallTime, previousHash: previousHash
+        ).change
+    }
+
+    /// A new change, normalized, checked and hashed, with its canonical encoding (hash
+    /// included), computed once.
+    public static func make(
+        dot: Dot, record: RecordID, kind: Kind, operation: Operation, fields: [FieldName: FieldValue],
+        vector: VersionVector, hlc: HLC, officer: String, wallTime: Int64, previousHash: ContentHash
+    ) throws(ValidationError) -> (change: Change, encoded: [UInt8]) {
+        var change = Change(
+            unchecked: dot, record: record, kind: kind, operation: operation,
+            fields: fields.mapValues { value in
+                if case .text(let s) = value { return .text(TextForm.normalized(s)) }
+                return value
+            }, vector: vector, hlc: hlc, officer: TextForm.normalized(officer), wallTime: wallTime, previousHash: previousHash, hash: .zero)
+        try change.validateShape()
+        var encoded = try change.canonicalEncoding(withHash: false)
+        try change.checkSize(encoded.count)
+        change.hash = ContentHash(unchecked: SHA256.hash(encoded))
+        encoded.append(contentsOf: change.hash.bytes)
+        return (change, encoded)
     }
 
     /// Builds a change from decoded parts without checking; call ``validate()`` before trusting it.
@@ -91,8 +98,29 @@ public struct Change: Sendable, Hashable, Codable {
     }
 
     /// Every check a receiver makes of a change on its own: limits, shape, and its hash. The
-    /// store that makes a change runs the same checks before it keeps it.
-    public func validate() throws(ValidationError) {
+    /// store that makes a change runs the same checks before it keeps it. Returns the change's
+    /// canonical encoding, hash included.
+    @discardableResult
+    public func validate() throws(ValidationError) -> [UInt8] {
+        try validateShape()
+        var encoded = try canonicalEncoding(withHash: false)
+        try checkSize(encoded.count)
+        let computed = ContentHash(unchecked: SHA256.hash(encoded))
+        guard computed == hash else {
+            throw ValidationError(.hashMismatch, "change \(dot) carries hash \(hash) but its content hashes to \(computed): it was altered or damaged on the way")
+        }
+        encoded.append(contentsOf: hash.bytes)
+        return encoded
+    }
+
+    func checkSize(_ count: Int) throws(ValidationError) {
+        guard count <= Limits.changeBytes else {
+            throw ValidationError(.changeTooLarge, "change \(dot) is \(count) bytes, over the limit of \(Limits.changeBytes): write fewer or shorter fields at once")
+        }
+    }
+
+    /// The checks of a change's parts and limits, before its encoding.
+    func validateShape() throws(ValidationError) {
         func invalid(_ why: String) -> ValidationError {
             ValidationError(.invalidChange, "change \(dot) is not valid: \(why)")
         }
@@ -128,14 +156,6 @@ public struct Change: Sendable, Hashable, Codable {
             TextForm.normalized(officer).utf8.elementsEqual(officer.utf8)
         else {
             throw ValidationError(.invalidOfficer, "the officer's name must be 1 to \(Limits.officerBytes) bytes of NFC text without control characters")
-        }
-        let encoded = try canonicalEncoding(withHash: false)
-        guard encoded.count <= Limits.changeBytes else {
-            throw ValidationError(.changeTooLarge, "change \(dot) is \(encoded.count) bytes, over the limit of \(Limits.changeBytes): write fewer or shorter fields at once")
-        }
-        let computed = ContentHash(unchecked: SHA256.hash(encoded))
-        guard computed == hash else {
-            throw ValidationError(.hashMismatch, "change \(dot) carries hash \(hash) but its content hashes to \(computed): it was altered or damaged on the way")
         }
     }
 }

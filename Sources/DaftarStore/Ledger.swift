@@ -36,19 +36,24 @@ final class Ledger {
     /// Writes the clock and the knowledge of every origin this transaction touched.
     func finish() throws {
         if clock != clockAtStart {
-            try db.execute(sql: "UPDATE store SET clock = ? WHERE id = 1", arguments: [Int64(bitPattern: clock.last.rawValue)])
+            try run("UPDATE store SET clock = ? WHERE id = 1", [Int64(bitPattern: clock.last.rawValue)])
         }
         for origin in touchedOrigins {
             guard let entry = knowledge.entries[origin] else { continue }
-            try db.execute(
-                sql: "INSERT INTO knowledge (origin, seq, hash) VALUES (?, ?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                arguments: [origin.rawValue, Int64(entry.seq), Data(entry.hash.bytes)])
+            try run(
+                "INSERT INTO knowledge (origin, seq, hash) VALUES (?, ?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                [origin.rawValue, Int64(entry.seq), Data(entry.hash.bytes)])
         }
+    }
+
+    /// Runs a statement prepared once per connection: these run for every change.
+    func run(_ sql: String, _ arguments: StatementArguments) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
     }
 
     /// A record's number and merged state, or nil.
     func load(_ id: RecordID) throws -> (num: Int64, state: RecordState)? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT num, state FROM record WHERE id = ?", arguments: [id.description]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT num, state FROM record WHERE id = ?"), arguments: [id.description]) else {
             return nil
         }
         return (row["num"], try RecordState(encoded: row["state"] as Data))
@@ -65,9 +70,9 @@ final class Ledger {
             state = RecordState(id: change.record, kind: change.kind)
             state.apply(change)
             old = nil
-            try db.execute(
-                sql: "INSERT INTO record (id, kind, deleted, conflict, state) VALUES (?, ?, ?, ?, ?)",
-                arguments: [change.record.description, change.kind.rawValue, state.isDeleted, state.inConflict, Data(state.encoded())])
+            try run(
+                "INSERT INTO record (id, kind, deleted, conflict, state) VALUES (?, ?, ?, ?, ?)",
+                [change.record.description, change.kind.rawValue, state.isDeleted, state.inConflict, Data(state.encoded())])
             num = db.lastInsertedRowID
         } else {
             guard let loaded = try load(change.record) else {
@@ -78,14 +83,10 @@ final class Ledger {
             old = loaded.state
             state = loaded.state
             state.apply(change)
-            try db.execute(
-                sql: "UPDATE record SET deleted = ?, conflict = ?, state = ? WHERE num = ?",
-                arguments: [state.isDeleted, state.inConflict, Data(state.encoded()), num])
+            try run("UPDATE record SET deleted = ?, conflict = ?, state = ? WHERE num = ?", [state.isDeleted, state.inConflict, Data(state.encoded()), num])
         }
         try updateIndexes(num: num, old: old, new: state, written: change.fields.keys)
-        try db.execute(
-            sql: "INSERT INTO change (origin, seq, record, body) VALUES (?, ?, ?, ?)",
-            arguments: [change.dot.origin.rawValue, Int64(change.dot.seq), num, Data(body)])
+        try run("INSERT INTO change (origin, seq, record, body) VALUES (?, ?, ?, ?)", [change.dot.origin.rawValue, Int64(change.dot.seq), num, Data(body)])
         knowledge.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
         touchedOrigins.insert(change.dot.origin)
     }
@@ -101,18 +102,18 @@ final class Ledger {
             if case .text = before { textChanged = true }
             if case .text = after { textChanged = true }
             if let value = IndexValue(before) {
-                try db.execute(sql: "DELETE FROM field_index WHERE name = ? AND value = ? AND record = ?", arguments: [name.rawValue, value.databaseValue, num])
+                try run("DELETE FROM field_index WHERE name = ? AND value = ? AND record = ?", [name.rawValue, value.databaseValue, num])
             }
             if let value = IndexValue(after) {
-                try db.execute(sql: "INSERT INTO field_index (name, value, record) VALUES (?, ?, ?)", arguments: [name.rawValue, value.databaseValue, num])
+                try run("INSERT INTO field_index (name, value, record) VALUES (?, ?, ?)", [name.rawValue, value.databaseValue, num])
             }
         }
         guard textChanged else { return }
         if let old, Ledger.searchText(old) != nil {
-            try db.execute(sql: "DELETE FROM record_text WHERE rowid = ?", arguments: [num])
+            try run("DELETE FROM record_text WHERE rowid = ?", [num])
         }
         if let text = Ledger.searchText(new) {
-            try db.execute(sql: "INSERT INTO record_text (rowid, body) VALUES (?, ?)", arguments: [num, text])
+            try run("INSERT INTO record_text (rowid, body) VALUES (?, ?)", [num, text])
         }
     }
 

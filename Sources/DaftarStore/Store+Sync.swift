@@ -131,8 +131,7 @@ extension Store {
         encoded.reserveCapacity(changes.count)
         for change in changes {
             do {
-                try change.validate()
-                encoded.append(try change.canonicalEncoding())
+                encoded.append(try change.validate())
             } catch {
                 throw StoreError(error)
             }

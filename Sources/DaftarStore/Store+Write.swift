@@ -76,10 +76,10 @@ public struct StoreTransaction {
         let wall = wallClock()
         let hlc = ledger.clock.tick(wallMilliseconds: wall)
         do {
-            let change = try Change(
+            let (change, encoded) = try Change.make(
                 dot: dot, record: record, kind: kind, operation: operation, fields: fields, vector: vector, hlc: hlc,
                 officer: officer, wallTime: Int64(clamping: wall), previousHash: own?.hash ?? .zero)
-            try ledger.integrate(change, encoded: try change.canonicalEncoding())
+            try ledger.integrate(change, encoded: encoded)
         } catch {
             throw StoreError.from(error, path: "")
         }

@@ -131,12 +131,72 @@ func findSearch(_ options: Options) throws {
     }
 }
 
+/// Records entries through the store's public API and through the plain baseline, in the same
+/// transactions, alternating runs, and reports the median rates and their ratio.
+func writes(_ options: Options, perTransaction: Int) throws {
+    let kinds = Synthetic.kinds
+    var ratios: [Double] = []
+    var daftarRates: [Double] = []
+    var plainRates: [Double] = []
+    let runs = max(1, min(options.repeats, 5))
+    for run in 0..<runs {
+        let folder = options.folder + "/daftar-bench-write-\(ProcessInfo.processInfo.processIdentifier)-\(run)"
+        try? FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var rng = SplitMix(state: 7)
+        let entries = (0..<options.entries).map { i in (kinds[i % kinds.count], Synthetic.fields(i, &rng)) }
+        let store = try Store.create(at: folder + "/daftar.daftar", node: try NodeID("bench-office"))
+        let plain = try PlainBaseline(path: folder + "/plain.sqlite")
+        func timeDaftar() throws -> Double {
+            let start = ContinuousClock.now
+            var i = 0
+            while i < entries.count {
+                let end = min(entries.count, i + perTransaction)
+                try store.write(as: "bench") { tx in for j in i..<end { try tx.add(kind: entries[j].0, fields: entries[j].1) } }
+                i = end
+            }
+            return seconds(ContinuousClock.now - start)
+        }
+        func timePlain() throws -> Double {
+            let start = ContinuousClock.now
+            var i = 0
+            while i < entries.count {
+                let end = min(entries.count, i + perTransaction)
+                try plain.write { db in for j in i..<end { try plain.insert(db, kind: entries[j].0, fields: entries[j].1) } }
+                i = end
+            }
+            return seconds(ContinuousClock.now - start)
+        }
+        // Alternate which goes first, so neither always meets a warmer cache.
+        var d = 0.0
+        var p = 0.0
+        if run % 2 == 0 {
+            d = try timeDaftar()
+            p = try timePlain()
+        } else {
+            p = try timePlain()
+            d = try timeDaftar()
+        }
+        daftarRates.append(Double(entries.count) / d)
+        plainRates.append(Double(entries.count) / p)
+        ratios.append(d / p)
+    }
+    func med(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+    print("write \(options.entries) entries, \(perTransaction) per transaction, median of \(runs) runs:")
+    print(String(format: "  daftar %10.0f entries/s   plain %10.0f entries/s   ratio (time) %.2f", med(daftarRates), med(plainRates), med(ratios)))
+}
+
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
 let arguments = CommandLine.arguments.dropFirst()
 do {
     switch arguments.first {
     case "find-search": try findSearch(try Options(arguments.dropFirst()))
+    case "write-batch": try writes(try Options(arguments.dropFirst()), perTransaction: 1000)
+    case "write-single": try writes(try Options(arguments.dropFirst()), perTransaction: 1)
     default:
-        print("usage: daftar-bench find-search [--entries N] [--dir PATH] [--repeat R]")
+        print("usage: daftar-bench find-search|write-batch|write-single [--entries N] [--dir PATH] [--repeat R]")
         exit(arguments.first == nil ? 0 : 64)
     }
 } catch {
