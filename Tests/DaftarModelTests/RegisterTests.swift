@@ -497,7 +497,7 @@ private func checkAgainstDefinition(_ state: RecordState, _ changes: [Change]) {
         for n in 0..<bytes.count {
             #expect(throws: ValidationError.self) { _ = try RecordState(encoded: bytes.prefix(n)) }
         }
-        bytes[0] = 2
+        bytes[0] = 3  // a version this build does not know
         expectValidationError(.unsupportedFormat, containing: "upgrade") { _ = try RecordState(encoded: bytes) }
     }
 }
