@@ -20,6 +20,11 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // The record model: values, clocks, vectors, changes and the merge rule. No dependencies.
@@ -46,10 +51,42 @@ let package = Package(
             capability: .buildTool(),
             dependencies: ["DaftarMigrationsTool"]
         ),
+        // The sync protocol: wire types and their JSON and compact encodings. The server and the
+        // client know each other only through it.
+        .target(
+            name: "DaftarSync",
+            dependencies: ["DaftarModel"],
+            swiftSettings: swiftSettings
+        ),
+        // The sync server (Hummingbird).
+        .target(
+            name: "DaftarServer",
+            dependencies: [
+                "DaftarModel", "DaftarStore", "DaftarSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The sync client (AsyncHTTPClient).
+        .target(
+            name: "DaftarClient",
+            dependencies: [
+                "DaftarModel", "DaftarStore", "DaftarSync",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The officer's console: command parser, tables and JSON, import and export, line editing.
         .target(
             name: "DaftarREPL",
-            dependencies: ["DaftarModel", "DaftarStore"],
+            dependencies: ["DaftarModel", "DaftarStore", "DaftarClient"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -58,7 +95,11 @@ let package = Package(
                 "DaftarModel",
                 "DaftarStore",
                 "DaftarREPL",
+                "DaftarServer",
+                "DaftarClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -88,6 +129,16 @@ let package = Package(
         .testTarget(
             name: "DaftarREPLTests",
             dependencies: ["DaftarModel", "DaftarStore", "DaftarREPL"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DaftarSyncTests",
+            dependencies: [
+                "DaftarModel", "DaftarStore", "DaftarSync", "DaftarServer", "DaftarClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -214,9 +214,6 @@ extension Store {
     }
 }
 
-extension SkewReport: Comparable {
-    public static func < (a: SkewReport, b: SkewReport) -> Bool { a.skewMilliseconds < b.skewMilliseconds }
-}
 
 extension Store {
     /// Takes in forks a peer found (its own view: its hash as `localHash`) and keeps those this

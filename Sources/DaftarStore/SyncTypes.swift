@@ -11,24 +11,6 @@ public struct BatchLimits: Sendable, Hashable {
     }
 }
 
-/// Two histories of one origin that differ: a store copied by hand and used twice.
-public struct ForkReport: Sendable, Hashable, Codable, CustomStringConvertible {
-    /// The dot at which the two histories were found to differ (the fork is at or before it).
-    public var dot: Dot
-    public var localHash: ContentHash
-    public var remoteHash: ContentHash
-
-    public init(dot: Dot, localHash: ContentHash, remoteHash: ContentHash) {
-        self.dot = dot
-        self.localHash = localHash
-        self.remoteHash = remoteHash
-    }
-
-    public var description: String {
-        "the history of \(dot.origin) differs at change \(dot) (here \(localHash), there \(remoteHash)): a copy of \(dot.origin)'s store was used twice; see `daftar fork` to recover"
-    }
-}
-
 /// Why applying a batch stopped before its end.
 public enum ApplyStop: Sendable, Hashable, CustomStringConvertible {
     /// The change needs `missing`, which this store does not hold yet.
@@ -47,12 +29,6 @@ public enum ApplyStop: Sendable, Hashable, CustomStringConvertible {
             "change \(change) was made by \(change.origin), and this sender may pass on only its own changes: register the sender as a relay, or sync with \(change.origin) directly"
         }
     }
-}
-
-/// A received stamp that ran ahead of this node's clock by more than the allowed drift.
-public struct SkewReport: Sendable, Hashable, Codable {
-    public var dot: Dot
-    public var skewMilliseconds: UInt64
 }
 
 /// What applying a batch did.
@@ -84,4 +60,12 @@ public struct OutgoingBatch: Sendable {
     public var heldBack: [Dot]
     /// Forks found comparing the peer's knowledge with this store's history.
     public var forks: [ForkReport]
+
+    public init(changes: [Change] = [], encoded: [[UInt8]] = [], hasMore: Bool = false, heldBack: [Dot] = [], forks: [ForkReport] = []) {
+        self.changes = changes
+        self.encoded = encoded
+        self.hasMore = hasMore
+        self.heldBack = heldBack
+        self.forks = forks
+    }
 }

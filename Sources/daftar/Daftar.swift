@@ -9,7 +9,7 @@ import Foundation
 #endif
 
 @main
-struct Daftar: ParsableCommand {
+struct Daftar: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "daftar",
         abstract: "An offline-first register for field offices.",
@@ -20,7 +20,8 @@ struct Daftar: ParsableCommand {
 
             The default store is $DAFTAR_DB, else $XDG_DATA_HOME/daftar/register.daftar, else
             ~/.local/share/daftar/register.daftar.
-            """
+            """,
+        subcommands: [Serve.self, NodeCommand.self, RemoteCommand.self, SyncCommand.self]
     )
 
     @OptionGroup var store: StoreOptions
@@ -31,7 +32,11 @@ struct Daftar: ParsableCommand {
     @Flag(help: "Print results as JSON documents, one per result.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
+        try runConsole()
+    }
+
+    func runConsole() throws {
         let interactive = command == nil && isatty(STDIN_FILENO) == 1
         let opened: Store
         do { opened = try store.openOrCreate(askIfMissing: interactive) } catch { throw fail(error) }
@@ -133,6 +138,9 @@ struct StoreOptions: ParsableArguments {
         let env = ProcessInfo.processInfo.environment
         return (officer ?? env["DAFTAR_OFFICER"] ?? env["USER"] ?? "").trimmingCharacters(in: .whitespaces)
     }
+
+    /// Opens an existing store.
+    func open() throws -> Store { try Store.open(at: path) }
 
     /// Opens the store, creating it (and its folder) when it does not exist yet; the node id
     /// comes from --node or $DAFTAR_NODE, or is asked for at a terminal.

@@ -21,3 +21,6 @@ CREATE TABLE remote (
     last_sync INTEGER,
     last_knowledge BLOB
 ) WITHOUT ROWID;
+
+-- Tokens are looked up by their hash.
+CREATE UNIQUE INDEX peer_node_by_token ON peer_node (token_hash);

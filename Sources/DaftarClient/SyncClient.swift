@@ -1,0 +1,246 @@
+public import AsyncHTTPClient
+import CompressNIO
+public import DaftarModel
+public import DaftarStore
+public import DaftarSync
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// Why a sync could not go on; the message says what happened and what to do.
+public struct SyncError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case unreachable, unauthorized, refused, badAnswer = "bad_answer", tls, store
+    }
+
+    public var code: Code
+    public var message: String
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+    public var description: String { message }
+}
+
+/// How a sync is going: totals so far.
+public struct SyncProgress: Sendable, Hashable {
+    public var exchanges = 0
+    public var sentChanges = 0
+    public var receivedChanges = 0
+    public var sentBytes = 0
+    public var receivedBytes = 0
+}
+
+/// What a sync did.
+public struct SyncSummary: Sendable {
+    public var remote: String
+    public var server: NodeID?
+    public var progress = SyncProgress()
+    /// Entries newly in conflict here after what was received.
+    public var newConflicts = 0
+    /// Why the server stopped taking this node's changes, if it did (what is blocked, and on what).
+    public var serverStop: StopReport?
+    /// Why this node stopped taking the server's changes, if it did.
+    public var localStop: ApplyStop?
+    /// Changes this node holds back because it may not pass them on to this server.
+    public var heldBack: [Dot] = []
+    public var forks: [ForkReport] = []
+    public var skews: [SkewReport] = []
+    public var duration: Duration = .zero
+    /// Whether both sides now hold everything the other has (that may pass).
+    public var complete = false
+}
+
+/// Syncs one store with one remote server over HTTP(S): repeated exchanges until neither side has
+/// anything to send. Every batch is applied in one transaction on each side, so a sync cut off at
+/// any point resumes where it stopped.
+public final class SyncClient: Sendable {
+    public enum Encoding: Sendable { case json, compact }
+
+    public let store: Store
+    public let remote: Remote
+    public let encoding: Encoding
+    public let gzip: Bool
+    let http: HTTPClient
+    let base: String
+
+    public init(store: Store, remote: Remote, encoding: Encoding = .compact, gzip: Bool = false, timeout: Duration = .seconds(120)) throws(SyncError) {
+        self.store = store
+        self.remote = remote
+        self.encoding = encoding
+        self.gzip = gzip
+        var url = remote.url
+        while url.hasSuffix("/") { url.removeLast() }
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+            throw SyncError(.unreachable, "'\(remote.url)' is not a server address: write it as http://HOST:PORT or https://HOST:PORT")
+        }
+        base = url
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(10), read: .init(timeout))
+        configuration.decompression = .enabled(limit: .size(SyncProtocol.maxInflatedBytes))
+        if let ca = remote.caFile {
+            guard FileManager.default.isReadableFile(atPath: ca) else {
+                throw SyncError(.tls, "cannot read the CA file \(ca): give the path of the server's CA certificate (PEM)")
+            }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(ca)
+            configuration.tlsConfiguration = tls
+        }
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Closes the client's connections. Call once when done.
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// The server's health answer (no token needed).
+    public func health() async throws(SyncError) -> Health {
+        let (status, body, _) = try await send(.GET, "/v1/health", body: nil, contentType: nil)
+        guard status == .ok, let health = try? JSONDecoder().decode(Health.self, from: body) else {
+            throw SyncError(.badAnswer, "\(base) answered the health check with \(status.code): is it a Daftar server?")
+        }
+        return health
+    }
+
+    /// Syncs until neither side has anything more to send, or something blocks; `progress` is
+    /// told after every exchange.
+    public func sync(progress report: (@Sendable (SyncProgress) -> Void)? = nil) async throws(SyncError) -> SyncSummary {
+        let started = ContinuousClock.now
+        var summary = SyncSummary(remote: remote.name)
+        var serverKnowledge = remote.lastKnowledge
+        var relay = false
+        let store = self.store
+        for round in 0..<1_000_000 {
+            let me = store.node
+            let mayPassOn: @Sendable (NodeID) -> Bool = { [relay] origin in relay || origin == me }
+            let outgoing: OutgoingBatch
+            let knowledge: Knowledge
+            do {
+                knowledge = try store.knowledge()
+                outgoing = try serverKnowledge.map { k throws(StoreError) in try store.changes(missingFrom: k, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn) }
+                    ?? OutgoingBatch(changes: [], encoded: [], hasMore: false, heldBack: [], forks: [])
+            } catch {
+                throw SyncError(.store, error.message)
+            }
+            summary.heldBack = outgoing.heldBack
+            if !outgoing.forks.isEmpty { summary.forks += outgoing.forks }
+            let request = SyncRequest(node: me, knowledge: knowledge, changes: outgoing.changes, maxChanges: 5000)
+            let response = try await exchange(request, encoded: outgoing.encoded, progress: &summary.progress)
+            summary.server = response.node
+            relay = response.role == "relay"
+            summary.progress.sentChanges += response.applied
+            do {
+                if !response.forks.isEmpty { summary.forks += try store.confirmForks(reportedBy: response.forks) }
+                if !response.changes.isEmpty {
+                    let applied = try store.apply(response.changes, senderKnowledge: response.knowledge)
+                    summary.progress.receivedChanges += applied.applied
+                    summary.newConflicts += applied.newConflicts
+                    summary.skews += applied.skews
+                    summary.forks += applied.forks
+                    if let stop = applied.stop { summary.localStop = stop }
+                }
+                try store.noteRemoteSynced(remote.name, knowledge: response.knowledge)
+            } catch {
+                throw SyncError(.store, error.message)
+            }
+            summary.skews += response.skews
+            summary.serverStop = response.stop
+            serverKnowledge = response.knowledge
+            report?(summary.progress)
+            let sentNothing = outgoing.changes.isEmpty
+            let gotNothing = response.changes.isEmpty && !response.hasMore
+            if round > 0, sentNothing, gotNothing { break }
+            // Stuck: the server took none of what was sent and nothing came back to apply.
+            if !sentNothing, response.applied == 0, response.duplicates == 0, response.changes.isEmpty { break }
+            if summary.localStop != nil, sentNothing { break }
+        }
+        summary.complete = summary.serverStop == nil && summary.localStop == nil && summary.heldBack.isEmpty
+        summary.duration = ContinuousClock.now - started
+        return summary
+    }
+
+    /// One exchange.
+    func exchange(_ request: SyncRequest, encoded: [[UInt8]], progress: inout SyncProgress) async throws(SyncError) -> SyncResponse {
+        var body: Data
+        var contentType: String
+        do {
+            switch encoding {
+            case .compact:
+                var header = request
+                header.changes = []
+                body = try CompactCodec.encode(header, changes: encoded)
+                contentType = SyncProtocol.compactType
+            case .json:
+                body = try JSONEncoder().encode(request)
+                contentType = SyncProtocol.jsonType
+            }
+        } catch {
+            throw SyncError(.store, "could not encode the request: \(error)")
+        }
+        if gzip {
+            var buffer = ByteBuffer(bytes: body)
+            if let compressed = try? buffer.compress(with: .gzip()) { body = Data(compressed.readableBytesView) }
+        }
+        progress.sentBytes += body.count
+        let (status, answer, type) = try await send(.POST, "/v1/sync", body: body, contentType: contentType)
+        progress.receivedBytes += answer.count
+        progress.exchanges += 1
+        guard status == .ok else {
+            let error = try? JSONDecoder().decode(ErrorBody.self, from: answer)
+            let message = error?.message ?? "HTTP \(status.code)"
+            switch status {
+            case .unauthorized, .forbidden:
+                throw SyncError(.unauthorized, "\(remote.name) refused this node: \(message)")
+            default:
+                throw SyncError(.refused, "\(remote.name) refused the exchange (\(status.code) \(error?.error ?? "")): \(message)")
+            }
+        }
+        do {
+            if type?.hasPrefix(SyncProtocol.compactType) == true {
+                var (header, changes) = try CompactCodec.decode(SyncResponse.self, from: answer)
+                header.changes = changes
+                return header
+            }
+            return try JSONDecoder().decode(SyncResponse.self, from: answer)
+        } catch {
+            throw SyncError(.badAnswer, "\(remote.name) sent an answer this Daftar cannot read (\(error)): is it a Daftar server of the same version?")
+        }
+    }
+
+    /// A node's hashes of an origin's changes, for finding where a fork starts.
+    public func chainHashes(of origin: NodeID, from: UInt64, to: UInt64) async throws(SyncError) -> [UInt64: ContentHash] {
+        let (status, body, _) = try await send(.GET, "/v1/chain/\(origin.rawValue)?from=\(from)&to=\(to)", body: nil, contentType: nil)
+        guard status == .ok, let chain = try? JSONDecoder().decode(ChainHashes.self, from: body) else {
+            throw SyncError(.refused, "\(remote.name) did not give the chain of \(origin) (\(status.code))")
+        }
+        return Dictionary(uniqueKeysWithValues: chain.hashes.compactMap { key, value in UInt64(key).map { ($0, value) } })
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, body: Data?, contentType: String?) async throws(SyncError) -> (HTTPResponseStatus, Data, String?) {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(remote.token)")
+        request.headers.add(name: "Accept", value: encoding == .compact ? "\(SyncProtocol.compactType), \(SyncProtocol.jsonType)" : SyncProtocol.jsonType)
+        request.headers.add(name: "Accept-Encoding", value: "gzip")
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        if gzip, body != nil { request.headers.add(name: "Content-Encoding", value: "gzip") }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        do {
+            let response = try await http.execute(request, timeout: .seconds(300))
+            let collected = try await response.body.collect(upTo: SyncProtocol.maxInflatedBytes)
+            return (response.status, Data(collected.readableBytesView), response.headers.first(name: "Content-Type"))
+        } catch let error as NIOSSLError {
+            throw SyncError(.tls, "the TLS connection to \(base) failed (\(error)): check the server's certificate and the CA file given with --ca")
+        } catch let error as BoringSSLError {
+            throw SyncError(.tls, "the TLS connection to \(base) failed (\(error)): check the server's certificate and the CA file given with --ca")
+        } catch {
+            let text = "\(error)"
+            if text.contains("certificate") || text.contains("handshake") || text.contains("SSL") {
+                throw SyncError(.tls, "the TLS connection to \(base) failed (\(text)): check the server's certificate and the CA file given with --ca")
+            }
+            throw SyncError(.unreachable, "cannot reach \(remote.name) at \(base) (\(text)): check the link and the address; nothing was lost, sync again later")
+        }
+    }
+}

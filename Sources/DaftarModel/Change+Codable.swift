@@ -1,0 +1,44 @@
+/// The JSON form of a change, as the sync protocol carries it. Unknown fields are refused, so a
+/// misspelt field is an error rather than silently dropped (which would change the hash).
+extension Change {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case dot, record, kind, operation, fields, vector, hlc, officer, wallTime, previousHash, hash
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let all = try decoder.container(keyedBy: AnyKey.self)
+        for key in all.allKeys where CodingKeys(rawValue: key.stringValue) == nil {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [key], debugDescription: "unknown field '\(key.stringValue)' in a change"))
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            unchecked: try c.decode(Dot.self, forKey: .dot), record: try c.decode(RecordID.self, forKey: .record),
+            kind: try c.decode(Kind.self, forKey: .kind), operation: try c.decode(Operation.self, forKey: .operation),
+            fields: try c.decode([FieldName: FieldValue].self, forKey: .fields), vector: try c.decode(VersionVector.self, forKey: .vector),
+            hlc: try c.decode(HLC.self, forKey: .hlc), officer: try c.decode(String.self, forKey: .officer),
+            wallTime: try c.decode(Int64.self, forKey: .wallTime), previousHash: try c.decode(ContentHash.self, forKey: .previousHash),
+            hash: try c.decode(ContentHash.self, forKey: .hash))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(dot, forKey: .dot)
+        try c.encode(record, forKey: .record)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(operation, forKey: .operation)
+        try c.encode(fields, forKey: .fields)
+        try c.encode(vector, forKey: .vector)
+        try c.encode(hlc, forKey: .hlc)
+        try c.encode(officer, forKey: .officer)
+        try c.encode(wallTime, forKey: .wallTime)
+        try c.encode(previousHash, forKey: .previousHash)
+        try c.encode(hash, forKey: .hash)
+    }
+}

@@ -1,0 +1,163 @@
+public import DaftarModel
+
+/// The sync protocol, version 1: what a client sends in one exchange and what the server
+/// answers. JSON is the documented, always-supported body; ``CompactCodec`` is a faster binary
+/// form offered by content negotiation. See docs/PROTOCOL.md and docs/openapi.yaml.
+public enum SyncProtocol {
+    public static let version = 1
+    public static let jsonType = "application/json"
+    public static let compactType = "application/vnd.daftar.batch"
+    /// The largest request body a server reads, in bytes (before decompression); larger gets 413.
+    public static let maxRequestBytes = 32 * 1024 * 1024
+    /// The largest body after gzip decompression.
+    public static let maxInflatedBytes = 64 * 1024 * 1024
+}
+
+/// One exchange from the client: its node id and knowledge, and changes the server lacks.
+public struct SyncRequest: Sendable, Hashable, Codable {
+    /// The client's node id; it must be the node the token was issued to.
+    public var node: NodeID
+    /// What the client holds, so the server can send what it lacks and compare for forks.
+    public var knowledge: Knowledge
+    /// Changes the server lacks, in the client's apply order.
+    public var changes: [Change]
+    /// At most how many changes the client wants back (the server may send fewer).
+    public var maxChanges: Int?
+
+    public init(node: NodeID, knowledge: Knowledge, changes: [Change], maxChanges: Int? = nil) {
+        self.node = node
+        self.knowledge = knowledge
+        self.changes = changes
+        self.maxChanges = maxChanges
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        node = try c.decode(NodeID.self, forKey: .node)
+        knowledge = try c.decode(Knowledge.self, forKey: .knowledge)
+        changes = try c.decodeIfPresent([Change].self, forKey: .changes) ?? []
+        maxChanges = try c.decodeIfPresent(Int.self, forKey: .maxChanges)
+    }
+}
+
+/// Why the server stopped applying the client's batch early.
+public struct StopReport: Sendable, Hashable, Codable {
+    public enum Reason: String, Sendable, Hashable, Codable {
+        case missingDependency = "missing_dependency"
+        case fork
+        case originNotAllowed = "origin_not_allowed"
+    }
+
+    public var reason: Reason
+    /// The first change not applied.
+    public var change: Dot
+    /// For a missing dependency: the change it waits for.
+    public var missing: Dot?
+    /// For a fork: the dot whose hashes differ.
+    public var fork: ForkReport?
+    public var message: String
+
+    public init(reason: Reason, change: Dot, missing: Dot? = nil, fork: ForkReport? = nil, message: String) {
+        self.reason = reason
+        self.change = change
+        self.missing = missing
+        self.fork = fork
+        self.message = message
+    }
+}
+
+/// The server's answer to one exchange.
+public struct SyncResponse: Sendable, Hashable, Codable {
+    /// The server's node id.
+    public var node: NodeID
+    /// The client's role at this server: `office` (may send only its own changes) or `relay`.
+    public var role: String
+    /// What the server holds after applying the client's batch.
+    public var knowledge: Knowledge
+    /// Changes the client lacks, in the server's apply order.
+    public var changes: [Change]
+    /// Whether the server has more for the client after these.
+    public var hasMore: Bool
+    /// Of the client's changes: how many were applied, and how many were already held.
+    public var applied: Int
+    public var duplicates: Int
+    /// Where and why the server stopped applying the client's batch, if it did.
+    public var stop: StopReport?
+    /// Forks the server found comparing the client's knowledge with its history (its own hash as `localHash`).
+    public var forks: [ForkReport]
+    /// Client changes whose stamps ran past the server's allowed clock drift (applied all the same).
+    public var skews: [SkewReport]
+
+    public init(
+        node: NodeID, role: String, knowledge: Knowledge, changes: [Change], hasMore: Bool, applied: Int, duplicates: Int,
+        stop: StopReport?, forks: [ForkReport], skews: [SkewReport]
+    ) {
+        self.node = node
+        self.role = role
+        self.knowledge = knowledge
+        self.changes = changes
+        self.hasMore = hasMore
+        self.applied = applied
+        self.duplicates = duplicates
+        self.stop = stop
+        self.forks = forks
+        self.skews = skews
+    }
+}
+
+/// Every refusal: `{"error": "<code>", "message": "<what happened and what to do>"}`.
+public struct ErrorBody: Sendable, Hashable, Codable {
+    public var error: String
+    public var message: String
+
+    public init(error: String, message: String) {
+        self.error = error
+        self.message = message
+    }
+}
+
+/// The health answer, given without a token.
+public struct Health: Sendable, Hashable, Codable {
+    public var status: String
+    public var node: NodeID
+    public var protocolVersion: Int
+
+    public init(status: String, node: NodeID, protocolVersion: Int) {
+        self.status = status
+        self.node = node
+        self.protocolVersion = protocolVersion
+    }
+}
+
+/// A node's chain of hashes for one origin, for fork recovery.
+public struct ChainHashes: Sendable, Hashable, Codable {
+    public var origin: NodeID
+    public var hashes: [String: ContentHash]
+
+    public init(origin: NodeID, hashes: [String: ContentHash]) {
+        self.origin = origin
+        self.hashes = hashes
+    }
+}
+
+/// Refuses JSON objects with keys a type does not know, so that a misspelt field is an error,
+/// not silently ignored.
+public enum StrictKeys {
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public static func check(_ decoder: any Decoder, allowed: [String]) throws {
+        let container = try decoder.container(keyedBy: AnyKey.self)
+        for key in container.allKeys where !allowed.contains(key.stringValue) {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath + [key], debugDescription: "unknown field '\(key.stringValue)'; allowed: \(allowed.joined(separator: ", "))"))
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import DaftarModel
+import DaftarStore
+import Foundation
+
+struct NodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node", abstract: "Register, list and revoke the nodes that may sync with this node's server.",
+        subcommands: [Add.self, List.self, Revoke.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a node and print its token (shown once).")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The node id, for example fia-karachi.") var id: String
+        @Flag(help: "A relay (a hub, or an office for office-to-office sync) may pass on other origins' changes.") var relay = false
+
+        func run() throws {
+            do {
+                let s = try store.openOrCreate(askIfMissing: false)
+                let token = try s.registerPeer(try NodeID(id), role: relay ? .relay : .office)
+                print(token)
+                FileHandle.standardError.write(Data("registered \(id) as \(relay ? "a relay" : "an office"); give it this token once, it is not kept here\n".utf8))
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The registered nodes, their roles, when last seen and what they held.")
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            do {
+                let s = try store.open()
+                let peers = try s.peers()
+                if peers.isEmpty { print("no nodes registered: daftar node add ID"); return }
+                let format = DateFormatter()
+                format.dateFormat = "yyyy-MM-dd HH:mm"
+                func time(_ ms: Int64?) -> String { ms.map { format.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "never" }
+                for p in peers {
+                    let held = p.lastKnowledge.map { "holds \($0.count) changes" } ?? ""
+                    print("\(p.node.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(p.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(p.revokedAt != nil ? "REVOKED " : "")last seen \(time(p.lastSeen))  \(held)")
+                }
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "End a node's token at once.")
+        @OptionGroup var store: StoreOptions
+        @Argument var id: String
+
+        func run() throws {
+            do {
+                try store.open().revokePeer(try NodeID(id))
+                print("revoked \(id)")
+            } catch { throw fail(error) }
+        }
+    }
+}

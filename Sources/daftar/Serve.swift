@@ -1,0 +1,50 @@
+import ArgumentParser
+import DaftarServer
+import DaftarStore
+import Foundation
+import Logging
+
+/// Log lines on standard error: one per exchange, never a token.
+func makeLogger(_ label: String) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = .info
+        return handler
+    }
+    return Logger(label: label)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run this node as a sync server until SIGINT or SIGTERM.",
+        discussion: "Offices, hubs and other nodes sync with it over HTTP(S). Register each with `daftar node add ID` first.")
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port to listen on; 0 picks a free one (printed when listening).") var port = 7420
+    @Option(name: .customLong("tls-cert"), help: "A PEM certificate (chain) to serve HTTPS with.") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.") var tlsKey: String?
+
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("give both --tls-cert and --tls-key, or neither") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+    }
+
+    func run() async throws {
+        let opened: Store
+        do { opened = try store.openOrCreate(askIfMissing: false) } catch { throw fail(error) }
+        let logger = makeLogger("daftar.serve")
+        let server = SyncServer(store: opened, logger: logger)
+        let tls = tlsCert.map { SyncServer.TLSFiles(certificate: $0, key: tlsKey!) }
+        do {
+            let app = try server.application(host: host, port: port, tls: tls) { port in
+                // One line on standard output, for scripts that start the server on port 0.
+                FileHandle.standardOutput.write(Data("listening on \(port)\n".utf8))
+            }
+            try await app.runService()
+            logger.info("stopped")
+        } catch {
+            throw fail(error)
+        }
+    }
+}
