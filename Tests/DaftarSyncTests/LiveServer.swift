@@ -1,0 +1,102 @@
+import AsyncHTTPClient
+import DaftarClient
+import DaftarModel
+@testable import DaftarServer
+@testable import DaftarStore
+import DaftarSync
+import Foundation
+import Hummingbird
+import Logging
+import Synchronization
+import Testing
+
+/// A real sync server on a loopback port chosen by the system, stopped at the end of `body`
+/// even when it throws.
+func withServer<T>(_ store: Store, tls: SyncServer.TLSFiles? = nil, _ body: (String) async throws -> T) async throws -> T {
+    var logger = Logger(label: "test-server")
+    logger.logLevel = .warning
+    let (ports, continuation) = AsyncStream<Int>.makeStream()
+    let app = try SyncServer(store: store, logger: logger).application(host: "127.0.0.1", port: 0, tls: tls) { port in
+        continuation.yield(port)
+    }
+    let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+    var iterator = ports.makeAsyncIterator()
+    guard let port = await iterator.next() else { throw TestFailure("the server did not start") }
+    let url = "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)"
+    do {
+        let result = try await body(url)
+        task.cancel()
+        _ = await task.result
+        return result
+    } catch {
+        task.cancel()
+        _ = await task.result
+        throw error
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// A temporary folder that removes itself.
+final class TemporaryFolder: Sendable {
+    let path: String
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("daftar-sync-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        path = base.path
+    }
+    func file(_ name: String) -> String { path + "/" + name }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+func makeStore(_ node: String, in folder: TemporaryFolder) throws -> Store {
+    try Store.create(at: folder.file("\(node).daftar"), node: try NodeID(node))
+}
+
+func name(_ s: String) -> FieldName { try! FieldName(s) }
+func kind(_ s: String) -> Kind { try! Kind(s) }
+
+/// Registers `client` at `server` and remembers the server at the client under `remoteName`.
+@discardableResult
+func register(_ client: Store, at server: Store, url: String, as remoteName: String, relay: Bool = false, ca: String? = nil) throws -> Remote {
+    let token = try server.registerPeer(client.node, role: relay ? .relay : .office)
+    let remote = Remote(name: remoteName, url: url, token: token, caFile: ca)
+    try client.saveRemote(remote)
+    return remote
+}
+
+/// One sync of `store` with its remote `remoteName`.
+@discardableResult
+func sync(_ store: Store, _ remoteName: String, encoding: SyncClient.Encoding = .compact) async throws -> SyncSummary {
+    guard let remote = try store.remotes().first(where: { $0.name == remoteName }) else { throw TestFailure("no remote \(remoteName)") }
+    let client = try SyncClient(store: store, remote: remote, encoding: encoding)
+    do {
+        let summary = try await client.sync()
+        await client.shutdown()
+        return summary
+    } catch {
+        await client.shutdown()
+        throw error
+    }
+}
+
+/// Raw HTTP, for requests the client would never send.
+func post(_ url: String, token: String?, contentType: String = "application/json", body: Data) async throws -> (status: Int, body: [String: Any]) {
+    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    defer { Task { try? await http.shutdown() } }
+    var request = HTTPClientRequest(url: url + "/v1/sync")
+    request.method = .POST
+    if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+    request.headers.add(name: "Content-Type", value: contentType)
+    request.body = .bytes(.init(bytes: body))
+    let response = try await http.execute(request, timeout: .seconds(30))
+    let collected = try await response.body.collect(upTo: 64 * 1024 * 1024)
+    let json = (try? JSONSerialization.jsonObject(with: Data(collected.readableBytesView))) as? [String: Any] ?? [:]
+    try await http.shutdown()
+    return (Int(response.status.code), json)
+}
+
+func snapshot(_ store: Store) throws -> [RecordState] { try store.allRecords() }

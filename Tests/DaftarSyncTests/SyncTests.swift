@@ -1,0 +1,233 @@
+import AsyncHTTPClient
+import DaftarClient
+import DaftarModel
+@testable import DaftarServer
+@testable import DaftarStore
+import DaftarSync
+import Foundation
+import Testing
+
+@Suite(.timeLimit(.minutes(3))) struct SyncTests {
+    let folder: TemporaryFolder
+    init() throws { folder = try TemporaryFolder() }
+
+    /// A central node, a hub and three offices: each office records and edits shared entries
+    /// while offline, then they sync in several orders; every store ends identical, with the
+    /// same entries in conflict everywhere.
+    @Test(arguments: [0, 1, 2])
+    func centralHubThreeOffices_convergeInAnyOrder(order: Int) async throws {
+        let central = try makeStore("central", in: folder)
+        let hub = try makeStore("punjab-hub", in: folder)
+        let lahore = try makeStore("fia-lahore", in: folder)
+        let karachi = try makeStore("fia-karachi", in: folder)
+        let multan = try makeStore("fia-multan", in: folder)
+        try await withServer(central) { centralURL in
+            try await withServer(hub) { hubURL in
+                try register(hub, at: central, url: centralURL, as: "central", relay: true)
+                try register(lahore, at: central, url: centralURL, as: "central")
+                try register(karachi, at: central, url: centralURL, as: "central")
+                try register(karachi, at: hub, url: hubURL, as: "hub")
+                try register(multan, at: hub, url: hubURL, as: "hub")
+                // Shared entries, known to all before going offline.
+                let shared = try (0..<3).map { i in
+                    try lahore.add(kind: kind("case"), fields: [name("title"): .text("Case \(i)"), name("status"): .text("open")], as: "Rashid")
+                }
+                try await sync(lahore, "central")
+                try await sync(hub, "central")
+                try await sync(karachi, "central")
+                try await sync(multan, "hub")
+                #expect(try multan.record(shared[2]) != nil)
+                // Offline: every office edits; some edits collide.
+                try lahore.write(as: "Rashid") { tx in
+                    try tx.set(shared[0], [name("status"): .text("closed")])
+                    try tx.add(kind: kind("person"), fields: [name("name"): .text("Asif")])
+                }
+                try karachi.write(as: "Ayesha") { tx in
+                    try tx.set(shared[0], [name("status"): .text("referred")])
+                    try tx.set(shared[1], [name("city"): .text("Karachi")])
+                    try tx.delete(shared[2])
+                }
+                try multan.write(as: "Bilal") { tx in
+                    try tx.set(shared[2], [name("status"): .text("active")])
+                    try tx.set(shared[1], [name("status"): .text("sealed")])
+                    try tx.add(kind: kind("vehicle"), fields: [name("plate"): .text("MNA-77")])
+                }
+                let steps: [[(Store, String)]] = [
+                    [(lahore, "central"), (karachi, "central"), (multan, "hub"), (hub, "central"), (karachi, "hub")],
+                    [(multan, "hub"), (hub, "central"), (karachi, "hub"), (lahore, "central"), (karachi, "central")],
+                    [(karachi, "hub"), (karachi, "central"), (hub, "central"), (lahore, "central"), (multan, "hub")],
+                ]
+                for _ in 0..<3 {
+                    for (store, remote) in steps[order] { try await sync(store, remote, encoding: order == 1 ? .json : .compact) }
+                }
+            }
+        }
+        let reference = try snapshot(central)
+        let conflicts = try central.conflicts().map(\.id)
+        #expect(conflicts.count == 2)  // shared[0] status; shared[2] deleted against edited
+        for store in [hub, lahore, karachi, multan] {
+            #expect(try snapshot(store) == reference, "\(store.node) differs")
+            #expect(try store.conflicts().map(\.id) == conflicts)
+            #expect(try store.knowledge() == central.knowledge())
+        }
+    }
+
+    @Test func authentication_noTokenWrongTokenRevokedWrongNode() async throws {
+        let central = try makeStore("central", in: folder)
+        let office = try makeStore("fia-lahore", in: folder)
+        try await withServer(central) { url in
+            let remote = try register(office, at: central, url: url, as: "central")
+            let body = try JSONEncoder().encode(SyncRequest(node: office.node, knowledge: Knowledge(), changes: []))
+            let none = try await post(url, token: nil, body: body)
+            #expect(none.status == 401 && none.body["error"] as? String == "unauthenticated")
+            let wrong = try await post(url, token: "dft1_not-a-real-token", body: body)
+            #expect(wrong.status == 401)
+            let ok = try await post(url, token: remote.token, body: body)
+            #expect(ok.status == 200)
+            let other = try JSONEncoder().encode(SyncRequest(node: try NodeID("fia-karachi"), knowledge: Knowledge(), changes: []))
+            let wrongNode = try await post(url, token: remote.token, body: other)
+            #expect(wrongNode.status == 403 && wrongNode.body["error"] as? String == "wrong_node")
+            try central.revokePeer(office.node)
+            let revoked = try await post(url, token: remote.token, body: body)
+            #expect(revoked.status == 401)
+            await #expect(throws: SyncError.self) { try await sync(office, "central") }
+        }
+    }
+
+    @Test func origins_officeMaySendOnlyItsOwn_relayMayPassOthers() async throws {
+        let central = try makeStore("central", in: folder)
+        let lahore = try makeStore("fia-lahore", in: folder)
+        let karachi = try makeStore("fia-karachi", in: folder)
+        let hub = try makeStore("punjab-hub", in: folder)
+        try await withServer(central) { url in
+            let office = try register(lahore, at: central, url: url, as: "central")
+            let relay = try register(hub, at: central, url: url, as: "central", relay: true)
+            // Karachi's change reaches Lahore and the hub by hand.
+            try karachi.add(kind: kind("incident"), fields: [name("title"): .text("spoof")], as: "Ayesha")
+            let foreign = try karachi.changes(missingFrom: Knowledge()).changes
+            _ = try lahore.apply(foreign)
+            _ = try hub.apply(foreign)
+            let own = try lahore.add(kind: kind("incident"), fields: [name("title"): .text("own")], as: "Rashid")
+            // Lahore, an office, sends Karachi's change as if passing it on: refused, named, nothing applied.
+            let spoof = SyncRequest(node: lahore.node, knowledge: try lahore.knowledge(), changes: foreign + (try lahore.changes(missingFrom: Knowledge(), mayPassOn: { $0 == lahore.node }).changes))
+            let answer = try await post(url, token: office.token, body: try JSONEncoder().encode(spoof))
+            #expect(answer.status == 200)
+            let stop = try #require(answer.body["stop"] as? [String: Any])
+            #expect(stop["reason"] as? String == "origin_not_allowed")
+            #expect((stop["message"] as? String)?.contains("fia-karachi") == true)
+            #expect(try central.knowledge()[karachi.node] == 0)
+            // The client itself never sends what it may not pass on: it holds it back and says so,
+            // and sends its own.
+            let summary = try await sync(lahore, "central")
+            #expect(summary.heldBack == [Dot(origin: karachi.node, seq: 1)])
+            #expect(try central.record(own) != nil)
+            // A registered relay may pass Karachi's change on.
+            _ = relay
+            try await sync(hub, "central")
+            #expect(try central.knowledge()[karachi.node] == 1)
+        }
+    }
+
+    @Test func badRequests_getTheirErrors_andChangeNothing() async throws {
+        let central = try makeStore("central", in: folder)
+        let office = try makeStore("fia-lahore", in: folder)
+        try await withServer(central) { url in
+            let remote = try register(office, at: central, url: url, as: "central")
+            try office.add(kind: kind("incident"), fields: [name("t"): .text("x")], as: "Rashid")
+            let before = try snapshot(central)
+            let malformed = try await post(url, token: remote.token, body: Data("{not json".utf8))
+            #expect(malformed.status == 400 && malformed.body["error"] as? String == "malformed")
+            let wrongType = try await post(url, token: remote.token, body: Data(#"{"node": 5, "knowledge": {}}"#.utf8))
+            #expect(wrongType.status == 400)
+            let unknown = try await post(url, token: remote.token, body: Data(#"{"node": "fia-lahore", "knowledge": {}, "changez": []}"#.utf8))
+            #expect(unknown.status == 400 && (unknown.body["message"] as? String)?.contains("changez") == true)
+            let mediaType = try await post(url, token: remote.token, contentType: "text/plain", body: Data("hi".utf8))
+            #expect(mediaType.status == 415)
+            // A tampered change: 422, nothing applied.
+            var changes = try office.changes(missingFrom: Knowledge()).changes
+            changes[0].fields[name("t")] = .text("y")
+            let tampered = try await post(url, token: remote.token, body: try JSONEncoder().encode(SyncRequest(node: office.node, knowledge: try office.knowledge(), changes: changes)))
+            #expect(tampered.status == 422 && tampered.body["error"] as? String == "invalid_change")
+            // An impossible dot (seq 0).
+            var impossible = try office.changes(missingFrom: Knowledge()).changes
+            impossible[0].dot.seq = 0
+            let zero = try await post(url, token: remote.token, body: try JSONEncoder().encode(SyncRequest(node: office.node, knowledge: try office.knowledge(), changes: impossible)))
+            #expect(zero.status == 422)
+            // A huge body: 413.
+            let huge = try await post(url, token: remote.token, body: Data(repeating: 0x20, count: SyncProtocol.maxRequestBytes + 10))
+            #expect(huge.status == 413)
+            #expect(try snapshot(central) == before)
+        }
+    }
+
+    /// Two offices sync with each other while the central node is down; later both sync with it
+    /// and all converge.
+    @Test func officeToOffice_whileCentralIsDown_thenAllConverge() async throws {
+        let central = try makeStore("central", in: folder)
+        let lahore = try makeStore("fia-lahore", in: folder)
+        let kasur = try makeStore("fia-kasur", in: folder)
+        // Both are registered at central; central is not running now.
+        let centralToken = (lahore: try central.registerPeer(lahore.node, role: .office), kasur: try central.registerPeer(kasur.node, role: .office))
+        try lahore.add(kind: kind("case"), fields: [name("title"): .text("joint raid")], as: "Rashid")
+        try kasur.add(kind: kind("person"), fields: [name("name"): .text("Tariq")], as: "Sana")
+        try await withServer(lahore) { lahoreURL in
+            try register(kasur, at: lahore, url: lahoreURL, as: "lahore", relay: true)
+            try await sync(kasur, "lahore")
+            try await sync(kasur, "lahore")
+        }
+        #expect(try snapshot(lahore) == snapshot(kasur))
+        // Later, central is up.
+        try await withServer(central) { url in
+            try lahore.saveRemote(Remote(name: "central", url: url, token: centralToken.lahore))
+            try kasur.saveRemote(Remote(name: "central", url: url, token: centralToken.kasur))
+            try await sync(kasur, "central")  // kasur may pass on only its own changes here
+            try await sync(lahore, "central")
+            try await sync(kasur, "central")
+        }
+        #expect(try snapshot(central) == snapshot(lahore))
+        #expect(try snapshot(central) == snapshot(kasur))
+        #expect(try central.count(Query()) == 2)
+    }
+
+    /// An office's store copied by hand and used twice: the fork is found with its dot named, and
+    /// the documented recovery brings everyone back to one register.
+    @Test func fork_isFoundWithItsDot_andRecoveryConverges() async throws {
+        let central = try makeStore("central", in: folder)
+        let office = try makeStore("fia-lahore", in: folder)
+        try office.add(kind: kind("case"), fields: [name("title"): .text("shared")], as: "Rashid")
+        let copyPath = folder.file("copy.daftar")
+        try await office.pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [copyPath]) }
+        let copy = try Store.open(at: copyPath)
+        try await withServer(central) { url in
+            let token = try central.registerPeer(office.node, role: .office)
+            try office.saveRemote(Remote(name: "central", url: url, token: token))
+            try copy.saveRemote(Remote(name: "central", url: url, token: token))
+            try office.add(kind: kind("vehicle"), fields: [name("plate"): .text("LEA-1")], as: "Rashid")
+            try copy.add(kind: kind("vehicle"), fields: [name("plate"): .text("LEB-2")], as: "Ayesha")
+            try await sync(office, "central")
+            let summary = try await sync(copy, "central")
+            let fork = try #require(summary.forks.first)
+            #expect(fork.dot == Dot(origin: office.node, seq: 2))
+            #expect(try central.knownForks().map(\.dot.origin) == [office.node])
+            #expect(try central.count(Query()) == 2)  // nothing of the copy's branch merged
+            // Recovery on the copy: find where the histories part, discard its branch, take the new id.
+            guard let remote = try copy.remotes().first else { throw TestFailure("no remote") }
+            let client = try SyncClient(store: copy, remote: remote)
+            let kept = try await client.chainHashes(of: office.node, from: 1, to: 100)
+            await client.shutdown()
+            let seq = try #require(try copy.firstDifference(of: office.node, comparedWith: kept))
+            let report = try copy.discardBranch(of: office.node, from: seq)
+            #expect(report.tookNewIdentity)
+            try central.keepBranch(of: office.node)
+            // The copy is a new node now: it needs its own registration.
+            let newToken = try central.registerPeer(copy.node, role: .office)
+            try copy.saveRemote(Remote(name: "central", url: url, token: newToken))
+            try await sync(copy, "central")
+            try await sync(office, "central")
+        }
+        #expect(try snapshot(central) == snapshot(office))
+        #expect(try snapshot(central) == snapshot(copy))
+        #expect(try central.count(Query()) == 3)
+        #expect(try central.knownForks().isEmpty)
+    }
+}
