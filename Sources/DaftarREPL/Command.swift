@@ -23,6 +23,8 @@ public enum Command: Sendable, Equatable {
     case json(Bool)
     case check
     case merge(path: String)
+    case sync(remote: String?)
+    case remotes
     case forkDiscard(NodeID, from: UInt64)
     case forkKeep(NodeID)
     case help(String?)

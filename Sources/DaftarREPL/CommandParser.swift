@@ -91,6 +91,13 @@ public enum CommandParser {
             guard case .word(let setting, quoted: false)? = p.next(), ["on", "off"].contains(setting.lowercased()) else { throw usage() }
             return .json(setting.lowercased() == "on")
         case "check": return .check
+        case "sync":
+            if case .word(let remote, _)? = p.peek() {
+                _ = p.next()
+                return .sync(remote: remote)
+            }
+            return .sync(remote: nil)
+        case "remotes": return .remotes
         case "merge":
             guard case .word(let path, _)? = p.next() else { throw usage() }
             return .merge(path: path)

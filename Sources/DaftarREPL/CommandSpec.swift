@@ -35,6 +35,8 @@ struct CommandSpec: Sendable {
         CommandSpec(
             name: "import", aliases: [], usage: "import csv|jsonl FILE [KIND]", example: "import csv persons.csv person", summary: "record entries from a CSV or JSON-lines file, all or nothing"),
         CommandSpec(name: "json", aliases: [], usage: "json on|off", example: "json on", summary: "print results as JSON documents (one per result) or as tables"),
+        CommandSpec(name: "sync", aliases: [], usage: "sync [REMOTE]", example: "sync central", summary: "sync with one remembered server, or all (see `daftar remote add`)"),
+        CommandSpec(name: "remotes", aliases: [], usage: "remotes", example: "remotes", summary: "the servers this node syncs with, and when it last did"),
         CommandSpec(
             name: "merge", aliases: [], usage: "merge PATH", example: "merge /media/usb/karachi.daftar",
             summary: "take every change another store file holds that this one lacks (a colleague's store brought by hand)"),

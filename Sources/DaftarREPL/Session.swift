@@ -100,6 +100,18 @@ public final class Session {
             let problems = try store.integrityCheck()
             if json { return Output(text: encode(IntegrityJSON(ok: problems.isEmpty, problems: problems)), error: problems.isEmpty ? nil : "the store is damaged") }
             return problems.isEmpty ? Output(text: "ok") : Output(text: problems.joined(separator: "\n"), error: "the store is damaged: restore it from a backup")
+        case .sync(let name): return try sync(name)
+        case .remotes:
+            let remotes = try store.remotes()
+            if json {
+                return Output(text: encode(remotes.map { ["name": $0.name, "url": $0.url, "lastSync": $0.lastSync.map { isoTime($0) } ?? ""] }))
+            }
+            if remotes.isEmpty { return Output(text: "no remotes: add one with daftar remote add NAME URL --token TOKEN") }
+            var table = Table(header: ["remote", "address", "last sync", "server held"])
+            for r in remotes {
+                table.rows.append([r.name, r.url, r.lastSync.map { time($0) } ?? "never", r.lastKnowledge.map { "\($0.count) changes" } ?? ""])
+            }
+            return Output(text: table.render())
         case .merge(let path):
             let other = try Store.open(at: path)
             guard other.node != store.node || other.path != store.path else { throw CommandError("\(path) is this store: merge takes another store's file") }
