@@ -187,14 +187,20 @@ extension Session {
         guard let record = try store.record(id) else { throw StoreError(.unknownRecord, "no entry \(id)") }
         guard record.inConflict else { return Output(text: json ? encode(["id": id.description, "conflict": "none"]) : "\(id) is not in conflict") }
         let sides = sides(record)
-        var header = ["field"]
+        var header = ["side"]
         var sideInfo: [[String: String]] = []
+        var changeRow = ["change"]
+        var officerRow = ["officer"]
+        var timeRow = ["time"]
         for (i, side) in sides.enumerated() {
             let c = try store.change(at: side.dot)
-            header.append("\(i + 1): \(side.dot) \(c?.officer ?? "") \(c.map { time($0.wallTime) } ?? "")")
+            header.append("\(i + 1)")
+            changeRow.append(side.dot.description)
+            officerRow.append(c?.officer ?? "")
+            timeRow.append(c.map { time($0.wallTime) } ?? "")
             sideInfo.append(["side": "\(i + 1)", "dot": side.dot.description, "office": side.dot.origin.rawValue, "officer": c?.officer ?? "", "time": c.map { isoTime($0.wallTime) } ?? ""])
         }
-        var table = Table(header: header, maxCellWidth: 40)
+        var table = Table(header: header, rows: [changeRow, officerRow, timeRow], maxCellWidth: 40)
         var jsonRows: [String: [String: FieldValue]] = [:]
         for name in record.conflictingFields {
             let register = record.fields[name]!

@@ -22,7 +22,7 @@ public struct Query: Sendable, Hashable {
     }
 
     public struct Ordering: Sendable, Hashable {
-        /// The field to order by; nil orders by the entry's id (creation order per office).
+        /// The field to order by; nil orders by the entry's id.
         public var field: FieldName?
         public var descending: Bool
 

@@ -28,7 +28,7 @@ enum QuerySQL {
                 orders.append("daftar_field(r.state, ?) IS NULL, daftar_field(r.state, ?) \(direction)")
                 arguments += [field.rawValue, field.rawValue]
             } else {
-                orders.append("r.num \(direction)")
+                orders.append("r.id \(direction)")
             }
         }
         orders.append("r.num")
