@@ -21,8 +21,8 @@ import Testing
 
     @Test func firstWordByPrefix() {
         #expect(complete("f", "f") == ["find", "fork"])
-        #expect(complete("s", "s") == ["search", "set", "show", "status"])
-        #expect(complete("re", "re") == ["resolve", "restore"])
+        #expect(complete("s", "s") == ["search", "set", "show", "status", "sync"])
+        #expect(complete("re", "re") == ["remotes", "resolve", "restore"])
         #expect(complete("ex", "ex") == ["export"])
         #expect(complete("zz", "zz") == [])
     }
