@@ -106,7 +106,11 @@ let package = Package(
         // Benchmarks; run through scripts/measure-find.sh (release build).
         .executableTarget(
             name: "daftar-bench",
-            dependencies: ["DaftarModel", "DaftarStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "DaftarModel", "DaftarStore", "DaftarServer", "DaftarClient",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

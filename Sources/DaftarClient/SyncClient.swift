@@ -223,7 +223,8 @@ public final class SyncClient: Sendable {
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(remote.token)")
         request.headers.add(name: "Accept", value: encoding == .compact ? "\(SyncProtocol.compactType), \(SyncProtocol.jsonType)" : SyncProtocol.jsonType)
-        request.headers.add(name: "Accept-Encoding", value: "gzip")
+        // On a slow link both directions are compressed; on a fast one compression costs more than it saves.
+        if gzip { request.headers.add(name: "Accept-Encoding", value: "gzip") }
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
         if gzip, body != nil { request.headers.add(name: "Content-Encoding", value: "gzip") }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }

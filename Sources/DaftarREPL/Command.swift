@@ -27,6 +27,7 @@ public enum Command: Sendable, Equatable {
     case remotes
     case forkDiscard(NodeID, from: UInt64)
     case forkKeep(NodeID)
+    case forkFind(NodeID, remote: String)
     case help(String?)
     case quit
 

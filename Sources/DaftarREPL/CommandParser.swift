@@ -108,6 +108,9 @@ public enum CommandParser {
             do { origin = try NodeID(o) } catch { throw CommandError(error.message) }
             switch action {
             case "keep": return .forkKeep(origin)
+            case "find":
+                guard case .word(let with, quoted: false)? = p.next(), with.lowercased() == "with", case .word(let remote, _)? = p.next() else { throw usage() }
+                return .forkFind(origin, remote: remote)
             case "discard":
                 guard case .word(let from, quoted: false)? = p.next(), from.lowercased() == "from", case .word(let s, _)? = p.next(), let seq = UInt64(s), seq > 0 else {
                     throw usage()

@@ -44,6 +44,45 @@ extension Session {
         return Output(text: lines.joined(separator: "\n"), error: failure)
     }
 
+    /// Where this store's history of `origin` parts from the one a remote holds: the seq to
+    /// give `fork discard` on the store whose branch does not live.
+    func forkFind(_ origin: NodeID, _ remoteName: String) throws -> Output {
+        guard let remote = try store.remotes().first(where: { $0.name == remoteName }) else {
+            throw CommandError("no remote named \(remoteName): see remotes")
+        }
+        let held = try store.knowledge()[origin]
+        guard held > 0 else { throw CommandError("this store holds no changes of \(origin)") }
+        let store = self.store
+        let result = Self.wait { () -> Result<[UInt64: ContentHash], SyncError> in
+            do {
+                let client = try SyncClient(store: store, remote: remote)
+                var hashes: [UInt64: ContentHash] = [:]
+                var from: UInt64 = 1
+                while from <= held {
+                    let to = min(held, from + 99_999)
+                    hashes.merge(try await client.chainHashes(of: origin, from: from, to: to)) { a, _ in a }
+                    from = to + 1
+                }
+                await client.shutdown()
+                return .success(hashes)
+            } catch let error as SyncError {
+                return .failure(error)
+            } catch {
+                return .failure(SyncError(.store, "\(error)"))
+            }
+        }
+        let hashes: [UInt64: ContentHash]
+        switch result {
+        case .success(let h): hashes = h
+        case .failure(let error): throw CommandError(error.message)
+        }
+        guard let seq = try store.firstDifference(of: origin, comparedWith: hashes) else {
+            return Output(text: "this store's history of \(origin) agrees with \(remoteName)'s wherever both hold a change")
+        }
+        return Output(
+            text: json ? encode(["origin": origin.rawValue, "firstDifferentSeq": "\(seq)"]) : "the histories of \(origin) here and at \(remoteName) part at seq \(seq): if this store's branch does not live, run: fork discard \(origin) from \(seq)")
+    }
+
     /// Runs async work to its end from the console's thread.
     static func wait<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
         let semaphore = DispatchSemaphore(value: 0)

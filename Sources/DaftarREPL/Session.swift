@@ -134,6 +134,7 @@ public final class Session {
             lines += report.renamed.sorted { $0.key < $1.key }.map { "  \($0.key) is now \($0.value)" }
             if report.tookNewIdentity { lines.append("this store is now node \(report.newNode)") }
             return Output(text: lines.joined(separator: "\n"))
+        case .forkFind(let origin, let remoteName): return try forkFind(origin, remoteName)
         case .forkKeep(let origin):
             try store.keepBranch(of: origin)
             return Output(text: "kept this store's history of \(origin)")

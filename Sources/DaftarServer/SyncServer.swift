@@ -107,7 +107,8 @@ public struct SyncServer: Sendable {
             for skew in report.skews { line += ", clock of \(skew.dot.origin) ahead by \(skew.skewMilliseconds) ms past the allowed drift" }
             for fork in response.forks { line += ", FORK \(fork.dot)" }
             logger.info("\(line)")
-            return try encode(response, encoded: outgoing.encoded, compact: compact || Self.accepts(request, SyncProtocol.compactType))
+            let gzip = request.headers[.acceptEncoding]?.contains("gzip") ?? false
+            return try encode(response, encoded: outgoing.encoded, compact: compact || Self.accepts(request, SyncProtocol.compactType), gzip: gzip)
         } catch let refusal as Refusal {
             logger.info("sync \(peer.node): refused \(refusal.status.code) \(refusal.code)")
             return refuse(refusal.status, refusal.code, refusal.message)
@@ -180,14 +181,29 @@ public struct SyncServer: Sendable {
         }
     }
 
-    func encode(_ response: SyncResponse, encoded: [[UInt8]], compact: Bool) throws -> Response {
+    /// The answer in the body format asked for, gzip-compressed when the client accepts it and
+    /// the body is worth compressing.
+    func encode(_ response: SyncResponse, encoded: [[UInt8]], compact: Bool, gzip: Bool) throws -> Response {
+        var data: Data
+        let type: String
         if compact {
             var header = response
             header.changes = []
-            let data = try CompactCodec.encode(header, changes: encoded)
-            return Response(status: .ok, headers: [.contentType: SyncProtocol.compactType], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            data = try CompactCodec.encode(header, changes: encoded)
+            type = SyncProtocol.compactType
+        } else {
+            data = try JSONEncoder().encode(response)
+            type = SyncProtocol.jsonType
         }
-        return json(.ok, response)
+        var headers: HTTPFields = [.contentType: type]
+        if gzip, data.count > 1024 {
+            var buffer = ByteBuffer(bytes: data)
+            if let compressed = try? buffer.compress(with: .gzip()) {
+                data = Data(compressed.readableBytesView)
+                headers[.contentEncoding] = "gzip"
+            }
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -192,14 +192,29 @@ func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.
 let arguments = CommandLine.arguments.dropFirst()
 do {
     switch arguments.first {
+    case "sync-hop":
+        let options = try Options(arguments.dropFirst())
+        let done = DispatchSemaphore(value: 0)
+        let failure = FailureBox()
+        Task.detached {
+            do { try await syncHop(options) } catch { failure.error = "\(error)" }
+            done.signal()
+        }
+        done.wait()
+        if let error = failure.error { throw BenchError(error) }
     case "find-search": try findSearch(try Options(arguments.dropFirst()))
     case "write-batch": try writes(try Options(arguments.dropFirst()), perTransaction: 1000)
     case "write-single": try writes(try Options(arguments.dropFirst()), perTransaction: 1)
     default:
-        print("usage: daftar-bench find-search|write-batch|write-single [--entries N] [--dir PATH] [--repeat R]")
+        print("usage: daftar-bench find-search|write-batch|write-single|sync-hop [--entries N] [--dir PATH] [--repeat R]")
         exit(arguments.first == nil ? 0 : 64)
     }
 } catch {
     FileHandle.standardError.write(Data("daftar-bench: \(error)\n".utf8))
     exit(1)
+}
+
+/// Carries an error out of the detached benchmark task; the semaphore orders write and read.
+final class FailureBox: @unchecked Sendable {
+    var error: String?
 }

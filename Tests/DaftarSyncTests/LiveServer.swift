@@ -70,9 +70,9 @@ func register(_ client: Store, at server: Store, url: String, as remoteName: Str
 
 /// One sync of `store` with its remote `remoteName`.
 @discardableResult
-func sync(_ store: Store, _ remoteName: String, encoding: SyncClient.Encoding = .compact) async throws -> SyncSummary {
+func sync(_ store: Store, _ remoteName: String, encoding: SyncClient.Encoding = .compact, gzip: Bool = false) async throws -> SyncSummary {
     guard let remote = try store.remotes().first(where: { $0.name == remoteName }) else { throw TestFailure("no remote \(remoteName)") }
-    let client = try SyncClient(store: store, remote: remote, encoding: encoding)
+    let client = try SyncClient(store: store, remote: remote, encoding: encoding, gzip: gzip)
     do {
         let summary = try await client.sync()
         await client.shutdown()

@@ -58,7 +58,8 @@ import Testing
                     [(karachi, "hub"), (karachi, "central"), (hub, "central"), (lahore, "central"), (multan, "hub")],
                 ]
                 for _ in 0..<3 {
-                    for (store, remote) in steps[order] { try await sync(store, remote, encoding: order == 1 ? .json : .compact) }
+                    // Order 1 uses JSON bodies; order 2 compresses both ways with gzip.
+                    for (store, remote) in steps[order] { try await sync(store, remote, encoding: order == 1 ? .json : .compact, gzip: order == 2) }
                 }
             }
         }

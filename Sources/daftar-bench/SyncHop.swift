@@ -1,0 +1,59 @@
+import DaftarClient
+import DaftarModel
+import DaftarServer
+import DaftarStore
+import Foundation
+import Logging
+
+/// N changes from an office to a central node over loopback HTTP, then on to a second office,
+/// with each body encoding; reports seconds and changes per second per hop.
+func syncHop(_ options: Options) async throws {
+    let folder = options.folder + "/daftar-bench-sync-\(ProcessInfo.processInfo.processIdentifier)"
+    try? FileManager.default.removeItem(atPath: folder)
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let office = try Store.create(at: folder + "/office.daftar", node: try NodeID("fia-lahore"))
+    var rng = SplitMix(state: 11)
+    var i = 0
+    while i < options.entries {
+        let end = min(options.entries, i + 1000)
+        try office.write(as: "bench") { tx in
+            for j in i..<end { try tx.add(kind: Synthetic.kinds[j % Synthetic.kinds.count], fields: Synthetic.fields(j, &rng)) }
+        }
+        i = end
+    }
+    print("office holds \(options.entries) changes")
+    var logger = Logger(label: "bench")
+    logger.logLevel = .warning
+    for encoding in [SyncClient.Encoding.compact, .json] {
+        let tag = encoding == .compact ? "compact" : "json"
+        let central = try Store.create(at: folder + "/central-\(tag).daftar", node: try NodeID("central"))
+        let second = try Store.create(at: folder + "/second-\(tag).daftar", node: try NodeID("fia-karachi"))
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = try SyncServer(store: central, logger: logger).application(host: "127.0.0.1", port: 0) { continuation.yield($0) }
+        let server = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var it = ports.makeAsyncIterator()
+        guard let port = await it.next() else { throw BenchError("the server did not start") }
+        let url = "http://127.0.0.1:\(port)"
+        let up = Remote(name: "central", url: url, token: try central.registerPeer(office.node, role: .office))
+        let down = Remote(name: "central", url: url, token: try central.registerPeer(second.node, role: .office))
+        try office.saveRemote(up)
+        let first = try SyncClient(store: office, remote: up, encoding: encoding)
+        let t0 = ContinuousClock.now
+        let s1 = try await first.sync()
+        let hop1 = seconds(ContinuousClock.now - t0)
+        await first.shutdown()
+        let secondClient = try SyncClient(store: second, remote: down, encoding: encoding)
+        let t1 = ContinuousClock.now
+        let s2 = try await secondClient.sync()
+        let hop2 = seconds(ContinuousClock.now - t1)
+        await secondClient.shutdown()
+        server.cancel()
+        _ = await server.result
+        guard s1.progress.sentChanges == options.entries, s2.progress.receivedChanges == options.entries else {
+            throw BenchError("sync did not carry every change: sent \(s1.progress.sentChanges), received \(s2.progress.receivedChanges)")
+        }
+        print(String(format: "sync-hop %@: office -> central %.2f s (%.0f changes/s, %d exchanges), central -> office %.2f s (%.0f changes/s, %d exchanges)",
+                     tag, hop1, Double(options.entries) / hop1, s1.progress.exchanges, hop2, Double(options.entries) / hop2, s2.progress.exchanges))
+    }
+}
