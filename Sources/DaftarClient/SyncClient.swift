@@ -119,7 +119,8 @@ public final class SyncClient: Sendable {
             let knowledge: Knowledge
             do {
                 knowledge = try store.knowledge()
-                outgoing = try serverKnowledge.map { k throws(StoreError) in try store.changes(missingFrom: k, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn) }
+                outgoing =
+                    try serverKnowledge.map { k throws(StoreError) in try store.changes(missingFrom: k, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn) }
                     ?? OutgoingBatch(changes: [], encoded: [], hasMore: false, heldBack: [], forks: [])
             } catch {
                 throw SyncError(.store, error.message)

@@ -80,7 +80,9 @@ extension Session {
             return Output(text: "this store's history of \(origin) agrees with \(remoteName)'s wherever both hold a change")
         }
         return Output(
-            text: json ? encode(["origin": origin.rawValue, "firstDifferentSeq": "\(seq)"]) : "the histories of \(origin) here and at \(remoteName) part at seq \(seq): if this store's branch does not live, run: fork discard \(origin) from \(seq)")
+            text: json
+                ? encode(["origin": origin.rawValue, "firstDifferentSeq": "\(seq)"])
+                : "the histories of \(origin) here and at \(remoteName) part at seq \(seq): if this store's branch does not live, run: fork discard \(origin) from \(seq)")
     }
 
     /// Runs async work to its end from the console's thread.

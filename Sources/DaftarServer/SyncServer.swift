@@ -1,3 +1,4 @@
+import CompressNIO
 public import DaftarModel
 public import DaftarStore
 import DaftarSync
@@ -5,7 +6,6 @@ import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
-import CompressNIO
 
 /// A node's sync server: the health check, the exchange, and chain hashes for fork recovery.
 /// Every route but the health check needs a registered node's bearer token.

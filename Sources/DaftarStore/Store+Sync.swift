@@ -214,7 +214,6 @@ extension Store {
     }
 }
 
-
 extension Store {
     /// Takes in forks a peer found (its own view: its hash as `localHash`) and keeps those this
     /// store confirms: it holds the change at the dot and its hash differs. A peer cannot block

@@ -53,7 +53,9 @@ func syncHop(_ options: Options) async throws {
         guard s1.progress.sentChanges == options.entries, s2.progress.receivedChanges == options.entries else {
             throw BenchError("sync did not carry every change: sent \(s1.progress.sentChanges), received \(s2.progress.receivedChanges)")
         }
-        print(String(format: "sync-hop %@: office -> central %.2f s (%.0f changes/s, %d exchanges), central -> office %.2f s (%.0f changes/s, %d exchanges)",
-                     tag, hop1, Double(options.entries) / hop1, s1.progress.exchanges, hop2, Double(options.entries) / hop2, s2.progress.exchanges))
+        print(
+            String(
+                format: "sync-hop %@: office -> central %.2f s (%.0f changes/s, %d exchanges), central -> office %.2f s (%.0f changes/s, %d exchanges)",
+                tag, hop1, Double(options.entries) / hop1, s1.progress.exchanges, hop2, Double(options.entries) / hop2, s2.progress.exchanges))
     }
 }

@@ -38,7 +38,9 @@ struct NodeCommand: ParsableCommand {
                 func time(_ ms: Int64?) -> String { ms.map { format.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "never" }
                 for p in peers {
                     let held = p.lastKnowledge.map { "holds \($0.count) changes" } ?? ""
-                    print("\(p.node.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(p.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(p.revokedAt != nil ? "REVOKED " : "")last seen \(time(p.lastSeen))  \(held)")
+                    print(
+                        "\(p.node.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(p.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(p.revokedAt != nil ? "REVOKED " : "")last seen \(time(p.lastSeen))  \(held)"
+                    )
                 }
             } catch { throw fail(error) }
         }

@@ -91,7 +91,9 @@ enum Syncing {
         if let stop = s.serverStop { lines.append("  \(s.remote) stopped taking this node's changes: \(stop.message)") }
         if let stop = s.localStop { lines.append("  this node stopped taking \(s.remote)'s changes: \(stop)") }
         if !s.heldBack.isEmpty {
-            lines.append("  \(s.heldBack.count) origin(s) held back from \(s.remote), first \(s.heldBack[0]): this node may pass on only its own changes there; register it as a relay on \(s.remote), or let \(s.remote) get them from their origin")
+            lines.append(
+                "  \(s.heldBack.count) origin(s) held back from \(s.remote), first \(s.heldBack[0]): this node may pass on only its own changes there; register it as a relay on \(s.remote), or let \(s.remote) get them from their origin"
+            )
         }
         for fork in s.forks { lines.append("  FORK: \(fork)") }
         for skew in s.skews { lines.append("  clock: \(skew.dot.origin) is \(skew.skewMilliseconds / 1000) s past the allowed drift") }

@@ -1,14 +1,15 @@
 import AsyncHTTPClient
 import DaftarClient
 import DaftarModel
-@testable import DaftarServer
-@testable import DaftarStore
 import DaftarSync
 import Foundation
 import Hummingbird
 import Logging
 import Synchronization
 import Testing
+
+@testable import DaftarServer
+@testable import DaftarStore
 
 /// A real sync server on a loopback port chosen by the system, stopped at the end of `body`
 /// even when it throws.

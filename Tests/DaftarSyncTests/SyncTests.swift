@@ -1,11 +1,12 @@
 import AsyncHTTPClient
 import DaftarClient
 import DaftarModel
-@testable import DaftarServer
-@testable import DaftarStore
 import DaftarSync
 import Foundation
 import Testing
+
+@testable import DaftarServer
+@testable import DaftarStore
 
 @Suite(.timeLimit(.minutes(3))) struct SyncTests {
     let folder: TemporaryFolder

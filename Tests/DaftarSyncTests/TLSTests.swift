@@ -1,9 +1,10 @@
 import DaftarClient
 import DaftarModel
-@testable import DaftarServer
-@testable import DaftarStore
 import Foundation
 import Testing
+
+@testable import DaftarServer
+@testable import DaftarStore
 
 /// A server serving TLS with a certificate made during the test, and clients that trust its CA
 /// or do not.
