@@ -24,7 +24,7 @@ func syncHop(_ options: Options) async throws {
     }
     print("office holds \(options.entries) changes")
     var logger = Logger(label: "bench")
-    logger.logLevel = .warning
+    logger.logLevel = .critical
     for encoding in [SyncClient.Encoding.compact, .json] {
         let tag = encoding == .compact ? "compact" : "json"
         let central = try Store.create(at: folder + "/central-\(tag).daftar", node: try NodeID("central"))

@@ -582,7 +582,7 @@ func condition(_ text: String) throws -> Query.Condition? {
         expectError("merge a.daftar b.daftar", "unexpected 'b.daftar' after the command", "usage: merge PATH")
         expectError("merge a=b", "unexpected '=' after the command")
         expectError("resolve x keep 2 3", "unexpected '3' after the command", "usage: resolve ID keep SIDE")
-        expectError("fork keep fia-lahore now", "unexpected 'now' after the command", "usage: fork discard ORIGIN from SEQ | fork keep ORIGIN")
+        expectError("fork keep fia-lahore now", "unexpected 'now' after the command", "usage: fork find ORIGIN with REMOTE | fork discard ORIGIN from SEQ | fork keep ORIGIN")
         expectError("fork discard fia-lahore from 3 4", "unexpected '4' after the command")
         expectError("export csv out.csv person extra", "unexpected 'extra' after the command", "usage: export csv|jsonl FILE [KIND]")
         expectError("help find me", "unexpected 'me' after the command", "usage: help [COMMAND]")
@@ -630,7 +630,7 @@ func condition(_ text: String) throws -> Query.Condition? {
         "fork \"keep\" fia-lahore", "fork discard fia-lahore from 1.5",
     ])
     func badForkUsage(line: String) {
-        expectError(line, "usage: fork discard ORIGIN from SEQ | fork keep ORIGIN", "for example: fork discard fia-lahore from 1043")
+        expectError(line, "usage: fork find ORIGIN with REMOTE | fork discard ORIGIN from SEQ | fork keep ORIGIN", "for example: fork discard fia-lahore from 1043")
     }
 
     @Test func forkBadNodeId() {
@@ -666,5 +666,19 @@ func condition(_ text: String) throws -> Query.Condition? {
         expectError("set x note=\(String(repeating: "ب", count: 4097))", "over the limit of 8192 bytes")
         expectError("set x note=\"a\u{0}b\"", "NUL character")
         #expect(parseError("set x note=\"\(String(repeating: "a", count: 8192))\"") == nil)
+    }
+}
+
+@Suite struct ForkFindParseTests {
+    @Test func forkFindNamesTheOriginAndTheRemote() throws {
+        #expect(try CommandParser.parse("fork find fia-lahore with central") == .forkFind(try NodeID("fia-lahore"), remote: "central"))
+        #expect(throws: CommandError.self) { try CommandParser.parse("fork find fia-lahore central") }
+    }
+
+    @Test func syncAndRemotes() throws {
+        #expect(try CommandParser.parse("sync") == .sync(remote: nil))
+        #expect(try CommandParser.parse("sync central") == .sync(remote: "central"))
+        #expect(try CommandParser.parse("remotes") == .remotes)
+        #expect(throws: CommandError.self) { try CommandParser.parse("sync central now") }
     }
 }

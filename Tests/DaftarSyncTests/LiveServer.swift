@@ -15,7 +15,7 @@ import Testing
 /// even when it throws.
 func withServer<T>(_ store: Store, tls: SyncServer.TLSFiles? = nil, _ body: (String) async throws -> T) async throws -> T {
     var logger = Logger(label: "test-server")
-    logger.logLevel = .warning
+    logger.logLevel = .critical
     let (ports, continuation) = AsyncStream<Int>.makeStream()
     let app = try SyncServer(store: store, logger: logger).application(host: "127.0.0.1", port: 0, tls: tls) { port in
         continuation.yield(port)
