@@ -11,6 +11,8 @@ final class Ledger {
     var clock: HybridClock
     var knowledge: Knowledge
     private var touchedOrigins: Set<NodeID> = []
+    /// Changes to the entries-per-kind counts, written once at the end.
+    private var kindDeltas: [Kind: (live: Int, total: Int)] = [:]
     private let clockAtStart: HybridClock
 
     init(_ db: Database) throws {
@@ -33,8 +35,21 @@ final class Ledger {
         return Knowledge(entries)
     }
 
-    /// Writes the clock and the knowledge of every origin this transaction touched.
+    /// Notes a record's arrival, departure or change of deleted flag for the per-kind counts.
+    func count(_ kind: Kind, live: Int, total: Int) {
+        guard live != 0 || total != 0 else { return }
+        let old = kindDeltas[kind] ?? (0, 0)
+        kindDeltas[kind] = (old.live + live, old.total + total)
+    }
+
+    /// Writes the clock, the knowledge of every origin this transaction touched, and the counts.
     func finish() throws {
+        for (kind, delta) in kindDeltas where delta.live != 0 || delta.total != 0 {
+            try run(
+                "INSERT INTO kind_count (kind, live, total) VALUES (?, ?, ?) ON CONFLICT (kind) DO UPDATE SET live = live + excluded.live, total = total + excluded.total",
+                [kind.rawValue, delta.live, delta.total])
+        }
+        kindDeltas = [:]
         if clock != clockAtStart {
             try run("UPDATE store SET clock = ? WHERE id = 1", [Int64(bitPattern: clock.last.rawValue)])
         }
@@ -74,6 +89,7 @@ final class Ledger {
                 "INSERT INTO record (id, kind, deleted, conflict, state) VALUES (?, ?, ?, ?, ?)",
                 [change.record.description, change.kind.rawValue, state.isDeleted, state.inConflict, Data(state.encoded())])
             num = db.lastInsertedRowID
+            count(change.kind, live: state.isDeleted ? 0 : 1, total: 1)
         } else {
             guard let loaded = try load(change.record) else {
                 throw StoreError(
@@ -83,6 +99,7 @@ final class Ledger {
             old = loaded.state
             state = loaded.state
             state.apply(change)
+            if state.isDeleted != loaded.state.isDeleted { count(state.kind, live: state.isDeleted ? -1 : 1, total: 0) }
             try run("UPDATE record SET deleted = ?, conflict = ?, state = ? WHERE num = ?", [state.isDeleted, state.inConflict, Data(state.encoded()), num])
         }
         try updateIndexes(num: num, old: old, new: state, written: change.fields.keys)

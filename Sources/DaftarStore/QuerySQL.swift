@@ -18,6 +18,62 @@ enum QuerySQL {
         return (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), arguments)
     }
 
+    /// The terms of a condition that must all hold.
+    static func conjuncts(_ condition: Query.Condition) -> [Query.Condition] {
+        if case .and(let a, let b) = condition { return conjuncts(a) + conjuncts(b) }
+        return [condition]
+    }
+
+    /// An equality that can drive a find: walk the field index for it, in entry order, and check
+    /// the other terms entry by entry, stopping at the limit. Decimals are kept as floats in the
+    /// index, so they do not drive.
+    static func driverCandidates(_ query: Query) -> [(FieldName, FieldValue)] {
+        guard query.ordering.isEmpty, let condition = query.condition else { return [] }
+        return conjuncts(condition).compactMap { term in
+            guard case .compare(let name, .equal, let value) = term else { return nil }
+            switch value {
+            case .text, .integer, .boolean: return (name, value)
+            default: return nil
+            }
+        }
+    }
+
+    /// The select for a find driven by the equality `driver`.
+    static func driven(_ query: Query, by driver: (FieldName, FieldValue)) throws(StoreError) -> (String, StatementArguments) {
+        var arguments: StatementArguments = [driver.0.rawValue, IndexValue(driver.1)!.databaseValue]
+        var clauses = ["d.name = ?", "d.value = ?"]
+        if !query.includeDeleted { clauses.append("r.deleted = 0") }
+        if let kind = query.kind {
+            clauses.append("r.kind = ?")
+            arguments += [kind.rawValue]
+        }
+        var skipped = false
+        for term in conjuncts(query.condition!) {
+            if !skipped, case .compare(let n, .equal, let v) = term, n == driver.0, v == driver.1 {
+                skipped = true
+                continue
+            }
+            clauses.append(try probe(term, &arguments))
+        }
+        var sql = "SELECT r.state FROM field_index d JOIN record r ON r.num = d.record WHERE " + clauses.joined(separator: " AND ") + " ORDER BY d.record"
+        if let limit = query.limit {
+            sql += " LIMIT ? OFFSET ?"
+            arguments += [max(0, limit), max(0, query.offset)]
+        }
+        return (sql, arguments)
+    }
+
+    /// A term checked entry by entry: an equality is one look-up in the field index's key.
+    private static func probe(_ term: Query.Condition, _ arguments: inout StatementArguments) throws(StoreError) -> String {
+        if case .compare(let name, .equal, let value) = term, let indexed = IndexValue(value) {
+            if case .decimal = value {} else {
+                arguments += [name.rawValue, indexed.databaseValue]
+                return "EXISTS (SELECT 1 FROM field_index p WHERE p.name = ? AND p.value = ? AND p.record = r.num)"
+            }
+        }
+        return try sql(term, &arguments)
+    }
+
     static func select(_ query: Query) throws(StoreError) -> (String, StatementArguments) {
         var (sql, arguments) = try whereClause(query)
         sql = "SELECT r.state FROM record r" + sql

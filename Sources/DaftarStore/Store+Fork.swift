@@ -164,6 +164,13 @@ extension Store {
         }
         let empty = RecordState(id: old.id, kind: old.kind)
         try ledger.updateIndexes(num: num, old: old, new: state ?? empty, written: Set(old.fields.keys).union(state?.fields.keys ?? empty.fields.keys))
+        let wasLive = old.isDeleted ? 0 : 1
+        if let state {
+            ledger.count(old.kind, live: (state.isDeleted ? 0 : 1) - wasLive, total: 0)
+        } else {
+            ledger.count(old.kind, live: -wasLive, total: -1)
+        }
+        try ledger.finish()
         if let state {
             try db.execute(
                 sql: "UPDATE record SET deleted = ?, conflict = ?, state = ? WHERE num = ?",

@@ -44,7 +44,27 @@ extension Store {
 
     /// The entries that match `query`.
     public func find(_ query: Query) throws(StoreError) -> [RecordState] {
-        let (sql, arguments) = try QuerySQL.select(query)
+        let candidates = QuerySQL.driverCandidates(query)
+        var plan = try QuerySQL.select(query)
+        if !candidates.isEmpty, query.limit != nil {
+            // Drive by the rarest equality: count up to a bound how many entries hold each.
+            let best: (FieldName, FieldValue) = try read { db in
+                var best = candidates[0]
+                var fewest = Int.max
+                for candidate in candidates {
+                    let n = try Int.fetchOne(
+                        db, sql: "SELECT count(*) FROM (SELECT 1 FROM field_index WHERE name = ? AND value = ? LIMIT 20000)",
+                        arguments: [candidate.0.rawValue, IndexValue(candidate.1)!.databaseValue]) ?? 0
+                    if n < fewest {
+                        fewest = n
+                        best = candidate
+                    }
+                }
+                return best
+            }
+            plan = try QuerySQL.driven(query, by: best)
+        }
+        let (sql, arguments) = plan
         return try read { db in
             var out: [RecordState] = []
             let cursor = try Data.fetchCursor(db, sql: sql, arguments: arguments)
@@ -65,7 +85,7 @@ extension Store {
     /// How many entries of each kind, deleted ones left out.
     public func countByKind() throws(StoreError) -> [(kind: Kind, count: Int)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT kind, count(*) AS n FROM record WHERE deleted = 0 GROUP BY kind ORDER BY kind").map { row in
+            try Row.fetchAll(db, sql: "SELECT kind, live AS n FROM kind_count WHERE live > 0 ORDER BY kind").map { row in
                 (try Kind(row["kind"] as String), row["n"] as Int)
             }
         }
