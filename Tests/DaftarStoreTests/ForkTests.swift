@@ -95,7 +95,7 @@ import Testing
             #expect(try store.knowledge() == central.knowledge())
             #expect(try store.countByKind().map { "\($0.kind) \($0.count)" } == central.countByKind().map { "\($0.kind) \($0.count)" })
         }
-        #expect(try central.countByKind().map { "\($0.kind) \($0.count)" } == ["case 1", "person 1", "seizure 1", "vehicle 2"])
+        #expect(try central.countByKind().map { "\($0.kind) \($0.count)" } == ["case 1", "incident 1", "person 1", "seizure 1", "vehicle 2"])
         // Nothing lost: both vehicles, both statuses (as a conflict), the seizure, the later entry.
         let renamedVehicle = try #require(copyReissue.renamed[copyNew])
         #expect(try central.record(officeNew)?.values[name("plate")] == text("LEA-1"))
