@@ -45,6 +45,8 @@ public struct SyncSummary: Sendable {
     public var localStop: ApplyStop?
     /// Changes this node holds back because it may not pass them on to this server.
     public var heldBack: [Dot] = []
+    /// Changes the server holds back from this node (a forked origin, and what depends on it).
+    public var serverHeldBack: [Dot] = []
     public var forks: [ForkReport] = []
     public var skews: [SkewReport] = []
     public var duration: Duration = .zero
@@ -148,16 +150,18 @@ public final class SyncClient: Sendable {
             }
             summary.skews += response.skews
             summary.serverStop = response.stop
+            summary.serverHeldBack = response.heldBack ?? []
+            let knowledgeWasCurrent = serverKnowledge == response.knowledge
             serverKnowledge = response.knowledge
             report?(summary.progress)
             let sentNothing = outgoing.changes.isEmpty
             let gotNothing = response.changes.isEmpty && !response.hasMore
             if round > 0, sentNothing, gotNothing { break }
             // Stuck: the server took none of what was sent and nothing came back to apply.
-            if !sentNothing, response.applied == 0, response.duplicates == 0, response.changes.isEmpty { break }
+            if !sentNothing, response.applied == 0, response.duplicates == 0, response.changes.isEmpty, knowledgeWasCurrent { break }
             if summary.localStop != nil, sentNothing { break }
         }
-        summary.complete = summary.serverStop == nil && summary.localStop == nil && summary.heldBack.isEmpty
+        summary.complete = summary.serverStop == nil && summary.localStop == nil && summary.heldBack.isEmpty && summary.serverHeldBack.isEmpty
         summary.duration = ContinuousClock.now - started
         return summary
     }

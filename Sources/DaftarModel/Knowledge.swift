@@ -30,7 +30,12 @@ public struct Knowledge: Sendable, Hashable, Codable {
     }
 
     /// The total number of changes held.
-    public var count: UInt64 { entries.values.reduce(0) { $0 + $1.seq } }
+    public var count: UInt64 {
+        entries.values.reduce(0) { total, entry in
+            let (sum, overflow) = total.addingReportingOverflow(entry.seq)
+            return overflow ? .max : sum
+        }
+    }
 
     public init(from decoder: any Decoder) throws {
         let map = try decoder.singleValueContainer().decode([String: Entry].self)

@@ -93,14 +93,17 @@ public struct SyncServer: Sendable {
                 let report = try store.apply(syncRequest.changes, senderKnowledge: syncRequest.knowledge) { origin in
                     role == .relay || origin == peer.node
                 }
-                let outgoing = try store.changes(missingFrom: syncRequest.knowledge, limits: BatchLimits(maxCount: limit))
+                let outgoing = try store.changes(
+                    missingFrom: syncRequest.knowledge, limits: BatchLimits(maxCount: limit),
+                    vouchesFor: { origin in role == .relay || origin == peer.node })
                 try store.notePeerSeen(peer.node, knowledge: syncRequest.knowledge)
                 return (report, outgoing, try store.knowledge())
             }
-            let response = SyncResponse(
+            var response = SyncResponse(
                 node: store.node, role: role.rawValue, knowledge: knowledge, changes: outgoing.changes, hasMore: outgoing.hasMore,
                 applied: report.applied, duplicates: report.duplicates, stop: report.stop.map(Self.stopReport),
-                forks: report.forks + outgoing.forks, skews: report.skews)
+                forks: report.forks + outgoing.forks.filter { fork in !report.forks.contains { $0.dot == fork.dot } }, skews: report.skews)
+            response.heldBack = outgoing.heldBack.isEmpty ? nil : outgoing.heldBack
             let elapsed = ContinuousClock.now - started
             var line = "sync \(peer.node): in \(syncRequest.changes.count) (applied \(report.applied)), out \(outgoing.changes.count), \(Self.milliseconds(elapsed)) ms, ok"
             if let stop = report.stop { line += ", stopped: \(stop)" }
@@ -137,6 +140,8 @@ public struct SyncServer: Sendable {
             StopReport(reason: .fork, change: fork.dot, fork: fork, message: stop.description)
         case .originNotAllowed(let change):
             StopReport(reason: .originNotAllowed, change: change, message: stop.description)
+        case .invalid(let change, _):
+            StopReport(reason: .invalid, change: change, message: stop.description)
         }
     }
 
@@ -229,9 +234,10 @@ public struct SyncServer: Sendable {
         guard let raw = context.parameters.get("origin"), let origin = try? NodeID(raw) else {
             return refuse(.badRequest, "malformed", "the origin in the path is not a node id (a-z, 0-9 and '-')")
         }
+        let limit = UInt64(Int64.max)
         let from = request.uri.queryParameters.get("from").flatMap { UInt64($0) } ?? 1
-        let to = request.uri.queryParameters.get("to").flatMap { UInt64($0) } ?? (from + 9_999)
-        guard from >= 1, to >= from, to - from < 100_000 else {
+        let to = request.uri.queryParameters.get("to").flatMap { UInt64($0) } ?? min(limit, from &+ 9_999)
+        guard from >= 1, from <= limit, to <= limit, to >= from, to - from < 100_000 else {
             return refuse(.badRequest, "malformed", "ask for 1 to 100000 seqs: ?from=1&to=1000")
         }
         let store = self.store

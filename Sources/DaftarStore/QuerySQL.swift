@@ -66,7 +66,8 @@ enum QuerySQL {
     /// A term checked entry by entry: an equality is one look-up in the field index's key.
     private static func probe(_ term: Query.Condition, _ arguments: inout StatementArguments) throws(StoreError) -> String {
         if case .compare(let name, .equal, let value) = term, let indexed = IndexValue(value) {
-            if case .decimal = value {} else {
+            if case .decimal = value {
+            } else {
                 arguments += [name.rawValue, indexed.databaseValue]
                 return "EXISTS (SELECT 1 FROM field_index p WHERE p.name = ? AND p.value = ? AND p.record = r.num)"
             }
@@ -146,12 +147,17 @@ enum QuerySQL {
         case .null: typeBounds = ""
         }
         arguments += [name.rawValue, indexed.databaseValue]
+        // Decimals are floats in the index: a strict comparison with a decimal is made loose
+        // there, and the exact check of the candidates decides. (A decimal field with more than
+        // about 15 significant digits compared with an integer may still round the wrong way.)
+        let numeric: Bool
+        if case .decimal = value { numeric = true } else { numeric = false }
         switch comparison {
         case .equal: return member + "value = ?)"
         case .notEqual: return "NOT " + member + "value = ?)"
-        case .less: return member + "value < ?" + typeBounds + ")"
+        case .less: return member + (numeric ? "value <= ?" : "value < ?") + typeBounds + ")"
         case .lessOrEqual: return member + "value <= ?" + typeBounds + ")"
-        case .greater: return member + "value > ?" + typeBounds + ")"
+        case .greater: return member + (numeric ? "value >= ?" : "value > ?") + typeBounds + ")"
         case .greaterOrEqual: return member + "value >= ?" + typeBounds + ")"
         case .contains: return ""  // handled above
         }

@@ -90,9 +90,9 @@ extension Store {
             }
             branch.sort { $0.change.dot.seq < $1.change.dot.seq }
             let newNode = Self.reissueNode(for: origin, firstHash: branch[0].change.hash)
-            guard ledger.knowledge[newNode] == 0 else {
-                throw StoreError(.badRequest, "this branch was already re-issued as \(newNode)")
-            }
+            // Another store may have re-issued this branch already and synced it here: the same
+            // changes, which this store then keeps as they are.
+            let alreadyHeld = ledger.knowledge[newNode]
             // Re-issue, deterministically.
             func mapRecord(_ id: RecordID) -> RecordID {
                 id.dot.origin == origin && id.dot.seq >= seq ? RecordID(Dot(origin: newNode, seq: id.dot.seq - seq + 1)) : id
@@ -128,7 +128,15 @@ extension Store {
                 try db.execute(sql: "UPDATE knowledge SET seq = ?, hash = ? WHERE origin = ?", arguments: [Int64(seq - 1), hash, origin.rawValue])
                 ledger.knowledge.entries[origin] = entry
             }
-            for change in reissued { try ledger.integrate(change, encoded: try change.canonicalEncoding()) }
+            for change in reissued {
+                if change.dot.seq <= alreadyHeld {
+                    guard try ledger.heldHash(change.dot) == change.hash else {
+                        throw StoreError(.inconsistent, "\(newNode) already holds a different change \(change.dot): this branch cannot be re-issued here; ask for support")
+                    }
+                    continue
+                }
+                try ledger.integrate(change, encoded: try change.canonicalEncoding())
+            }
             try db.execute(sql: "DELETE FROM fork WHERE origin = ?", arguments: [origin.rawValue])
             let tookNewIdentity = ledger.node == origin
             if tookNewIdentity {

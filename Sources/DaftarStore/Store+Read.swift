@@ -52,9 +52,10 @@ extension Store {
                 var best = candidates[0]
                 var fewest = Int.max
                 for candidate in candidates {
-                    let n = try Int.fetchOne(
-                        db, sql: "SELECT count(*) FROM (SELECT 1 FROM field_index WHERE name = ? AND value = ? LIMIT 20000)",
-                        arguments: [candidate.0.rawValue, IndexValue(candidate.1)!.databaseValue]) ?? 0
+                    let n =
+                        try Int.fetchOne(
+                            db, sql: "SELECT count(*) FROM (SELECT 1 FROM field_index WHERE name = ? AND value = ? LIMIT 20000)",
+                            arguments: [candidate.0.rawValue, IndexValue(candidate.1)!.databaseValue]) ?? 0
                     if n < fewest {
                         fewest = n
                         best = candidate

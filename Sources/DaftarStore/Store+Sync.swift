@@ -67,8 +67,13 @@ extension Store {
     /// The changes this store holds that `peer` lacks, in this store's apply order, bounded by
     /// `limits`. Changes of a forked origin, of an origin `mayPassOn` refuses, and every change
     /// that depends on one of those are held back, never skipped over: the batch stays causal.
+    ///
+    /// Forks found against the peer's knowledge hold that origin back from this peer; they are
+    /// remembered only for origins `vouchesFor` accepts (the peer's own, or any for a relay), so a
+    /// peer cannot block an origin here with a made-up hash.
     public func changes(
-        missingFrom peer: Knowledge, limits: BatchLimits = BatchLimits(), mayPassOn: (NodeID) -> Bool = { _ in true }
+        missingFrom peer: Knowledge, limits: BatchLimits = BatchLimits(), mayPassOn: (NodeID) -> Bool = { _ in true },
+        vouchesFor: (NodeID) -> Bool = { _ in true }
     ) throws(StoreError) -> OutgoingBatch {
         let (batch, newForks) = try read { db -> (OutgoingBatch, [ForkReport]) in
             let forks = try Self.forks(db, peer: peer)
@@ -112,7 +117,8 @@ extension Store {
             }
             return (batch, forks)
         }
-        if !newForks.isEmpty { try remember(newForks) }
+        let kept = newForks.filter { vouchesFor($0.dot.origin) }
+        if !kept.isEmpty { try remember(kept) }
         return batch
     }
 
@@ -142,8 +148,11 @@ extension Store {
             var report = ApplyReport()
             let now = Int64(wall())
             if let senderKnowledge {
+                // Every difference is reported; only those about origins the sender may vouch for
+                // (its own, or any for a relay) are kept, so a sender cannot block an origin by
+                // a made-up hash.
                 report.forks = try Self.forks(db, peer: senderKnowledge)
-                for fork in report.forks { try Self.remember(fork, db, now: now) }
+                for fork in report.forks where mayApply(fork.dot.origin) { try Self.remember(fork, db, now: now) }
             }
             let forked = Set(try Self.knownForks(db).map(\.dot.origin))
             let ledger = try Ledger(db)
@@ -188,6 +197,14 @@ extension Store {
                 if let missing = ledger.knowledge.holdsDependencies(of: change.vector, except: change.dot) {
                     stop(.missingDependency(change: change.dot, missing: missing))
                     break
+                }
+                if change.operation != .add {
+                    // Its dependencies are held, so the change that created the record is: the
+                    // record must be there, of the same kind.
+                    guard let existing = try ledger.load(change.record), existing.state.kind == change.kind else {
+                        stop(.invalid(change: change.dot, reason: "it edits \(change.record) as a \(change.kind), but \(change.record) was not created as one"))
+                        break
+                    }
                 }
                 let receipt = ledger.clock.receive(change.hlc, wallMilliseconds: wall(), driftMilliseconds: drift)
                 if receipt.isBeyondDrift {

@@ -19,12 +19,17 @@ public enum ApplyStop: Sendable, Hashable, CustomStringConvertible {
     case fork(ForkReport)
     /// The sender may not pass on changes of this origin.
     case originNotAllowed(change: Dot)
+    /// The change contradicts what it depends on (for example it edits a record its origin
+    /// never created); its origin's later changes wait behind it.
+    case invalid(change: Dot, reason: String)
 
     public var description: String {
         switch self {
         case .missingDependency(let change, let missing):
             "change \(change) waits for change \(missing), which this store does not hold yet: sync with a node that holds it"
         case .fork(let report): report.description
+        case .invalid(let change, let reason):
+            "change \(change) is refused: \(reason); its origin's store is damaged or was altered, and must be checked"
         case .originNotAllowed(let change):
             "change \(change) was made by \(change.origin), and this sender may pass on only its own changes: register the sender as a relay, or sync with \(change.origin) directly"
         }

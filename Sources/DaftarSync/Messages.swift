@@ -49,6 +49,7 @@ public struct StopReport: Sendable, Hashable, Codable {
         case missingDependency = "missing_dependency"
         case fork
         case originNotAllowed = "origin_not_allowed"
+        case invalid = "invalid_change"
     }
 
     public var reason: Reason
@@ -90,6 +91,8 @@ public struct SyncResponse: Sendable, Hashable, Codable {
     public var forks: [ForkReport]
     /// Client changes whose stamps ran past the server's allowed clock drift (applied all the same).
     public var skews: [SkewReport]
+    /// Changes the server holds back from this client (a forked origin, and what depends on it).
+    public var heldBack: [Dot]?
 
     public init(
         node: NodeID, role: String, knowledge: Knowledge, changes: [Change], hasMore: Bool, applied: Int, duplicates: Int,

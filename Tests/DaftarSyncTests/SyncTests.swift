@@ -233,3 +233,76 @@ import Testing
         #expect(try central.knownForks().isEmpty)
     }
 }
+
+/// Requests made to break the server, answered without harm.
+@Suite(.timeLimit(.minutes(2))) struct HostileSyncTests {
+    let folder: TemporaryFolder
+    init() throws { folder = try TemporaryFolder() }
+
+    func get(_ url: String, token: String) async throws -> Int {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await http.execute(request, timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        try await http.shutdown()
+        return Int(response.status.code)
+    }
+
+    @Test func chainRangesPastTheLimits_are400_andTheServerLives() async throws {
+        let central = try makeStore("central", in: folder)
+        let office = try makeStore("fia-lahore", in: folder)
+        try await withServer(central) { url in
+            let remote = try register(office, at: central, url: url, as: "central")
+            for query in ["from=9223372036854775808&to=9223372036854775808", "from=18446744073709551615", "from=0", "from=5&to=2", "from=1&to=200000"] {
+                #expect(try await get(url + "/v1/chain/fia-lahore?\(query)", token: remote.token) == 400, "\(query)")
+            }
+            #expect(try await get(url + "/v1/chain/fia-lahore?from=1&to=10", token: remote.token) == 200)
+        }
+    }
+
+    @Test func madeUpForkClaimAboutAnotherOrigin_isReportedButBlocksNothing() async throws {
+        let central = try makeStore("central", in: folder)
+        let office = try makeStore("fia-lahore", in: folder)
+        let karachi = try makeStore("fia-karachi", in: folder)
+        try await withServer(central) { url in
+            let remote = try register(office, at: central, url: url, as: "central")
+            try register(karachi, at: central, url: url, as: "central")
+            try karachi.add(kind: kind("case"), fields: [name("t"): .text("k")], as: "Ayesha")
+            try await sync(karachi, "central")
+            let fake = Knowledge([karachi.node: Knowledge.Entry(seq: 1, hash: try ContentHash(hex: String(repeating: "ab", count: 32)))])
+            let answer = try await post(url, token: remote.token, body: try JSONEncoder().encode(SyncRequest(node: office.node, knowledge: fake, changes: [])))
+            #expect(answer.status == 200)
+            #expect((answer.body["forks"] as? [Any])?.count == 1)
+            #expect(try central.knownForks().isEmpty)
+            // Karachi's changes still flow to everyone else.
+            try karachi.add(kind: kind("case"), fields: [name("t"): .text("k2")], as: "Ayesha")
+            try await sync(karachi, "central")
+            #expect(try central.knowledge()[karachi.node] == 2)
+        }
+    }
+
+    @Test func editOfARecordNeverCreated_stopsThere_andTheClientStillReceives() async throws {
+        let central = try makeStore("central", in: folder)
+        let office = try makeStore("fia-lahore", in: folder)
+        try await withServer(central) { url in
+            let remote = try register(office, at: central, url: url, as: "central")
+            try central.add(kind: kind("case"), fields: [name("t"): .text("from central")], as: "HQ")
+            let a = try office.add(kind: kind("case"), fields: [name("t"): .text("a")], as: "Rashid")
+            try office.write(as: "Rashid") { try $0.set(a, [name("t"): .text("b")]) }
+            // A forged third change: a set of "fia-lahore-2", which is a set, not a created record.
+            let own = try office.knowledge().entries[office.node]!
+            let forged = try Change(
+                dot: Dot(origin: office.node, seq: 3), record: RecordID(Dot(origin: office.node, seq: 2)), kind: kind("case"), operation: .set,
+                fields: [name("t"): .text("x")], vector: VersionVector([(office.node, 3)]), hlc: HLC(milliseconds: 1_780_000_000_000),
+                officer: "forger", wallTime: 0, previousHash: own.hash)
+            let batch = try office.changes(missingFrom: Knowledge()).changes + [forged]
+            let answer = try await post(url, token: remote.token, body: try JSONEncoder().encode(SyncRequest(node: office.node, knowledge: Knowledge(), changes: batch)))
+            #expect(answer.status == 200)
+            #expect(answer.body["applied"] as? Int == 2)
+            #expect((answer.body["stop"] as? [String: Any])?["reason"] as? String == "invalid_change")
+            #expect((answer.body["changes"] as? [Any])?.count == 3)  // the client still receives (all it claims to lack)
+            #expect(try central.knowledge()[office.node] == 2)
+        }
+    }
+}
