@@ -108,7 +108,10 @@ public final class SyncClient: Sendable {
 
     /// Syncs until neither side has anything more to send, or something blocks; `progress` is
     /// told after every exchange.
-    public func sync(progress report: (@Sendable (SyncProgress) -> Void)? = nil) async throws(SyncError) -> SyncSummary {
+    ///
+    /// With `receive` false it only sends (a push, for a slow link or a quick hand-over), and
+    /// stops once the server holds everything this node may send it.
+    public func sync(receive: Bool = true, progress report: (@Sendable (SyncProgress) -> Void)? = nil) async throws(SyncError) -> SyncSummary {
         let started = ContinuousClock.now
         var summary = SyncSummary(remote: remote.name)
         var serverKnowledge = remote.lastKnowledge
@@ -129,7 +132,7 @@ public final class SyncClient: Sendable {
             }
             summary.heldBack = outgoing.heldBack
             if !outgoing.forks.isEmpty { summary.forks += outgoing.forks }
-            let request = SyncRequest(node: me, knowledge: knowledge, changes: outgoing.changes, maxChanges: 5000)
+            let request = SyncRequest(node: me, knowledge: knowledge, changes: outgoing.changes, maxChanges: receive ? 5000 : 0)
             let response = try await exchange(request, encoded: outgoing.encoded, progress: &summary.progress)
             summary.server = response.node
             relay = response.role == "relay"
@@ -155,7 +158,7 @@ public final class SyncClient: Sendable {
             serverKnowledge = response.knowledge
             report?(summary.progress)
             let sentNothing = outgoing.changes.isEmpty
-            let gotNothing = response.changes.isEmpty && !response.hasMore
+            let gotNothing = response.changes.isEmpty && (!response.hasMore || !receive)
             if round > 0, sentNothing, gotNothing { break }
             // Stuck: the server took none of what was sent and nothing came back to apply.
             if !sentNothing, response.applied == 0, response.duplicates == 0, response.changes.isEmpty, knowledgeWasCurrent { break }

@@ -88,14 +88,18 @@ public struct SyncServer: Sendable {
             }
             let store = self.store
             let role = peer.role
-            let limit = min(max(1, syncRequest.maxChanges ?? maxChangesPerAnswer), maxChangesPerAnswer)
+            // maxChanges 0: the client only sends this time (a push over a slow link).
+            let limit = min(max(0, syncRequest.maxChanges ?? maxChangesPerAnswer), maxChangesPerAnswer)
             let (report, outgoing, knowledge) = try await blocking {
                 let report = try store.apply(syncRequest.changes, senderKnowledge: syncRequest.knowledge) { origin in
                     role == .relay || origin == peer.node
                 }
-                let outgoing = try store.changes(
-                    missingFrom: syncRequest.knowledge, limits: BatchLimits(maxCount: limit),
-                    vouchesFor: { origin in role == .relay || origin == peer.node })
+                let outgoing =
+                    limit == 0
+                    ? OutgoingBatch()
+                    : try store.changes(
+                        missingFrom: syncRequest.knowledge, limits: BatchLimits(maxCount: limit),
+                        vouchesFor: { origin in role == .relay || origin == peer.node })
                 try store.notePeerSeen(peer.node, knowledge: syncRequest.knowledge)
                 return (report, outgoing, try store.knowledge())
             }

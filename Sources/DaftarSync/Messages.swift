@@ -21,7 +21,8 @@ public struct SyncRequest: Sendable, Hashable, Codable {
     public var knowledge: Knowledge
     /// Changes the server lacks, in the client's apply order.
     public var changes: [Change]
-    /// At most how many changes the client wants back (the server may send fewer).
+    /// At most how many changes the client wants back (the server may send fewer); 0 asks for
+    /// none this time, for a push only.
     public var maxChanges: Int?
 
     public init(node: NodeID, knowledge: Knowledge, changes: [Change], maxChanges: Int? = nil) {

@@ -7,7 +7,8 @@ import Logging
 
 /// N changes from an office to a central node over loopback HTTP, then on to a second office,
 /// with each body encoding; reports seconds and changes per second per hop.
-func syncHop(_ options: Options) async throws {
+func syncHop(_ options: Options) async throws -> [BenchRow] {
+    var rows: [BenchRow] = []
     let folder = options.folder + "/daftar-bench-sync-\(ProcessInfo.processInfo.processIdentifier)"
     try? FileManager.default.removeItem(atPath: folder)
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -53,9 +54,12 @@ func syncHop(_ options: Options) async throws {
         guard s1.progress.sentChanges == options.entries, s2.progress.receivedChanges == options.entries else {
             throw BenchError("sync did not carry every change: sent \(s1.progress.sentChanges), received \(s2.progress.receivedChanges)")
         }
-        print(
-            String(
-                format: "sync-hop %@: office -> central %.2f s (%.0f changes/s, %d exchanges), central -> office %.2f s (%.0f changes/s, %d exchanges)",
-                tag, hop1, Double(options.entries) / hop1, s1.progress.exchanges, hop2, Double(options.entries) / hop2, s2.progress.exchanges))
+        let slower = Double(options.entries) / max(hop1, hop2)
+        rows.append(
+            BenchRow(
+                id: "sync-hop-\(tag)", what: "\(options.entries) changes office -> central -> office over loopback, \(tag) bodies", value: slower, unit: "changes/s",
+                baseline: nil, ratio: nil, target: tag == "compact" ? ">= 30000 changes/s per hop" : "report", met: tag == "compact" ? slower >= 30000 : nil,
+                note: String(format: "hop 1 %.2f s (%d exchanges), hop 2 %.2f s (%d exchanges)", hop1, s1.progress.exchanges, hop2, s2.progress.exchanges)))
     }
+    return rows
 }

@@ -15,6 +15,10 @@ struct Options {
     var entries = 1_000_000
     var folder = FileManager.default.temporaryDirectory.path
     var repeats = 21
+    var daftar: String?
+    var out = "bench-results.json"
+    var skipLarge = false
+    var only: Set<String>?
 
     init(_ arguments: ArraySlice<String>) throws {
         var it = arguments.makeIterator()
@@ -23,7 +27,11 @@ struct Options {
             case "--entries": entries = try Self.number(it.next(), arg)
             case "--dir": folder = it.next() ?? folder
             case "--repeat": repeats = try Self.number(it.next(), arg)
-            default: throw BenchError("unknown option \(arg): use --entries N, --dir PATH, --repeat R")
+            case "--daftar": daftar = it.next()
+            case "--out": out = it.next() ?? out
+            case "--skip-large": skipLarge = true
+            case "--only": only = Set((it.next() ?? "").split(separator: ",").map(String.init))
+            default: throw BenchError("unknown option \(arg): use --entries N, --dir PATH, --repeat R, --daftar PATH, --out FILE, --skip-large")
             }
         }
     }
@@ -86,7 +94,8 @@ func median(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
     return times.sorted()[times.count / 2]
 }
 
-func findSearch(_ options: Options) throws {
+@discardableResult
+func findSearch(_ options: Options) throws -> (rows: [BenchRow], path: String) {
     let path = options.folder + "/daftar-bench-\(options.entries).daftar"
     let store: Store
     if FileManager.default.fileExists(atPath: path), let existing = try? Store.open(at: path), try existing.count(Query()) == options.entries {
@@ -129,11 +138,18 @@ func findSearch(_ options: Options) throws {
     for (name, ms, rows) in results {
         print("\(name.padding(toLength: 66, withPad: " ", startingAt: 0)) \(String(format: "%9.2f", ms)) ms  (\(rows) rows)")
     }
+    let ids = ["find-field", "find-two", "find-count", "search"]
+    let rows = zip(ids, results).map { id, r in
+        let target = id == "search" ? 20.0 : 10.0
+        return BenchRow(id: id, what: r.0, value: r.1, unit: "ms", baseline: nil, ratio: nil, target: "median < \(Int(target)) ms", met: r.1 < target)
+    }
+    return (rows, path)
 }
 
 /// Records entries through the store's public API and through the plain baseline, in the same
 /// transactions, alternating runs, and reports the median rates and their ratio.
-func writes(_ options: Options, perTransaction: Int) throws {
+@discardableResult
+func writes(_ options: Options, perTransaction: Int) throws -> BenchRow {
     let kinds = Synthetic.kinds
     var ratios: [Double] = []
     var daftarRates: [Double] = []
@@ -185,6 +201,10 @@ func writes(_ options: Options, perTransaction: Int) throws {
     func med(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
     print("write \(options.entries) entries, \(perTransaction) per transaction, median of \(runs) runs:")
     print(String(format: "  daftar %10.0f entries/s   plain %10.0f entries/s   ratio (time) %.2f", med(daftarRates), med(plainRates), med(ratios)))
+    return BenchRow(
+        id: perTransaction == 1 ? "write-single" : "write-batch", what: "\(options.entries) entries, \(perTransaction) per transaction", value: med(daftarRates),
+        unit: "entries/s", baseline: med(plainRates), ratio: med(ratios), target: "ratio <= 1.5", met: med(ratios) <= 1.5,
+        note: "ratio is time over the plain application's time")
 }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
@@ -194,19 +214,18 @@ do {
     switch arguments.first {
     case "sync-hop":
         let options = try Options(arguments.dropFirst())
-        let done = DispatchSemaphore(value: 0)
-        let failure = FailureBox()
-        Task.detached {
-            do { try await syncHop(options) } catch { failure.error = "\(error)" }
-            done.signal()
-        }
-        done.wait()
-        if let error = failure.error { throw BenchError(error) }
+        Report.print(try runAsync { try await syncHop(options) })
+    case "sync-many":
+        let options = try Options(arguments.dropFirst())
+        Report.print(try runAsync { try await syncMany(options) })
+    case "apply": Report.print(try applyBench(try Options(arguments.dropFirst())))
+    case "codec": Report.print(try codecBench(try Options(arguments.dropFirst())))
+    case "all": try runAll(try Options(arguments.dropFirst()))
     case "find-search": try findSearch(try Options(arguments.dropFirst()))
     case "write-batch": try writes(try Options(arguments.dropFirst()), perTransaction: 1000)
     case "write-single": try writes(try Options(arguments.dropFirst()), perTransaction: 1)
     default:
-        print("usage: daftar-bench find-search|write-batch|write-single|sync-hop [--entries N] [--dir PATH] [--repeat R]")
+        print("usage: daftar-bench all|find-search|write-batch|write-single|apply|codec|sync-hop|sync-many [--entries N] [--dir PATH] [--repeat R] [--daftar PATH] [--out FILE]")
         exit(arguments.first == nil ? 0 : 64)
     }
 } catch {
@@ -217,4 +236,74 @@ do {
 /// Carries an error out of the detached benchmark task; the semaphore orders write and read.
 final class FailureBox: @unchecked Sendable {
     var error: String?
+}
+
+/// Runs async benchmark work from the synchronous entry point.
+func runAsync<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+    let done = DispatchSemaphore(value: 0)
+    let box = ResultBox<T>()
+    Task.detached {
+        do { box.value = .success(try await work()) } catch { box.value = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try box.value!.get()
+}
+
+/// Carries a result out of a detached task; the semaphore orders the write before the read.
+final class ResultBox<T>: @unchecked Sendable {
+    var value: Result<T, any Error>?
+}
+
+/// Every benchmark, with the sizes the performance targets name; prints the table and writes JSON.
+func runAll(_ options: Options) throws {
+    var rows: [BenchRow] = []
+    if options.only != nil, let data = FileManager.default.contents(atPath: options.out),
+        let earlier = try? JSONDecoder().decode([BenchRow].self, from: data)
+    {
+        rows = earlier  // keep the other steps' figures from the last run
+    }
+    func step(_ name: String, _ body: () throws -> [BenchRow]) throws {
+        guard options.only?.contains(name) ?? true else { return }
+        FileHandle.standardError.write(Data("== \(name)\n".utf8))
+        let new = try body()
+        let ids = Set(new.map(\.id))
+        rows.removeAll { ids.contains($0.id) }
+        rows += new
+        Report.print(new)
+        try Report.write(rows, to: options.out)
+    }
+    var o = options
+    o.entries = 100_000
+    o.repeats = 3
+    try step("write-batch") { [try writes(o, perTransaction: 1000)] }
+    var single = o
+    single.entries = 5000
+    try step("write-single") { [try writes(single, perTransaction: 1)] }
+    try step("apply") { try applyBench(o) }
+    try step("codec") { try codecBench(o) }
+    let hop = o
+    try step("sync-hop") { try runAsync { try await syncHop(hop) } }
+    try step("sync-many") { try runAsync { try await syncMany(hop) } }
+    guard !options.skipLarge else {
+        print("")
+        Report.print(rows)
+        return
+    }
+    var large = options
+    large.entries = 1_000_000
+    large.repeats = 21
+    var storePath = ""
+    try step("find-search") {
+        let (r, path) = try findSearch(large)
+        storePath = path
+        return r
+    }
+    if storePath.isEmpty { storePath = large.folder + "/daftar-bench-\(large.entries).daftar" }
+    if let daftar = options.daftar {
+        try step("start") { try startBench(daftar: daftar, store: storePath) }
+        try step("memory") { try memoryBench(daftar: daftar, office: storePath, folder: options.folder) }
+    }
+    print("")
+    Report.print(rows)
 }

@@ -13,7 +13,8 @@ struct SyncCommand: AsyncParsableCommand {
     @Argument(help: "The remote's name (default: every remote).") var name: String?
     @Option(help: "Sync again after this long, for example 30s, 5m or 1h; keeps running.") var every: String?
     @Flag(help: "Send JSON bodies instead of the compact encoding.") var json = false
-    @Flag(help: "Compress request bodies with gzip (for slow links).") var gzip = false
+    @Flag(help: "Compress bodies both ways with gzip (for slow links).") var gzip = false
+    @Flag(help: "Only send this node's changes; receive nothing this time (a quick push over a slow link).") var push = false
 
     func run() async throws {
         let s: Store
@@ -56,7 +57,7 @@ struct SyncCommand: AsyncParsableCommand {
         }
         var allOK = true
         for remote in chosen {
-            let line = await Syncing.run(s, remote, json: json, gzip: gzip)
+            let line = await Syncing.run(s, remote, json: json, gzip: gzip, push: push)
             print(line.text)
             allOK = allOK && line.ok
         }
@@ -66,13 +67,13 @@ struct SyncCommand: AsyncParsableCommand {
 
 /// One sync with one remote, as a line for the officer.
 enum Syncing {
-    static func run(_ store: Store, _ remote: Remote, json: Bool, gzip: Bool) async -> (text: String, ok: Bool) {
+    static func run(_ store: Store, _ remote: Remote, json: Bool, gzip: Bool, push: Bool) async -> (text: String, ok: Bool) {
         let tty = isatty(STDERR_FILENO) == 1
         do {
             let client = try SyncClient(store: store, remote: remote, encoding: json ? .json : .compact, gzip: gzip)
             defer { Task.detached { await client.shutdown() } }
             let started = ContinuousClock.now
-            let summary = try await client.sync { p in
+            let summary = try await client.sync(receive: !push) { p in
                 // A progress line once a sync takes more than a second.
                 guard tty, ContinuousClock.now - started > .seconds(1) else { return }
                 let text = "\r\(remote.name): sent \(p.sentChanges) (\(p.sentBytes / 1024) KiB), received \(p.receivedChanges) (\(p.receivedBytes / 1024) KiB)…"

@@ -74,6 +74,24 @@ import Testing
         }
     }
 
+    @Test func push_sendsOwnChanges_receivesNothing() async throws {
+        let central = try makeStore("central", in: folder)
+        let office = try makeStore("fia-lahore", in: folder)
+        try central.add(kind: kind("case"), fields: [name("t"): .text("from central")], as: "HQ")
+        let mine = try office.add(kind: kind("case"), fields: [name("t"): .text("from lahore")], as: "Rashid")
+        try await withServer(central) { url in
+            let remote = try register(office, at: central, url: url, as: "central")
+            let client = try SyncClient(store: office, remote: remote)
+            let summary = try await client.sync(receive: false)
+            await client.shutdown()
+            #expect(summary.progress.sentChanges == 1 && summary.progress.receivedChanges == 0)
+            #expect(try central.record(mine) != nil)
+            #expect(try office.count(Query()) == 1)
+            try await sync(office, "central")
+            #expect(try office.count(Query()) == 2)
+        }
+    }
+
     @Test func authentication_noTokenWrongTokenRevokedWrongNode() async throws {
         let central = try makeStore("central", in: folder)
         let office = try makeStore("fia-lahore", in: folder)
