@@ -58,7 +58,8 @@ struct SyncCommand: AsyncParsableCommand {
         var allOK = true
         for remote in chosen {
             let line = await Syncing.run(s, remote, json: json, gzip: gzip, push: push)
-            print(line.text)
+            // Unbuffered, so that a long-running `--every` shows each sync as it ends.
+            FileHandle.standardOutput.write(Data((line.text + "\n").utf8))
             allOK = allOK && line.ok
         }
         return allOK

@@ -7,7 +7,7 @@ import Testing
 
 /// Real `daftar serve` and `daftar sync` processes killed mid-sync: the sync resumes and both
 /// stores end identical, with no change applied twice.
-@Suite(.timeLimit(.minutes(5))) struct InterruptedSyncTests {
+@Suite(.timeLimit(.minutes(5)), .serialized) struct InterruptedSyncTests {
     let daftar: Executable
     let folder: TemporaryFolder
     var environment: [String: String] { ["DAFTAR_OFFICER": "Insp. Rashid", "XDG_DATA_HOME": folder.path] }
@@ -107,5 +107,40 @@ import Testing
         let a = try daftar.run(["--db", central, "--json", "-c", "find where n >= 19990 order by n"], environment: environment).out
         let b = try daftar.run(["--db", office, "--json", "-c", "find where n >= 19990 order by n"], environment: environment).out
         #expect(a == b && a.contains("19999"))
+    }
+
+    @Test func syncEvery_keepsSyncing_andBacksOffWhileTheLinkIsDown() throws {
+        let central = folder.file("central.daftar")
+        let office = folder.file("lahore.daftar")
+        #expect(try daftar.run(["--db", central, "--node", "central", "-c", "status"], environment: environment).status == 0)
+        let token = try daftar.run(["node", "add", "fia-lahore", "--db", central], environment: environment).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try daftar.run(["--db", office, "--node", "fia-lahore", "-c", "add case title=first"], environment: environment).status == 0)
+        let server = try Background(daftar.url, ["serve", "--db", central, "--port", "0"], environment: environment, output: folder.file("serve.out"))
+        defer { server.kill() }
+        let port = try #require(server.port())
+        #expect(try daftar.run(["remote", "add", "central", "http://127.0.0.1:\(port)", "--token", token, "--db", office], environment: environment).status == 0)
+        let every = try Background(daftar.url, ["sync", "--every", "1s", "--db", office], environment: environment, output: folder.file("every.out"))
+        defer { every.kill() }
+        // An entry recorded while it runs reaches the central node by itself.
+        #expect(try daftar.run(["--db", office, "-c", "add case title=second"], environment: environment).status == 0)
+        var held = 0
+        let deadline = Date().addingTimeInterval(20)
+        while held < 2, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.3)
+            held = Int(try daftar.run(["--db", central, "-c", "count"], environment: environment).out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+        #expect(held == 2)
+        // The link goes down: it reports the failure and keeps running.
+        server.kill()
+        // The client gives up on a connection after its connect timeout (10 s), then says so.
+        var said = ""
+        let until = Date().addingTimeInterval(25)
+        while !said.contains("failed"), Date() < until {
+            Thread.sleep(forTimeInterval: 0.5)
+            said = (try? String(contentsOfFile: folder.file("every.out"), encoding: .utf8)) ?? ""
+        }
+        #expect(every.process.isRunning)
+        #expect(said.contains("synced with central"))
+        #expect(said.contains("sync with central failed: cannot reach central"), "\(said)")
     }
 }
