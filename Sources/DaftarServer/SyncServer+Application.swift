@@ -28,7 +28,7 @@ extension SyncServer {
     /// one); `onRunning` gets the port it listens on.
     public func application(
         host: String, port: Int, tls: TLSFiles? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) throws -> Application<RouterResponder<BasicRequestContext>> {
+    ) throws -> Application<RouterResponder<SyncRequestContext>> {
         let server: HTTPServerBuilder
         if let tls {
             do { server = try .tls(.http1(), tlsConfiguration: try tls.configuration()) } catch {

@@ -14,14 +14,17 @@ public struct SyncServer: Sendable {
     public let logger: Logger
     /// How many changes one answer holds at most.
     public var maxChangesPerAnswer = 5000
+    /// Refused tokens per address; too many in a minute lock the address out for a while.
+    let failedLogins: FailedLogins
 
-    public init(store: Store, logger: Logger) {
+    public init(store: Store, logger: Logger, failedLoginLimit: Int = 10) {
         self.store = store
         self.logger = logger
+        self.failedLogins = FailedLogins(limit: failedLoginLimit)
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<SyncRequestContext> {
+        let router = Router(context: SyncRequestContext.self)
         let server = self
         router.get("/v1/health") { _, _ in
             server.json(.ok, Health(status: "ok", node: server.store.node, protocolVersion: SyncProtocol.version))
@@ -47,7 +50,17 @@ public struct SyncServer: Sendable {
     }
 
     /// The peer a request's bearer token belongs to, or the refusal to send.
-    func authenticate(_ request: Request) async -> Result<PeerNode, Refusal> {
+    func authenticate(_ request: Request, _ context: SyncRequestContext) async -> Result<PeerNode, Refusal> {
+        let address = context.clientAddress
+        if failedLogins.isLockedOut(address) {
+            return .failure(Refusal(.tooManyRequests, "too_many_failures", "too many refused tokens from this address: wait a minute, then use the token the server's operator gave this node"))
+        }
+        let result = await check(request)
+        if case .failure = result { failedLogins.fail(address) }
+        return result
+    }
+
+    private func check(_ request: Request) async -> Result<PeerNode, Refusal> {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
             return .failure(Refusal(.unauthorized, "unauthenticated", "this server needs a token: send Authorization: Bearer TOKEN (register the node with `daftar node add ID` on the server)"))
         }
@@ -71,14 +84,14 @@ public struct SyncServer: Sendable {
 
     // MARK: The exchange
 
-    func exchange(_ request: Request, _ context: BasicRequestContext) async -> Response {
+    func exchange(_ request: Request, _ context: SyncRequestContext) async -> Response {
         let started = ContinuousClock.now
         var request = request
         let peer: PeerNode
-        switch await authenticate(request) {
+        switch await authenticate(request, context) {
         case .success(let p): peer = p
         case .failure(let refusal):
-            logger.info("sync refused: \(refusal.code) from \(context.remoteAddressDescription)")
+            logger.info("sync refused: \(refusal.code) from \(context.clientAddress)")
             return refuse(refusal.status, refusal.code, refusal.message)
         }
         do {
@@ -231,9 +244,10 @@ public struct SyncServer: Sendable {
 
     // MARK: Chain hashes
 
-    func chain(_ request: Request, _ context: BasicRequestContext) async -> Response {
-        guard case .success = await authenticate(request) else {
-            return refuse(.unauthorized, "unauthenticated", "this server needs a valid token: send Authorization: Bearer TOKEN")
+    func chain(_ request: Request, _ context: SyncRequestContext) async -> Response {
+        if case .failure(let refusal) = await authenticate(request, context) {
+            logger.info("chain refused: \(refusal.code) from \(context.clientAddress)")
+            return refuse(refusal.status, refusal.code, refusal.message)
         }
         guard let raw = context.parameters.get("origin"), let origin = try? NodeID(raw) else {
             return refuse(.badRequest, "malformed", "the origin in the path is not a node id (a-z, 0-9 and '-')")
@@ -250,8 +264,4 @@ public struct SyncServer: Sendable {
         }
         return json(.ok, ChainHashes(origin: origin, hashes: Dictionary(uniqueKeysWithValues: hashes.map { (String($0.key), $0.value) })))
     }
-}
-
-extension BasicRequestContext {
-    var remoteAddressDescription: String { "a client" }
 }

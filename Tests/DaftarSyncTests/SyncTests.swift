@@ -267,6 +267,22 @@ import Testing
         return Int(response.status.code)
     }
 
+    @Test func guessedTokens_lockTheAddressOutForAWhile() async throws {
+        let central = try makeStore("central", in: folder)
+        let office = try makeStore("fia-lahore", in: folder)
+        try await withServer(central) { url in
+            let remote = try register(office, at: central, url: url, as: "central")
+            let body = try JSONEncoder().encode(SyncRequest(node: office.node, knowledge: Knowledge(), changes: []))
+            for guess in 0..<10 {
+                #expect(try await post(url, token: "dft1_guess\(guess)", body: body).status == 401)
+            }
+            let locked = try await post(url, token: "dft1_guess10", body: body)
+            #expect(locked.status == 429 && locked.body["error"] as? String == "too_many_failures")
+            // While locked out, even a valid token from that address waits.
+            #expect(try await post(url, token: remote.token, body: body).status == 429)
+        }
+    }
+
     @Test func chainRangesPastTheLimits_are400_andTheServerLives() async throws {
         let central = try makeStore("central", in: folder)
         let office = try makeStore("fia-lahore", in: folder)
