@@ -172,4 +172,20 @@ import Testing
         #expect(notStore.status == 1)
         #expect(notStore.err.contains("not a Daftar store"))
     }
+
+    @Test func backupAndRestore_underANewNodeId() throws {
+        #expect(try script("office.daftar", ["add case title=kept"]).status == 0)
+        let backup = folder.file("office-backup.daftar")
+        let made = try daftar.run(["backup", backup, "--db", folder.file("office.daftar")], environment: environment)
+        #expect(made.status == 0, "\(made.err)")
+        let again = try daftar.run(["backup", backup, "--db", folder.file("office.daftar")], environment: environment)
+        #expect(again.status == 1 && again.err.contains("already exists"))
+        let sameID = try daftar.run(["restore", backup, "--as", "fia-lahore", "--db", folder.file("r1.daftar")], environment: environment)
+        #expect(sameID.status == 1 && sameID.err.contains("needs a new node id"))
+        let restored = try daftar.run(["restore", backup, "--as", "fia-lahore-2", "--db", folder.file("r2.daftar")], environment: environment)
+        #expect(restored.status == 0, "\(restored.err)")
+        #expect(try command("r2.daftar", "status").out.contains("node       fia-lahore-2"))
+        #expect(try command("r2.daftar", "add case title=new").out == "fia-lahore-2-1\n")
+        #expect(try command("r2.daftar", "count").out == "2\n")
+    }
 }

@@ -137,3 +137,32 @@ import Testing
         #expect(try snapshot(copy) == before)
     }
 }
+
+/// Backup and restore under a new node id: no fork, and nothing lost.
+@Suite struct BackupTests {
+    @Test func restoreUnderANewId_thenSync_holdsEverything_includingTheOldIdentitysLaterChanges() throws {
+        let folder = try TemporaryFolder()
+        let clock = TestClock()
+        let office = try Store.make("fia-lahore", in: folder, clock: clock)
+        let central = try Store.make("central", in: folder, clock: clock)
+        let first = try office.add(kind: kind("case"), fields: [name("t"): text("before the backup")], as: "Rashid")
+        let backupPath = folder.file("backup.daftar")
+        try office.backup(to: backupPath)
+        #expect(storeError { try office.backup(to: backupPath) }?.code == .storeExists)
+        // The office goes on, syncs, and then its laptop is lost.
+        let later = try office.add(kind: kind("case"), fields: [name("t"): text("after the backup")], as: "Rashid")
+        try sync(office, central)
+        // The backup comes back under a new id.
+        #expect(storeError { _ = try Store.restore(backup: backupPath, to: folder.file("x.daftar"), as: office.node) }?.code == .badRequest)
+        let restored = try Store.restore(backup: backupPath, to: folder.file("restored.daftar"), as: try NodeID("fia-lahore-2"))
+        #expect(restored.node.rawValue == "fia-lahore-2")
+        #expect(try restored.record(first) != nil)
+        let new = try restored.add(kind: kind("case"), fields: [name("t"): text("after the restore")], as: "Ayesha")
+        #expect(new.description == "fia-lahore-2-1")
+        try sync(restored, central)
+        #expect(try restored.record(later) != nil)  // the old identity's later change came back
+        #expect(try snapshot(restored) == snapshot(central))
+        #expect(try central.knownForks().isEmpty && restored.knownForks().isEmpty)
+        #expect(try restored.integrityCheck().isEmpty)
+    }
+}

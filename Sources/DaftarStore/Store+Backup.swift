@@ -1,0 +1,49 @@
+public import DaftarModel
+import Foundation
+internal import GRDB
+
+extension Store {
+    /// Writes a consistent copy of this store, as of one moment, to `path` while it stays in use
+    /// (SQLite's VACUUM INTO, inside one read transaction). Refuses a path that exists.
+    public func backup(to path: String) throws(StoreError) {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(.storeExists, "\(path) already exists: choose a new file for the backup")
+        }
+        do {
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw StoreError.from(error, path: path)
+        }
+    }
+
+    /// Brings a backup back as a new store at `path` under a new node id, so that the restored
+    /// store never reuses a seq its old identity may have used after the backup: the old
+    /// identity's later changes arrive by sync like anyone else's, and new changes are made as
+    /// `node`. Register the new node id at the servers it syncs with.
+    public static func restore(backup: String, to path: String, as node: NodeID, options: Options = Options()) throws(StoreError) -> Store {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(.storeExists, "\(path) already exists: restore to a new path, or move the old store away first")
+        }
+        let source = try Store.open(at: backup, options: Options(wallClock: options.wallClock, readOnly: true))
+        let old = source.node
+        guard node != old else {
+            throw StoreError(.badRequest, "a restored store needs a new node id, not \(old): a store copied back under its old id could reuse seqs it already sent (a fork)")
+        }
+        guard try source.knowledge()[node] == 0 else {
+            throw StoreError(.badRequest, "\(node) already made changes that this backup holds: choose a node id never used before")
+        }
+        try source.backup(to: path)
+        do {
+            let restored = try Store.open(at: path, options: options)
+            try restored.writeTransaction { db in
+                try db.execute(sql: "UPDATE store SET node = ? WHERE id = 1", arguments: [node.rawValue])
+            }
+            restored.updateCachedNode(node)
+            return restored
+        } catch {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            throw error
+        }
+    }
+}
