@@ -103,11 +103,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Benchmarks; run through scripts/measure-find.sh (release build).
+        // Helpers for tests and benchmarks: temporary folders, a seeded generator, a live server.
+        .target(
+            name: "DaftarTesting",
+            dependencies: [
+                "DaftarStore", "DaftarServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Benchmarks; run through scripts/bench.sh (release build).
         .executableTarget(
             name: "daftar-bench",
             dependencies: [
-                "DaftarModel", "DaftarStore", "DaftarServer", "DaftarClient",
+                "DaftarModel", "DaftarStore", "DaftarServer", "DaftarClient", "DaftarTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -126,6 +136,7 @@ let package = Package(
             dependencies: [
                 "DaftarModel",
                 "DaftarStore",
+                "DaftarTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
@@ -138,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "DaftarSyncTests",
             dependencies: [
-                "DaftarModel", "DaftarStore", "DaftarSync", "DaftarServer", "DaftarClient",
+                "DaftarModel", "DaftarStore", "DaftarSync", "DaftarServer", "DaftarClient", "DaftarTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -147,7 +158,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaftarCLITests",
-            dependencies: ["daftar", "DaftarMigrationsTool"],
+            dependencies: ["daftar", "DaftarMigrationsTool", "DaftarTesting"],
             swiftSettings: swiftSettings
         ),
     ]

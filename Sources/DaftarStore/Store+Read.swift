@@ -181,33 +181,25 @@ extension Store {
 
     /// The kinds of entries held, sorted.
     public func kinds() throws(StoreError) -> [Kind] {
-        try read { db in
-            // Walks the kind index one distinct value at a time, so it stays fast on large stores.
-            try String.fetchAll(
-                db,
-                sql: """
-                    WITH RECURSIVE k(kind) AS (
-                      SELECT min(kind) FROM record
-                      UNION ALL SELECT (SELECT min(kind) FROM record WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
-                    SELECT kind FROM k WHERE kind IS NOT NULL
-                    """
-            ).compactMap { try? Kind($0) }
-        }
+        try read { db in try Self.distinct(db, "kind", in: "record").compactMap { try? Kind($0) } }
     }
 
     /// The names of the fields that have a value in some entry, sorted.
     public func fieldNames() throws(StoreError) -> [FieldName] {
-        try read { db in
-            try String.fetchAll(
-                db,
-                sql: """
-                    WITH RECURSIVE n(name) AS (
-                      SELECT min(name) FROM field_index
-                      UNION ALL SELECT (SELECT min(name) FROM field_index WHERE name > n.name) FROM n WHERE n.name IS NOT NULL)
-                    SELECT name FROM n WHERE name IS NOT NULL
-                    """
-            ).compactMap { try? FieldName($0) }
-        }
+        try read { db in try Self.distinct(db, "name", in: "field_index").compactMap { try? FieldName($0) } }
+    }
+
+    /// The distinct values of an indexed column, found one index step at a time so that it stays
+    /// fast on large stores. `column` and `table` are this file's constants, never input.
+    private static func distinct(_ db: Database, _ column: String, in table: String) throws -> [String] {
+        try String.fetchAll(
+            db,
+            sql: """
+                WITH RECURSIVE v(x) AS (
+                  SELECT min(\(column)) FROM \(table)
+                  UNION ALL SELECT (SELECT min(\(column)) FROM \(table) WHERE \(column) > v.x) FROM v WHERE v.x IS NOT NULL)
+                SELECT x FROM v WHERE x IS NOT NULL
+                """)
     }
 
     /// Calls `body` with every entry (deleted ones only when asked), of one kind or all, in

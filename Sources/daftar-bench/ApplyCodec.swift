@@ -1,6 +1,7 @@
 import DaftarModel
 import DaftarStore
 import DaftarSync
+import DaftarTesting
 import Foundation
 import GRDB
 

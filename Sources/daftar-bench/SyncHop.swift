@@ -1,9 +1,8 @@
 import DaftarClient
 import DaftarModel
-import DaftarServer
 import DaftarStore
+import DaftarTesting
 import Foundation
-import Logging
 
 /// N changes from an office to a central node over loopback HTTP, then on to a second office,
 /// with each body encoding; reports seconds and changes per second per hop.
@@ -24,33 +23,26 @@ func syncHop(_ options: Options) async throws -> [BenchRow] {
         i = end
     }
     print("office holds \(options.entries) changes")
-    var logger = Logger(label: "bench")
-    logger.logLevel = .critical
     for encoding in [SyncClient.Encoding.compact, .json] {
         let tag = encoding == .compact ? "compact" : "json"
         let central = try Store.create(at: folder + "/central-\(tag).daftar", node: try NodeID("central"))
         let second = try Store.create(at: folder + "/second-\(tag).daftar", node: try NodeID("fia-karachi"))
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = try SyncServer(store: central, logger: logger).application(host: "127.0.0.1", port: 0) { continuation.yield($0) }
-        let server = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var it = ports.makeAsyncIterator()
-        guard let port = await it.next() else { throw BenchError("the server did not start") }
-        let url = "http://127.0.0.1:\(port)"
-        let up = Remote(name: "central", url: url, token: try central.registerPeer(office.node, role: .office))
-        let down = Remote(name: "central", url: url, token: try central.registerPeer(second.node, role: .office))
-        try office.saveRemote(up)
-        let first = try SyncClient(store: office, remote: up, encoding: encoding)
-        let t0 = ContinuousClock.now
-        let s1 = try await first.sync()
-        let hop1 = seconds(ContinuousClock.now - t0)
-        await first.shutdown()
-        let secondClient = try SyncClient(store: second, remote: down, encoding: encoding)
-        let t1 = ContinuousClock.now
-        let s2 = try await secondClient.sync()
-        let hop2 = seconds(ContinuousClock.now - t1)
-        await secondClient.shutdown()
-        server.cancel()
-        _ = await server.result
+        let (s1, hop1, s2, hop2) = try await withLiveServer(central) { url in
+            let up = Remote(name: "central", url: url, token: try central.registerPeer(office.node, role: .office))
+            let down = Remote(name: "central", url: url, token: try central.registerPeer(second.node, role: .office))
+            try office.saveRemote(up)
+            let first = try SyncClient(store: office, remote: up, encoding: encoding)
+            let t0 = ContinuousClock.now
+            let s1 = try await first.sync()
+            let hop1 = seconds(ContinuousClock.now - t0)
+            await first.shutdown()
+            let secondClient = try SyncClient(store: second, remote: down, encoding: encoding)
+            let t1 = ContinuousClock.now
+            let s2 = try await secondClient.sync()
+            let hop2 = seconds(ContinuousClock.now - t1)
+            await secondClient.shutdown()
+            return (s1, hop1, s2, hop2)
+        }
         guard s1.progress.sentChanges == options.entries, s2.progress.receivedChanges == options.entries else {
             throw BenchError("sync did not carry every change: sent \(s1.progress.sentChanges), received \(s2.progress.receivedChanges)")
         }

@@ -2,28 +2,13 @@ import DaftarClient
 import DaftarModel
 import DaftarServer
 import DaftarStore
+import DaftarTesting
 import Foundation
 import Logging
 
 /// A central node on a loopback port, for the duration of `body`.
 func withCentral<T>(_ store: Store, _ body: (String) async throws -> T) async throws -> T {
-    var logger = Logger(label: "bench")
-    logger.logLevel = .critical
-    let (ports, continuation) = AsyncStream<Int>.makeStream()
-    let app = try SyncServer(store: store, logger: logger).application(host: "127.0.0.1", port: 0) { continuation.yield($0) }
-    let server = Task { try await app.runService(gracefulShutdownSignals: []) }
-    var it = ports.makeAsyncIterator()
-    guard let port = await it.next() else { throw BenchError("the server did not start") }
-    do {
-        let result = try await body("http://127.0.0.1:\(port)")
-        server.cancel()
-        _ = await server.result
-        return result
-    } catch {
-        server.cancel()
-        _ = await server.result
-        throw error
-    }
+    try await withLiveServer(store, body)
 }
 
 /// 100 offices with 1,000 new changes each sync at once with one central node, against the same

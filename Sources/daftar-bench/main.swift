@@ -1,5 +1,6 @@
 import DaftarModel
 import DaftarStore
+import DaftarTesting
 import Foundation
 
 /// Daftar's benchmarks. Run through scripts/measure-find.sh (release build).
@@ -45,18 +46,6 @@ struct Options {
 struct BenchError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
-}
-
-/// A small deterministic generator, so every run stores the same entries.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 enum Synthetic {

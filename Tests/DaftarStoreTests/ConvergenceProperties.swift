@@ -4,18 +4,6 @@ import Testing
 
 @testable import DaftarStore
 
-/// A small deterministic generator, so that one seed replays one whole history.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Promises 2, 3, 4, 5 and 6 as a property: random histories of edits at 3 to 5 stores,
 /// exchanged in random orders through each other, with duplicates, random batch boundaries and
 /// reordering across origins wherever causal delivery allows it, end identical everywhere, and

@@ -1,24 +1,10 @@
 import DaftarModel
+@_exported import DaftarTesting
 import Foundation
 import Synchronization
 import Testing
 
 @testable import DaftarStore
-
-/// A temporary folder that removes itself.
-final class TemporaryFolder: Sendable {
-    let path: String
-
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("daftar-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        path = base.path
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// A wall clock tests can set and move, in milliseconds.
 final class TestClock: Sendable {

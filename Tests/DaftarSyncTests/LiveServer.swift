@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import DaftarClient
 import DaftarModel
 import DaftarSync
+@_exported import DaftarTesting
 import Foundation
 import Hummingbird
 import Logging
@@ -11,46 +12,14 @@ import Testing
 @testable import DaftarServer
 @testable import DaftarStore
 
-/// A real sync server on a loopback port chosen by the system, stopped at the end of `body`
-/// even when it throws.
+/// A real sync server on a loopback port chosen by the system, stopped at the end of `body`.
 func withServer<T>(_ store: Store, tls: SyncServer.TLSFiles? = nil, _ body: (String) async throws -> T) async throws -> T {
-    var logger = Logger(label: "test-server")
-    logger.logLevel = .critical
-    let (ports, continuation) = AsyncStream<Int>.makeStream()
-    let app = try SyncServer(store: store, logger: logger).application(host: "127.0.0.1", port: 0, tls: tls) { port in
-        continuation.yield(port)
-    }
-    let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-    var iterator = ports.makeAsyncIterator()
-    guard let port = await iterator.next() else { throw TestFailure("the server did not start") }
-    let url = "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)"
-    do {
-        let result = try await body(url)
-        task.cancel()
-        _ = await task.result
-        return result
-    } catch {
-        task.cancel()
-        _ = await task.result
-        throw error
-    }
+    try await withLiveServer(store, tls: tls, body)
 }
 
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
-}
-
-/// A temporary folder that removes itself.
-final class TemporaryFolder: Sendable {
-    let path: String
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("daftar-sync-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        path = base.path
-    }
-    func file(_ name: String) -> String { path + "/" + name }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
 func makeStore(_ node: String, in folder: TemporaryFolder) throws -> Store {
