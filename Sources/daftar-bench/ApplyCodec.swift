@@ -34,34 +34,18 @@ func applyBench(_ options: Options) throws -> [BenchRow] {
     for run in 0..<3 {
         let target = try Store.create(at: folder + "/target-\(run).daftar", node: try NodeID("central"))
         let plain = try PlainBaseline(path: folder + "/plain-\(run).sqlite")
-        func timeDaftar() throws -> Double {
-            let start = ContinuousClock.now
-            var at = 0
-            while at < changes.count {
-                let end = min(changes.count, at + 5000)
-                let report = try target.apply(Array(changes[at..<end]))
-                guard report.applied == end - at else { throw BenchError("apply stopped: \(String(describing: report.stop))") }
-                at = end
+        let (d, p) = try alternating(run: run) {
+            try timeInBatches(count: changes.count, size: 5000) { batch in
+                let report = try target.apply(Array(changes[batch]))
+                guard report.applied == batch.count else { throw BenchError("apply stopped: \(String(describing: report.stop))") }
             }
-            return seconds(ContinuousClock.now - start)
-        }
-        func timePlain() throws -> Double {
-            let start = ContinuousClock.now
-            var at = 0
-            while at < changes.count {
-                let end = min(changes.count, at + 5000)
-                try plain.write { db in for c in changes[at..<end] { try plain.insert(db, kind: c.kind, fields: c.fields) } }
-                at = end
+        } _: {
+            try timeInBatches(count: changes.count, size: 5000) { batch in
+                try plain.write { db in for c in changes[batch] { try plain.insert(db, kind: c.kind, fields: c.fields) } }
             }
-            return seconds(ContinuousClock.now - start)
         }
-        if run % 2 == 0 {
-            daftarTimes.append(try timeDaftar())
-            plainTimes.append(try timePlain())
-        } else {
-            plainTimes.append(try timePlain())
-            daftarTimes.append(try timeDaftar())
-        }
+        daftarTimes.append(d)
+        plainTimes.append(p)
     }
     let d = median(daftarTimes)
     let p = median(plainTimes)

@@ -42,3 +42,26 @@ enum Report {
 }
 
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+
+/// Seconds taken to run `body` over `0..<count` cut into batches of `size`.
+func timeInBatches(count: Int, size: Int, _ body: (Range<Int>) throws -> Void) rethrows -> Double {
+    let start = ContinuousClock.now
+    var at = 0
+    while at < count {
+        let end = min(count, at + size)
+        try body(at..<end)
+        at = end
+    }
+    return seconds(ContinuousClock.now - start)
+}
+
+/// Times the measured code and its baseline, alternating which goes first from run to run, so
+/// that neither always meets a warmer cache. Returns (measured, baseline) seconds.
+func alternating(run: Int, _ measured: () throws -> Double, _ baseline: () throws -> Double) rethrows -> (Double, Double) {
+    if run % 2 == 0 {
+        let m = try measured()
+        return (m, try baseline())
+    }
+    let b = try baseline()
+    return (try measured(), b)
+}

@@ -153,35 +153,14 @@ func writes(_ options: Options, perTransaction: Int) throws -> BenchRow {
         let entries = (0..<options.entries).map { i in (kinds[i % kinds.count], Synthetic.fields(i, &rng)) }
         let store = try Store.create(at: folder + "/daftar.daftar", node: try NodeID("bench-office"))
         let plain = try PlainBaseline(path: folder + "/plain.sqlite")
-        func timeDaftar() throws -> Double {
-            let start = ContinuousClock.now
-            var i = 0
-            while i < entries.count {
-                let end = min(entries.count, i + perTransaction)
-                try store.write(as: "bench") { tx in for j in i..<end { try tx.add(kind: entries[j].0, fields: entries[j].1) } }
-                i = end
+        let (d, p) = try alternating(run: run) {
+            try timeInBatches(count: entries.count, size: perTransaction) { batch in
+                try store.write(as: "bench") { tx in for j in batch { try tx.add(kind: entries[j].0, fields: entries[j].1) } }
             }
-            return seconds(ContinuousClock.now - start)
-        }
-        func timePlain() throws -> Double {
-            let start = ContinuousClock.now
-            var i = 0
-            while i < entries.count {
-                let end = min(entries.count, i + perTransaction)
-                try plain.write { db in for j in i..<end { try plain.insert(db, kind: entries[j].0, fields: entries[j].1) } }
-                i = end
+        } _: {
+            try timeInBatches(count: entries.count, size: perTransaction) { batch in
+                try plain.write { db in for j in batch { try plain.insert(db, kind: entries[j].0, fields: entries[j].1) } }
             }
-            return seconds(ContinuousClock.now - start)
-        }
-        // Alternate which goes first, so neither always meets a warmer cache.
-        var d = 0.0
-        var p = 0.0
-        if run % 2 == 0 {
-            d = try timeDaftar()
-            p = try timePlain()
-        } else {
-            p = try timePlain()
-            d = try timeDaftar()
         }
         daftarRates.append(Double(entries.count) / d)
         plainRates.append(Double(entries.count) / p)
