@@ -14,21 +14,31 @@ final class Ledger {
     /// Changes to the entries-per-kind counts, written once at the end.
     private var kindDeltas: [Kind: (live: Int, total: Int)] = [:]
     private let clockAtStart: HybridClock
+    /// The stamp of the last local change made in this transaction.
+    var lastIssued: HLC?
 
     init(_ db: Database) throws {
         self.db = db
-        guard let row = try Row.fetchOne(db, sql: "SELECT node, clock FROM store WHERE id = 1") else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT node, clock FROM store WHERE id = 1")) else {
             throw StoreError(.corrupt, "the store has no identity row: restore it from a backup")
         }
         node = try NodeID(row["node"] as String)
-        clock = HybridClock(last: HLC(rawValue: UInt64(bitPattern: row["clock"] as Int64)))
-        clockAtStart = clock
+        var last = HLC(rawValue: UInt64(bitPattern: row["clock"] as Int64))
         knowledge = try Ledger.loadKnowledge(db)
+        // A local write leaves the clock at its own change's stamp and does not write the store
+        // row (one page less per single write); that stamp is read back here.
+        if let own = knowledge.entries[node],
+            let body = try Data.fetchOne(db.cachedStatement(sql: "SELECT body FROM change WHERE origin = ? AND seq = ?"), arguments: [node.rawValue, Int64(own.seq)])
+        {
+            last = max(last, try Change(canonical: body).hlc)
+        }
+        clock = HybridClock(last: last)
+        clockAtStart = clock
     }
 
     static func loadKnowledge(_ db: Database) throws -> Knowledge {
         var entries: [NodeID: Knowledge.Entry] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT origin, seq, hash FROM knowledge") {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT origin, seq, hash FROM knowledge")) {
             let hash = try ContentHash(bytes: [UInt8](row["hash"] as Data))
             entries[try NodeID(row["origin"] as String)] = Knowledge.Entry(seq: UInt64(row["seq"] as Int64), hash: hash)
         }
@@ -50,7 +60,7 @@ final class Ledger {
                 [kind.rawValue, delta.live, delta.total])
         }
         kindDeltas = [:]
-        if clock != clockAtStart {
+        if clock != clockAtStart, clock.last != lastIssued {
             try run("UPDATE store SET clock = ? WHERE id = 1", [Int64(bitPattern: clock.last.rawValue)])
         }
         for origin in touchedOrigins {

@@ -75,6 +75,7 @@ public struct StoreTransaction {
         let dot = Dot(origin: ledger.node, seq: (own?.seq ?? 0) + 1)
         let wall = wallClock()
         let hlc = ledger.clock.tick(wallMilliseconds: wall)
+        ledger.lastIssued = hlc
         do {
             let (change, encoded) = try Change.make(
                 dot: dot, record: record, kind: kind, operation: operation, fields: fields, vector: vector, hlc: hlc,
@@ -90,7 +91,10 @@ extension Store {
     /// Runs `body` as one transaction of local edits by `officer`: everything in it is kept, or,
     /// if it throws, nothing.
     public func write<T>(as officer: String, _ body: (StoreTransaction) throws -> T) throws(StoreError) -> T {
-        let trimmed = officer.trimmingCharacters(in: .whitespaces)
+        // Foundation's trimming is slow enough to show in a single write; most names need none.
+        let trimmed =
+            officer.unicodeScalars.first.map(\.properties.isWhitespace) == false && officer.unicodeScalars.last.map(\.properties.isWhitespace) == false
+            ? officer : officer.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else {
             throw StoreError(.badRequest, "no officer named: every change records who made it; give --officer NAME or set DAFTAR_OFFICER")
         }

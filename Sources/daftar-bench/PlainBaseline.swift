@@ -1,4 +1,5 @@
 import DaftarModel
+import DaftarStore
 import Foundation
 import GRDB
 
@@ -12,7 +13,10 @@ final class PlainBaseline {
 
     init(path: String) throws {
         var config = Configuration()
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Store.writerCacheKiB)") }
+        }
         pool = try DatabasePool(path: path, configuration: config)
         try pool.write { db in
             try db.execute(
