@@ -158,7 +158,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaftarCLITests",
-            dependencies: ["daftar", "DaftarMigrationsTool", "DaftarTesting"],
+            dependencies: ["daftar", "DaftarMigrationsTool", "DaftarTesting", "DaftarModel", "DaftarStore"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -61,14 +61,19 @@ public struct SyncServer: Sendable {
     }
 
     private func check(_ request: Request) async -> Result<PeerNode, Refusal> {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
+        guard let token = Self.bearerToken(request) else {
             return .failure(Refusal(.unauthorized, "unauthenticated", "this server needs a token: send Authorization: Bearer TOKEN (register the node with `daftar node add ID` on the server)"))
         }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         guard let peer = try? await blocking({ [store] in try store.peer(forToken: token) }) else {
             return .failure(Refusal(.unauthorized, "unauthenticated", "the token is unknown or was revoked: ask the server's operator for a new one (`daftar node add ID`)"))
         }
         return .success(peer)
+    }
+
+    /// The token of an `Authorization: Bearer TOKEN` header, or nil.
+    static func bearerToken(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else { return nil }
+        return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
     }
 
     struct Refusal: Error {
@@ -103,7 +108,13 @@ public struct SyncServer: Sendable {
             let role = peer.role
             // maxChanges 0: the client only sends this time (a push over a slow link).
             let limit = min(max(0, syncRequest.maxChanges ?? maxChangesPerAnswer), maxChangesPerAnswer)
+            let token = Self.bearerToken(request) ?? ""
             let (report, outgoing, knowledge) = try await blocking {
+                // The token is checked again when the exchange reaches the store: a node revoked
+                // while its request was still arriving or waiting gets nothing applied or sent.
+                guard let current = try? store.peer(forToken: token), current.node == peer.node else {
+                    throw Refusal(.unauthorized, "unauthenticated", "the token was revoked while this request was under way: ask the server's operator for a new one")
+                }
                 let report = try store.apply(syncRequest.changes, senderKnowledge: syncRequest.knowledge) { origin in
                     role == .relay || origin == peer.node
                 }

@@ -1,7 +1,7 @@
 public import DaftarServer
 public import DaftarStore
 import Hummingbird
-import Logging
+public import Logging
 
 /// Why a live server could not be started.
 public struct LiveServerError: Error, CustomStringConvertible {
@@ -10,9 +10,10 @@ public struct LiveServerError: Error, CustomStringConvertible {
 
 /// A real sync server for `store` on a loopback port the system picks, for the duration of
 /// `body`, which gets its base URL; the server is stopped when `body` ends, even when it throws.
-public func withLiveServer<T>(_ store: Store, tls: SyncServer.TLSFiles? = nil, _ body: (String) async throws -> T) async throws -> T {
+public func withLiveServer<T>(_ store: Store, tls: SyncServer.TLSFiles? = nil, logger given: Logger? = nil, _ body: (String) async throws -> T) async throws -> T {
     var logger = Logger(label: "daftar-live-server")
     logger.logLevel = .critical
+    if let given { logger = given }
     let (ports, continuation) = AsyncStream<Int>.makeStream()
     let app = try SyncServer(store: store, logger: logger).application(host: "127.0.0.1", port: 0, tls: tls) { port in
         continuation.yield(port)

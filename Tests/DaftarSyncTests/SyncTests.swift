@@ -3,6 +3,8 @@ import DaftarClient
 import DaftarModel
 import DaftarSync
 import Foundation
+import Logging
+import Synchronization
 import Testing
 
 @testable import DaftarServer
@@ -280,6 +282,68 @@ import Testing
             #expect(locked.status == 429 && locked.body["error"] as? String == "too_many_failures")
             // While locked out, even a valid token from that address waits.
             #expect(try await post(url, token: remote.token, body: body).status == 429)
+        }
+    }
+
+    @Test func tokenRevokedWhileTheBodyArrives_nothingIsApplied() async throws {
+        let central = try makeStore("central", in: folder)
+        let office = try makeStore("fia-lahore", in: folder)
+        try office.add(kind: Kind("incident"), fields: [try FieldName("title"): .text("sent by a node about to be revoked")], as: "Rashid")
+        try await withServer(central) { url in
+            let remote = try register(office, at: central, url: url, as: "central")
+            let outgoing = try office.changes(missingFrom: Knowledge())
+            let body = try JSONEncoder().encode(SyncRequest(node: office.node, knowledge: try office.knowledge(), changes: outgoing.changes))
+            let port = try #require(Int(url.split(separator: ":").last!))
+            let connection = try RawHTTP(port: port)
+            // The headers and half the body arrive with a live token; the rest after revocation.
+            #expect(connection.send(RawHTTP.postHead(path: "/v1/sync", token: remote.token, contentType: "application/json", length: body.count)))
+            #expect(connection.send(Array(body.prefix(body.count / 2))))
+            try await Task.sleep(for: .milliseconds(200))
+            try central.revokePeer(office.node)
+            #expect(connection.send(Array(body.dropFirst(body.count / 2))))
+            let (status, answer) = try connection.response()
+            #expect(status == 401, "\(String(decoding: answer, as: UTF8.self))")
+            #expect(try central.count(Query()) == 0)
+        }
+    }
+
+    /// Keeps every log line, message and metadata, for checking what the server writes down.
+    final class CapturedLog: LogHandler, @unchecked Sendable {
+        let lines = Mutex<[String]>([])
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+            let all = self.metadata.merging(metadata ?? [:]) { $1 }
+            lines.withLock { $0.append("\(message) \(all)") }
+        }
+    }
+
+    @Test func everyRefusalIsLogged_withTheAddress_neverTheToken() async throws {
+        let central = try makeStore("central", in: folder)
+        let office = try makeStore("fia-lahore", in: folder)
+        let other = try makeStore("fia-karachi", in: folder)
+        let captured = CapturedLog()
+        let logger = Logger(label: "test") { _ in captured }
+        try await withLiveServer(central, logger: logger) { url in
+            let remote = try register(office, at: central, url: url, as: "central")
+            let otherRemote = try register(other, at: central, url: url, as: "central")
+            let body = try JSONEncoder().encode(SyncRequest(node: office.node, knowledge: Knowledge(), changes: []))
+            let guess = "dft1_notarealtokenatall0123456789"
+            #expect(try await post(url, token: guess, body: body).status == 401)
+            #expect(try await post(url, token: otherRemote.token, body: body).status == 403)  // another node's token
+            try central.revokePeer(office.node)
+            #expect(try await post(url, token: remote.token, body: body).status == 401)
+        }
+        let lines = captured.lines.withLock { $0 }
+        let refusals = lines.filter { $0.contains("refused") }
+        #expect(refusals.count >= 3, "\(lines)")
+        #expect(refusals.filter { $0.contains("127.0.0.1") }.count >= 2, "\(refusals)")
+        for line in lines {
+            #expect(!line.contains("dft1_"), "a log line shows a token: \(line)")
         }
     }
 
