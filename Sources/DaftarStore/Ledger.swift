@@ -84,17 +84,15 @@ final class Ledger {
         return (row["num"], try RecordState(encoded: row["state"] as Data))
     }
 
-    /// Integrates a change whose dependencies are held: merges it into its record, updates the
-    /// field and text indexes, appends it to the log and moves knowledge on. The caller checked
-    /// it (validation, causal order, no fork).
+    /// Integrates a change whose dependencies are held: merges it into its record, appends it to
+    /// the log and moves knowledge on. The search index follows the log on its own connection.
+    /// The caller checked the change (validation, causal order, no fork).
     func integrate(_ change: Change, encoded body: [UInt8]) throws {
         let num: Int64
         var state: RecordState
-        let old: RecordState?
         if change.operation == .add {
             state = RecordState(id: change.record, kind: change.kind)
             state.apply(change)
-            old = nil
             try run(
                 "INSERT INTO record (id, kind, deleted, conflict, state) VALUES (?, ?, ?, ?, ?)",
                 [change.record.description, change.kind.rawValue, state.isDeleted, state.inConflict, Data(state.encoded())])
@@ -106,51 +104,14 @@ final class Ledger {
                     .inconsistent, "change \(change.dot) edits \(change.record), which this store does not hold although it holds the change that created it: check the store with `daftar check`")
             }
             num = loaded.num
-            old = loaded.state
             state = loaded.state
             state.apply(change)
             if state.isDeleted != loaded.state.isDeleted { count(state.kind, live: state.isDeleted ? -1 : 1, total: 0) }
             try run("UPDATE record SET deleted = ?, conflict = ?, state = ? WHERE num = ?", [state.isDeleted, state.inConflict, Data(state.encoded()), num])
         }
-        try updateIndexes(num: num, old: old, new: state, written: change.fields.keys)
         try run("INSERT INTO change (origin, seq, record, body) VALUES (?, ?, ?, ?)", [change.dot.origin.rawValue, Int64(change.dot.seq), num, Data(body)])
         knowledge.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
         touchedOrigins.insert(change.dot.origin)
-    }
-
-    /// Brings the field index and the text index in line with a record's new state, touching
-    /// only the fields whose shown value changed.
-    func updateIndexes(num: Int64, old: RecordState?, new: RecordState, written: some Sequence<FieldName>) throws {
-        var textChanged = false
-        for name in written {
-            let before = old?.fields[name]?.value ?? .null
-            let after = new.fields[name]?.value ?? .null
-            guard before != after else { continue }
-            if case .text = before { textChanged = true }
-            if case .text = after { textChanged = true }
-            if let value = IndexValue(before) {
-                try run("DELETE FROM field_index WHERE name = ? AND value = ? AND record = ?", [name.rawValue, value.databaseValue, num])
-            }
-            if let value = IndexValue(after) {
-                try run("INSERT INTO field_index (name, value, record) VALUES (?, ?, ?)", [name.rawValue, value.databaseValue, num])
-            }
-        }
-        guard textChanged else { return }
-        if let old, Ledger.searchText(old) != nil {
-            try run("DELETE FROM record_text WHERE rowid = ?", [num])
-        }
-        if let text = Ledger.searchText(new) {
-            try run("INSERT INTO record_text (rowid, body) VALUES (?, ?)", [num, text])
-        }
-    }
-
-    /// The folded text of a record's shown text values, or nil when it has none.
-    static func searchText(_ state: RecordState) -> String? {
-        var parts: [String] = []
-        for name in state.fields.keys.sorted() {
-            if case .text(let s) = state.fields[name]!.value { parts.append(TextForm.folded(s)) }
-        }
-        return parts.isEmpty ? nil : parts.joined(separator: "\n")
     }
 
     /// The hash of the change at `dot`, when held.

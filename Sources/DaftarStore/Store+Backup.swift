@@ -33,6 +33,7 @@ extension Store {
         guard try source.knowledge()[node] == 0 else {
             throw StoreError(.badRequest, "\(node) already made changes that this backup holds: choose a node id never used before")
         }
+        SearchIndex.remove(at: SearchIndex.path(for: path))
         try source.backup(to: path)
         do {
             let restored = try Store.open(at: path, options: options)

@@ -146,6 +146,8 @@ extension Store {
             return ReissueReport(origin: origin, fromSeq: seq, newNode: newNode, reissued: reissued.count, renamed: renamed, tookNewIdentity: tookNewIdentity)
         }
         if report.tookNewIdentity { updateCachedNode(report.newNode) }
+        // The log was rewritten from the branch on: the index starts again from the whole log.
+        try resetIndex()
         return report
     }
 
@@ -157,7 +159,7 @@ extension Store {
         }
     }
 
-    /// Rebuilds one record's state and index entries from the changes of it that the log holds;
+    /// Rebuilds one record's state from the changes of it that the log holds;
     /// removes the record when none are left.
     static func rebuild(record num: Int64, _ db: Database) throws {
         let ledger = try Ledger(db)
@@ -170,8 +172,6 @@ extension Store {
             if state == nil { state = RecordState(id: old.id, kind: old.kind) }
             state!.apply(change)
         }
-        let empty = RecordState(id: old.id, kind: old.kind)
-        try ledger.updateIndexes(num: num, old: old, new: state ?? empty, written: Set(old.fields.keys).union(state?.fields.keys ?? empty.fields.keys))
         let wasLive = old.isDeleted ? 0 : 1
         if let state {
             ledger.count(old.kind, live: (state.isDeleted ? 0 : 1) - wasLive, total: 0)

@@ -48,7 +48,7 @@ extension Store {
         var plan = try QuerySQL.select(query)
         if !candidates.isEmpty, query.limit != nil {
             // Drive by the rarest equality: count up to a bound how many entries hold each.
-            let best: (FieldName, FieldValue) = try read { db in
+            let best: (FieldName, FieldValue) = try indexedRead { db in
                 var best = candidates[0]
                 var fewest = Int.max
                 for candidate in candidates {
@@ -66,7 +66,7 @@ extension Store {
             plan = try QuerySQL.driven(query, by: best)
         }
         let (sql, arguments) = plan
-        return try read { db in
+        return try indexedRead { db in
             var out: [RecordState] = []
             let cursor = try Data.fetchCursor(db, sql: sql, arguments: arguments)
             while let blob = try cursor.next() {
@@ -80,7 +80,7 @@ extension Store {
     /// How many entries match `query` (its ordering, limit and offset aside).
     public func count(_ query: Query) throws(StoreError) -> Int {
         let (sql, arguments) = try QuerySQL.count(query)
-        return try read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+        return try indexedRead { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
     }
 
     /// How many entries of each kind, deleted ones left out.
@@ -106,13 +106,13 @@ extension Store {
         }
         sql += " ORDER BY t.rank LIMIT ?"
         arguments += [max(0, limit)]
-        return try read { db in try Data.fetchAll(db, sql: sql, arguments: arguments).map { try RecordState(encoded: $0) } }
+        return try indexedRead { db in try Data.fetchAll(db, sql: sql, arguments: arguments).map { try RecordState(encoded: $0) } }
     }
 
     /// How many entries a search finds.
     public func searchCount(_ text: String) throws(StoreError) -> Int {
         guard let match = QuerySQL.ftsQuery(text) else { return 0 }
-        return try read { db in
+        return try indexedRead { db in
             try Int.fetchOne(
                 db, sql: "SELECT count(*) FROM record_text t JOIN record r ON r.num = t.rowid WHERE record_text MATCH ? AND r.deleted = 0", arguments: [match]) ?? 0
         }
@@ -186,7 +186,7 @@ extension Store {
 
     /// The names of the fields that have a value in some entry, sorted.
     public func fieldNames() throws(StoreError) -> [FieldName] {
-        try read { db in try Self.distinct(db, "name", in: "field_index").compactMap { try? FieldName($0) } }
+        try indexedRead { db in try Self.distinct(db, "name", in: "field_index").compactMap { try? FieldName($0) } }
     }
 
     /// The distinct values of an indexed column, found one index step at a time so that it stays

@@ -32,6 +32,10 @@ public final class Store: Sendable {
             self.readOnly = readOnly
         }
 
+        var busyTimeoutSeconds: Double {
+            Double(busyTimeout.components.seconds) + Double(busyTimeout.components.attoseconds) / 1e18
+        }
+
         public static let systemClock: @Sendable () -> UInt64 = {
             UInt64(max(0, Date().timeIntervalSince1970 * 1000))
         }
@@ -41,6 +45,8 @@ public final class Store: Sendable {
     public let path: String
     public let options: Options
     let pool: DatabasePool
+    /// The field and full-text indexes, in their own file; nil for a store opened read-only.
+    let index: SearchIndex?
     private let cachedNode: Mutex<NodeID>
 
     /// The `PRAGMA application_id` that marks a Daftar store: 'DAFT'.
@@ -49,9 +55,10 @@ public final class Store: Sendable {
     /// This node's id. It changes only when a fork recovery gives the node a new identity.
     public var node: NodeID { cachedNode.withLock { $0 } }
 
-    private init(path: String, pool: DatabasePool, node: NodeID, options: Options) {
+    private init(path: String, pool: DatabasePool, index: SearchIndex?, node: NodeID, options: Options) {
         self.path = path
         self.pool = pool
+        self.index = index
         self.options = options
         self.cachedNode = Mutex(node)
     }
@@ -68,19 +75,23 @@ public final class Store: Sendable {
             throw StoreError(.readOnly, "cannot create a store in \(folder): the folder is missing or not writable; choose another path")
         }
         do {
-            let pool = try DatabasePool(path: path, configuration: configuration(options))
+            // An index left beside the path belonged to some other store.
+            SearchIndex.remove(at: SearchIndex.path(for: path))
+            let index = try SearchIndex(storePath: path, busyTimeout: options.busyTimeoutSeconds)
+            let pool = try DatabasePool(path: path, configuration: configuration(options, index: index.path))
             try migrate(pool)
             try pool.write { db in
                 try db.execute(
                     sql: "INSERT INTO store (id, node, clock, created_at) VALUES (1, ?, 0, ?)",
                     arguments: [node.rawValue, Int64(options.wallClock())])
             }
-            return Store(path: path, pool: pool, node: node, options: options)
+            return Store(path: path, pool: pool, index: index, node: node, options: options)
         } catch let error as StoreError {
             throw error
         } catch {
             // Leave nothing half-made behind.
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            SearchIndex.remove(at: SearchIndex.path(for: path))
             throw StoreError.from(error, path: path)
         }
     }
@@ -93,10 +104,12 @@ public final class Store: Sendable {
         }
         do {
             try checkHeader(path)
-            let pool = try DatabasePool(path: path, configuration: configuration(options))
+            let index = options.readOnly ? nil : try SearchIndex(storePath: path, busyTimeout: options.busyTimeoutSeconds)
+            let pool = try DatabasePool(path: path, configuration: configuration(options, index: index?.path))
             if !options.readOnly { try migrate(pool) }
             let node = try pool.read(readIdentity)
-            return Store(path: path, pool: pool, node: node, options: options)
+            try index?.checkBelongs(to: pool)
+            return Store(path: path, pool: pool, index: index, node: node, options: options)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -174,11 +187,16 @@ public final class Store: Sendable {
     /// The names of the schema migrations this build knows, in order.
     public static var schemaVersions: [String] { SchemaMigrations.all.map(\.identifier) }
 
-    private static func configuration(_ options: Options) -> Configuration {
+    private static func configuration(_ options: Options, index: String?) -> Configuration {
         var config = Configuration()
         config.readonly = options.readOnly
-        config.busyMode = .timeout(Double(options.busyTimeout.components.seconds) + Double(options.busyTimeout.components.attoseconds) / 1e18)
+        config.busyMode = .timeout(options.busyTimeoutSeconds)
         config.prepareDatabase { db in
+            // Readers see the index file too, for finds and searches; the writer does not, so
+            // that its transactions never hold the index's write lock.
+            if let index, db.configuration.readonly {
+                try db.execute(sql: "ATTACH DATABASE ? AS ix", arguments: [index])
+            }
             if !options.readOnly {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
@@ -210,11 +228,30 @@ public final class Store: Sendable {
         do { return try pool.read(body) } catch { throw StoreError.from(error, path: path) }
     }
 
+    /// Runs a read that uses the field or full-text index, once the index holds every change
+    /// committed before it started.
+    func indexedRead<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        guard let index else { throw StoreError(.readOnly, "a store opened for reading only cannot search or find: open it normally") }
+        do { try index.catchUp(pool) } catch { throw StoreError.from(error, path: index.path) }
+        return try read(body)
+    }
+
     /// Runs a write transaction with errors mapped to ``StoreError``; on any error nothing of it
-    /// is kept.
+    /// is kept. The index catches up with it in the background.
     func writeTransaction<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         guard !options.readOnly else { throw StoreError(.readOnly, "the store was opened for reading only") }
-        do { return try pool.write(body) } catch { throw StoreError.from(error, path: path) }
+        let result: T
+        do { result = try pool.write(body) } catch { throw StoreError.from(error, path: path) }
+        index?.schedule(pool)
+        return result
+    }
+
+    /// Empties the index, which then fills again from the whole log (after a fork recovery
+    /// rewrote part of the log).
+    func resetIndex() throws(StoreError) {
+        guard let index else { return }
+        do { try index.reset() } catch { throw StoreError.from(error, path: index.path) }
+        index.schedule(pool)
     }
 
     /// Checks the whole file with SQLite's integrity check; returns its complaints, empty when sound.

@@ -54,7 +54,7 @@ import Testing
         #expect(try central.confirmForks(reportedBy: hubReport.forks).count == 1)
         let toCentral = try hub.changes(missingFrom: try central.knowledge())
         #expect(!toCentral.changes.contains { $0.dot.origin == office.node })
-        try central.apply(toCentral.changes, senderKnowledge: try hub.knowledge())
+        _ = try central.apply(toCentral.changes, senderKnowledge: try hub.knowledge())
         #expect(try snapshot(central) == centralBefore)
         #expect(try snapshot(hub) == hubBefore)
         let hubForks = try hub.knownForks()

@@ -1,0 +1,294 @@
+import DaftarModel
+import Foundation
+internal import GRDB
+import Synchronization
+
+/// The field index and the full-text index, kept in a file of their own beside the store
+/// (`STORE-index`) and brought up to date on a connection of their own, so that their upkeep
+/// runs on the other core while the store goes on writing: SQLite lets one writer at a time into
+/// a file, and the indexes cost about as much to keep as everything else a write does.
+///
+/// The index follows the change log: it notes the apply position (`ord`) it has caught up to,
+/// and every entry a later change touched is indexed again from its merged state. Every find and
+/// search first brings it up to the log's end, so none misses an entry committed before it
+/// started. It is derived data: when it is missing, unreadable, from another store or from
+/// another version, it is rebuilt from the store; a crash at any point only leaves it behind.
+final class SearchIndex: Sendable {
+    let path: String
+    let queue: DatabaseQueue
+    /// One catch-up at a time in this process; other processes wait on SQLite's write lock.
+    private let catchingUp = Mutex(())
+    private let scheduled = Atomic<Bool>(false)
+    private static let background = DispatchQueue(label: "daftar.index", qos: .utility)
+    /// The layout of the index file; another one is rebuilt.
+    static let version = 1
+    /// Changes read from the log per index transaction.
+    static let batchChanges = 20_000
+
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS meta (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version INTEGER NOT NULL,
+            indexed_ord INTEGER NOT NULL,      -- the store's change log is indexed up to here
+            indexed_hash BLOB                  -- the hash of the change at indexed_ord
+        );
+        CREATE TABLE IF NOT EXISTS field_index (
+            name TEXT NOT NULL,
+            value NOT NULL,
+            record INTEGER NOT NULL,
+            PRIMARY KEY (name, value, record)
+        ) WITHOUT ROWID;
+        CREATE VIRTUAL TABLE IF NOT EXISTS record_text USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
+        CREATE TABLE IF NOT EXISTS indexed (
+            record INTEGER PRIMARY KEY,
+            fields BLOB NOT NULL,              -- the values the field index holds for the record
+            text_hash INTEGER NOT NULL         -- of the text in record_text; 0 when none
+        );
+        """
+
+    /// The index file beside the store at `storePath`.
+    static func path(for storePath: String) -> String { storePath + "-index" }
+
+    /// Removes an index file and its journal files.
+    static func remove(at path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    /// Opens the index of the store `pool` holds, creating it, or rebuilding it when it cannot
+    /// be used.
+    init(storePath: String, busyTimeout: Double) throws {
+        path = Self.path(for: storePath)
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeout)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -\(Store.writerCacheKiB)")
+            // Derived data: after a power cut it may lose its last transactions (and catch up
+            // again), never its consistency.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        queue = try Self.openQueue(path, config)
+    }
+
+    private static func openQueue(_ path: String, _ config: Configuration) throws -> DatabaseQueue {
+        func open() throws -> DatabaseQueue {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            try queue.writeWithoutTransaction { db in
+                if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" { try db.execute(sql: "PRAGMA journal_mode = WAL") }
+                try db.inTransaction {
+                    try db.execute(sql: schema)
+                    let version = try Int.fetchOne(db, sql: "SELECT version FROM meta WHERE id = 1")
+                    if version == nil {
+                        try db.execute(sql: "INSERT INTO meta (id, version, indexed_ord) VALUES (1, ?, 0)", arguments: [Self.version])
+                    } else if version != Self.version {
+                        throw DatabaseError(resultCode: .SQLITE_MISMATCH, message: "index version \(version!)")
+                    }
+                    return .commit
+                }
+            }
+            return queue
+        }
+        do {
+            return try open()
+        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT, .SQLITE_MISMATCH, .SQLITE_ERROR].contains(error.resultCode.primaryResultCode) {
+            // Not an index this Daftar can use: it is derived data, so it is made again.
+            remove(at: path)
+            return try open()
+        }
+    }
+
+    /// Starts again from an empty index, which the next catch-up fills from the whole log.
+    func reset() throws {
+        try queue.write { db in
+            try db.execute(sql: "DELETE FROM field_index; DELETE FROM indexed; DELETE FROM record_text")
+            try db.execute(sql: "UPDATE meta SET indexed_ord = 0, indexed_hash = NULL WHERE id = 1")
+        }
+    }
+
+    /// Resets the index when it was not made from this store's log (a store file replaced or
+    /// restored beside an old index).
+    func checkBelongs(to pool: DatabasePool) throws {
+        let (ord, hash) = try queue.read { db -> (Int64, Data?) in
+            let row = try Row.fetchOne(db, sql: "SELECT indexed_ord, indexed_hash FROM meta WHERE id = 1")
+            return (row?["indexed_ord"] ?? 0, row?["indexed_hash"])
+        }
+        guard ord > 0 else { return }
+        let held = try pool.read { db in try Data.fetchOne(db, sql: "SELECT substr(body, -32) FROM change WHERE ord = ?", arguments: [ord]) }
+        if held == nil || held != hash { try reset() }
+    }
+
+    /// Catches up in the background, soon; several calls before it runs make one catch-up.
+    func schedule(_ pool: DatabasePool) {
+        guard !scheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        Self.background.async { [self] in
+            scheduled.store(false, ordering: .releasing)
+            try? catchUp(pool)
+        }
+    }
+
+    /// Indexes every change the store's log holds past what is indexed, in batches, until the
+    /// index reaches the end of the log as it was when this began (or later).
+    func catchUp(_ pool: DatabasePool) throws {
+        try catchingUp.withLock { _ in
+            while true {
+                let from = try queue.read { db in try Int64.fetchOne(db, sql: "SELECT indexed_ord FROM meta WHERE id = 1") ?? 0 }
+                // What changed past `from`: the records touched, and their merged states now.
+                let batch = try pool.read { db -> (to: Int64, hash: Data, states: [(Int64, Data)])? in
+                    var records: [Int64] = []
+                    var seen = Set<Int64>()
+                    var last: Int64 = from
+                    let rows = try Row.fetchCursor(
+                        db, sql: "SELECT ord, record FROM change WHERE ord > ? ORDER BY ord LIMIT ?", arguments: [from, Self.batchChanges])
+                    while let row = try rows.next() {
+                        last = row[0]
+                        let record: Int64 = row[1]
+                        if seen.insert(record).inserted { records.append(record) }
+                    }
+                    guard last > from else { return nil }
+                    let hash = try Data.fetchOne(db, sql: "SELECT substr(body, -32) FROM change WHERE ord = ?", arguments: [last]) ?? Data()
+                    let state = try db.cachedStatement(sql: "SELECT state FROM record WHERE num = ?")
+                    var states: [(Int64, Data)] = []
+                    states.reserveCapacity(records.count)
+                    for num in records {
+                        // A record a fork recovery removed has no state: its index entries go.
+                        states.append((num, try Data.fetchOne(state, arguments: [num]) ?? Data()))
+                    }
+                    return (last, hash, states)
+                }
+                guard let batch else { return }
+                try queue.write { db in
+                    // Another process may have indexed this stretch meanwhile.
+                    guard try Int64.fetchOne(db, sql: "SELECT indexed_ord FROM meta WHERE id = 1") == from else { return }
+                    for (num, blob) in batch.states {
+                        try Self.reindex(num, blob.isEmpty ? nil : try RecordState(encoded: blob), db)
+                    }
+                    try db.execute(sql: "UPDATE meta SET indexed_ord = ?, indexed_hash = ? WHERE id = 1", arguments: [batch.to, batch.hash])
+                }
+            }
+        }
+    }
+
+    /// A value as the field index holds it, comparable by type and content.
+    enum Key: Hashable {
+        case integer(Int64), real(UInt64), text(String), blob([UInt8])
+
+        init?(_ value: FieldValue) {
+            guard let stored = IndexValue(value)?.databaseValue.storage else { return nil }
+            switch stored {
+            case .int64(let n): self = .integer(n)
+            case .double(let d): self = .real(d.bitPattern)
+            case .string(let s): self = .text(s)
+            case .blob(let b): self = .blob([UInt8](b))
+            case .null: return nil
+            }
+        }
+
+        var databaseValue: DatabaseValue {
+            switch self {
+            case .integer(let n): n.databaseValue
+            case .real(let bits): Double(bitPattern: bits).databaseValue
+            case .text(let s): s.databaseValue
+            case .blob(let b): Data(b).databaseValue
+            }
+        }
+    }
+
+    /// Brings one record's field-index rows and text in line with its state (nil: removed).
+    static func reindex(_ num: Int64, _ state: RecordState?, _ db: Database) throws {
+        let previous = try Row.fetchOne(db.cachedStatement(sql: "SELECT fields, text_hash FROM indexed WHERE record = ?"), arguments: [num])
+        let old = try previous.map { try decode([UInt8]($0["fields"] as Data)) } ?? [:]
+        let oldTextHash: Int64 = previous?["text_hash"] ?? 0
+        var new: [String: Key] = [:]
+        for (name, field) in state?.fields ?? [:] {
+            if let key = Key(field.value) { new[name.rawValue] = key }
+        }
+        for (name, key) in old where new[name] != key {
+            try db.cachedStatement(sql: "DELETE FROM field_index WHERE name = ? AND value = ? AND record = ?").execute(arguments: [name, key.databaseValue, num])
+        }
+        for (name, key) in new where old[name] != key {
+            try db.cachedStatement(sql: "INSERT INTO field_index (name, value, record) VALUES (?, ?, ?)").execute(arguments: [name, key.databaseValue, num])
+        }
+        let text = state.flatMap(searchText)
+        let textHash = text.map(fnv1a) ?? 0
+        if textHash != oldTextHash {
+            if oldTextHash != 0 { try db.cachedStatement(sql: "DELETE FROM record_text WHERE rowid = ?").execute(arguments: [num]) }
+            if let text { try db.cachedStatement(sql: "INSERT INTO record_text (rowid, body) VALUES (?, ?)").execute(arguments: [num, text]) }
+        }
+        if state == nil {
+            try db.cachedStatement(sql: "DELETE FROM indexed WHERE record = ?").execute(arguments: [num])
+        } else if new != old || textHash != oldTextHash || previous == nil {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO indexed (record, fields, text_hash) VALUES (?, ?, ?)").execute(arguments: [num, Data(encode(new)), textHash])
+        }
+    }
+
+    /// The folded text of a record's shown text values, or nil when it has none.
+    static func searchText(_ state: RecordState) -> String? {
+        var parts: [String] = []
+        for name in state.fields.keys.sorted() {
+            if case .text(let s) = state.fields[name]!.value { parts.append(TextForm.folded(s)) }
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "\n")
+    }
+
+    /// A 64-bit FNV-1a hash of the text, never 0 (0 means no text).
+    static func fnv1a(_ text: String) -> Int64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            h ^= UInt64(byte)
+            h = h &* 0x100_0000_01b3
+        }
+        return Int64(bitPattern: h == 0 ? 1 : h)
+    }
+
+    /// The indexed values of a record: per field, name, a type tag and the value.
+    static func encode(_ fields: [String: Key]) -> [UInt8] {
+        var out: [UInt8] = []
+        func length(_ n: Int) { withUnsafeBytes(of: UInt32(n).littleEndian) { out.append(contentsOf: $0) } }
+        for (name, key) in fields.sorted(by: { $0.key < $1.key }) {
+            length(name.utf8.count)
+            out.append(contentsOf: name.utf8)
+            switch key {
+            case .integer(let n):
+                out.append(0)
+                withUnsafeBytes(of: n.littleEndian) { out.append(contentsOf: $0) }
+            case .real(let bits):
+                out.append(1)
+                withUnsafeBytes(of: bits.littleEndian) { out.append(contentsOf: $0) }
+            case .text(let s):
+                out.append(2)
+                length(s.utf8.count)
+                out.append(contentsOf: s.utf8)
+            case .blob(let b):
+                out.append(3)
+                length(b.count)
+                out.append(contentsOf: b)
+            }
+        }
+        return out
+    }
+
+    struct Malformed: Error {}
+
+    static func decode(_ bytes: [UInt8]) throws -> [String: Key] {
+        var fields: [String: Key] = [:]
+        var i = 0
+        func take(_ n: Int) throws -> ArraySlice<UInt8> {
+            guard n >= 0, i + n <= bytes.count else { throw Malformed() }
+            defer { i += n }
+            return bytes[i..<(i + n)]
+        }
+        func word(_ n: Int) throws -> UInt64 {
+            try take(n).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        while i < bytes.count {
+            let name = String(decoding: try take(Int(try word(4))), as: UTF8.self)
+            switch try take(1).first! {
+            case 0: fields[name] = .integer(Int64(bitPattern: try word(8)))
+            case 1: fields[name] = .real(try word(8))
+            case 2: fields[name] = .text(String(decoding: try take(Int(try word(4))), as: UTF8.self))
+            case 3: fields[name] = .blob([UInt8](try take(Int(try word(4)))))
+            default: throw Malformed()
+            }
+        }
+        return fields
+    }
+}
