@@ -3,6 +3,10 @@ import Foundation
 internal import GRDB
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The field index and the full-text index, kept in a file of their own beside the store
 /// (`STORE-index`) and brought up to date on a connection of their own, so that their upkeep
 /// runs on the other core while the store goes on writing: SQLite lets one writer at a time into
@@ -16,14 +20,15 @@ import Synchronization
 final class SearchIndex: Sendable {
     let path: String
     let queue: DatabaseQueue
-    /// One catch-up at a time in this process; other processes wait on SQLite's write lock.
+    /// One index transaction at a time in this process; other processes wait on SQLite's
+    /// write lock.
     private let catchingUp = Mutex(())
-    private let scheduled = Atomic<Bool>(false)
-    private static let background = DispatchQueue(label: "daftar.index", qos: .utility)
     /// The layout of the index file; another one is rebuilt.
     static let version = 1
-    /// Changes read from the log per index transaction.
+    /// Changes read from the log per index transaction: for a find that waits, and in the
+    /// background, where a short transaction lets a find that needs the index go first.
     static let batchChanges = 20_000
+    static let backgroundBatchChanges = 2_000
 
     static let schema = """
         CREATE TABLE IF NOT EXISTS meta (
@@ -116,20 +121,17 @@ final class SearchIndex: Sendable {
         if held == nil || held != hash { try reset() }
     }
 
-    /// Catches up in the background, soon; several calls before it runs make one catch-up.
+    /// Catches up in the background when a core is idle; several calls before it runs make one
+    /// catch-up.
     func schedule(_ pool: DatabasePool) {
-        guard !scheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        Self.background.async { [self] in
-            scheduled.store(false, ordering: .releasing)
-            try? catchUp(pool)
-        }
+        IndexWorker.shared.schedule(self, pool)
     }
 
     /// Indexes every change the store's log holds past what is indexed, in batches, until the
     /// index reaches the end of the log as it was when this began (or later).
-    func catchUp(_ pool: DatabasePool) throws {
-        try catchingUp.withLock { _ in
-            while true {
+    func catchUp(_ pool: DatabasePool, batchChanges: Int = SearchIndex.batchChanges) throws {
+        while true {
+            let done = try catchingUp.withLock { _ -> Bool in
                 let from = try queue.read { db in try Int64.fetchOne(db, sql: "SELECT indexed_ord FROM meta WHERE id = 1") ?? 0 }
                 // What changed past `from`: the records touched, and their merged states now.
                 let batch = try pool.read { db -> (to: Int64, hash: Data, states: [(Int64, Data)])? in
@@ -137,7 +139,7 @@ final class SearchIndex: Sendable {
                     var seen = Set<Int64>()
                     var last: Int64 = from
                     let rows = try Row.fetchCursor(
-                        db, sql: "SELECT ord, record FROM change WHERE ord > ? ORDER BY ord LIMIT ?", arguments: [from, Self.batchChanges])
+                        db, sql: "SELECT ord, record FROM change WHERE ord > ? ORDER BY ord LIMIT ?", arguments: [from, batchChanges])
                     while let row = try rows.next() {
                         last = row[0]
                         let record: Int64 = row[1]
@@ -154,7 +156,7 @@ final class SearchIndex: Sendable {
                     }
                     return (last, hash, states)
                 }
-                guard let batch else { return }
+                guard let batch else { return true }
                 try queue.write { db in
                     // Another process may have indexed this stretch meanwhile.
                     guard try Int64.fetchOne(db, sql: "SELECT indexed_ord FROM meta WHERE id = 1") == from else { return }
@@ -163,7 +165,9 @@ final class SearchIndex: Sendable {
                     }
                     try db.execute(sql: "UPDATE meta SET indexed_ord = ?, indexed_hash = ? WHERE id = 1", arguments: [batch.to, batch.hash])
                 }
+                return false
             }
+            if done { return }
         }
     }
 
@@ -290,5 +294,43 @@ final class SearchIndex: Sendable {
             }
         }
         return fields
+    }
+}
+
+/// The thread that keeps indexes up to date in the background, at the lowest priority the system
+/// has (SCHED_IDLE): it runs only on a core nothing else wants, so writes and syncs never wait
+/// for it, and a find that needs the index up to date catches it up itself.
+final class IndexWorker: Sendable {
+    static let shared = IndexWorker()
+
+    private let pending = Mutex<[ObjectIdentifier: (SearchIndex, DatabasePool)]>([:])
+    private let wake = DispatchSemaphore(value: 0)
+
+    private init() {
+        let thread = Thread { [self] in
+            #if os(Linux)
+                var parameters = sched_param(sched_priority: 0)
+                _ = sched_setscheduler(0, 5, &parameters)  // SCHED_IDLE (5), which Glibc does not export to Swift
+            #endif
+            while true {
+                wake.wait()
+                let jobs = pending.withLock { jobs in
+                    defer { jobs = [:] }
+                    return Array(jobs.values)
+                }
+                for (index, pool) in jobs { try? index.catchUp(pool, batchChanges: SearchIndex.backgroundBatchChanges) }
+            }
+        }
+        thread.name = "daftar-index"
+        thread.start()
+    }
+
+    func schedule(_ index: SearchIndex, _ pool: DatabasePool) {
+        let added = pending.withLock { jobs in
+            let isNew = jobs[ObjectIdentifier(index)] == nil
+            jobs[ObjectIdentifier(index)] = (index, pool)
+            return isNew
+        }
+        if added { wake.signal() }
     }
 }

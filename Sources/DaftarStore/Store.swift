@@ -246,6 +246,13 @@ public final class Store: Sendable {
         return result
     }
 
+    /// Brings the field and full-text indexes up to the end of the change log now, instead of
+    /// in the background or at the next find.
+    public func updateIndex() throws(StoreError) {
+        guard let index else { return }
+        do { try index.catchUp(pool) } catch { throw StoreError.from(error, path: index.path) }
+    }
+
     /// Empties the index, which then fills again from the whole log (after a fork recovery
     /// rewrote part of the log).
     func resetIndex() throws(StoreError) {
