@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "DaftarTesting",
             dependencies: [
-                "DaftarStore", "DaftarServer",
+                "DaftarModel", "DaftarStore", "DaftarSync", "DaftarServer", "DaftarClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -117,37 +117,66 @@ public final class SyncClient: Sendable {
         var serverKnowledge = remote.lastKnowledge
         var relay = false
         let store = self.store
+        // Exchanges are pipelined: an answer's changes are applied here while the next exchange
+        // is under way (the request counts them as held; if applying them stops, the next
+        // request says so and the server sends them again), and the next batch to send is read
+        // while the server handles this one (used only if the server took all of this one).
+        var applying: (task: Task<ApplyReport, any Error>, response: SyncResponse)?
+        var prefetch: (task: Task<OutgoingBatch, any Error>, relay: Bool)?
+        defer {
+            prefetch?.task.cancel()
+        }
         for round in 0..<1_000_000 {
             let me = store.node
-            let mayPassOn: @Sendable (NodeID) -> Bool = { [relay] origin in relay || origin == me }
-            let outgoing: OutgoingBatch
-            let knowledge: Knowledge
+            let isRelay = relay
+            let mayPassOn: @Sendable (NodeID) -> Bool = { origin in isRelay || origin == me }
+            var outgoing: OutgoingBatch
+            var knowledge: Knowledge
             do {
                 knowledge = try store.knowledge()
-                outgoing =
-                    try serverKnowledge.map { k throws(StoreError) in try store.changes(missingFrom: k, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn) }
-                    ?? OutgoingBatch(changes: [], encoded: [], hasMore: false, heldBack: [], forks: [])
-            } catch {
+                for change in applying?.response.changes ?? [] where change.dot.seq > knowledge[change.dot.origin] {
+                    knowledge.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
+                }
+                if let ready = prefetch, ready.relay == relay {
+                    outgoing = try await ready.task.value
+                } else {
+                    outgoing =
+                        try serverKnowledge.map { k throws(StoreError) in try store.changes(missingFrom: k, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn) }
+                        ?? OutgoingBatch(changes: [], encoded: [], hasMore: false, heldBack: [], forks: [])
+                }
+                prefetch = nil
+            } catch let error as StoreError {
                 throw SyncError(.store, error.message)
+            } catch {
+                throw SyncError(.store, "\(error)")
             }
             summary.heldBack = outgoing.heldBack
             if !outgoing.forks.isEmpty { summary.forks += outgoing.forks }
+            if outgoing.hasMore, var assumed = serverKnowledge {
+                for change in outgoing.changes { assumed.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash) }
+                let next = assumed
+                prefetch = (Task.detached { try store.changes(missingFrom: next, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn) }, relay)
+            }
             let request = SyncRequest(node: me, knowledge: knowledge, changes: outgoing.changes, maxChanges: receive ? 5000 : 0)
-            let response = try await exchange(request, encoded: outgoing.encoded, progress: &summary.progress)
+            let exchanged: SyncResponse
+            do {
+                exchanged = try await exchange(request, encoded: outgoing.encoded, progress: &summary.progress)
+            } catch {
+                if let pending = applying { try? await finishApplying(pending, into: &summary) }
+                throw error
+            }
+            let response = exchanged
+            if let pending = applying {
+                applying = nil
+                try await finishApplying(pending, into: &summary)
+            }
             summary.server = response.node
             relay = response.role == "relay"
             summary.progress.sentChanges += response.applied
+            let tookAll = response.stop == nil && response.applied + response.duplicates == outgoing.changes.count
+            if !tookAll { prefetch?.task.cancel(); prefetch = nil }
             do {
                 if !response.forks.isEmpty { summary.forks += try store.confirmForks(reportedBy: response.forks) }
-                if !response.changes.isEmpty {
-                    let applied = try store.apply(response.changes, senderKnowledge: response.knowledge)
-                    summary.progress.receivedChanges += applied.applied
-                    summary.newConflicts += applied.newConflicts
-                    summary.skews += applied.skews
-                    summary.forks += applied.forks
-                    if let stop = applied.stop { summary.localStop = stop }
-                }
-                try store.noteRemoteSynced(remote.name, knowledge: response.knowledge)
             } catch {
                 throw SyncError(.store, error.message)
             }
@@ -156,17 +185,49 @@ public final class SyncClient: Sendable {
             summary.serverHeldBack = response.heldBack ?? []
             let knowledgeWasCurrent = serverKnowledge == response.knowledge
             serverKnowledge = response.knowledge
-            report?(summary.progress)
             let sentNothing = outgoing.changes.isEmpty
             let gotNothing = response.changes.isEmpty && (!response.hasMore || !receive)
-            if round > 0, sentNothing, gotNothing { break }
             // Stuck: the server took none of what was sent and nothing came back to apply.
-            if !sentNothing, response.applied == 0, response.duplicates == 0, response.changes.isEmpty, knowledgeWasCurrent { break }
-            if summary.localStop != nil, sentNothing { break }
+            let stuck = !sentNothing && response.applied == 0 && response.duplicates == 0 && response.changes.isEmpty && knowledgeWasCurrent
+            let last = (round > 0 && sentNothing && gotNothing) || stuck || (summary.localStop != nil && sentNothing)
+            if response.changes.isEmpty || last {
+                do {
+                    if !response.changes.isEmpty { fold(try store.apply(response.changes, senderKnowledge: response.knowledge), into: &summary) }
+                    try store.noteRemoteSynced(remote.name, knowledge: response.knowledge)
+                } catch {
+                    throw SyncError(.store, error.message)
+                }
+            } else {
+                applying = (Task.detached { try store.apply(response.changes, senderKnowledge: response.knowledge) }, response)
+            }
+            report?(summary.progress)
+            if last { break }
         }
+        if let pending = applying { try await finishApplying(pending, into: &summary) }
         summary.complete = summary.serverStop == nil && summary.localStop == nil && summary.heldBack.isEmpty && summary.serverHeldBack.isEmpty
         summary.duration = ContinuousClock.now - started
         return summary
+    }
+
+    private func fold(_ applied: ApplyReport, into summary: inout SyncSummary) {
+        summary.progress.receivedChanges += applied.applied
+        summary.newConflicts += applied.newConflicts
+        summary.skews += applied.skews
+        summary.forks += applied.forks
+        if let stop = applied.stop { summary.localStop = stop }
+    }
+
+    /// Waits for an answer's changes to be applied here, notes what they did, and remembers what
+    /// the server holds.
+    private func finishApplying(_ pending: (task: Task<ApplyReport, any Error>, response: SyncResponse), into summary: inout SyncSummary) async throws(SyncError) {
+        do {
+            fold(try await pending.task.value, into: &summary)
+            try store.noteRemoteSynced(remote.name, knowledge: pending.response.knowledge)
+        } catch let error as StoreError {
+            throw SyncError(.store, error.message)
+        } catch {
+            throw SyncError(.store, "\(error)")
+        }
     }
 
     /// One exchange.

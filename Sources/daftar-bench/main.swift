@@ -192,8 +192,23 @@ do {
     case "find-search": try findSearch(try Options(arguments.dropFirst()))
     case "write-batch": try writes(try Options(arguments.dropFirst()), perTransaction: 1000)
     case "write-single": try writes(try Options(arguments.dropFirst()), perTransaction: 1)
+    case "load":
+        // daftar-bench load [OFFICES] [SECONDS] [SLOW] [--dir PATH]: fails unless every promise held.
+        var numbers = arguments.dropFirst().prefix { !$0.hasPrefix("--") }.compactMap { Int($0) }
+        let options = try Options(arguments.dropFirst().drop { !$0.hasPrefix("--") })
+        while numbers.count < 3 { numbers.append([200, 60, 20][numbers.count]) }
+        let folder = options.folder + "/daftar-load-\(ProcessInfo.processInfo.processIdentifier)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (offices, seconds, slow) = (numbers[0], Double(numbers[1]), numbers[2])
+        let report = try runAsync { try await runLoad(offices: offices, seconds: seconds, slow: slow, folder: folder) }
+        print(report)
+        for error in report.errors.prefix(10) { print("  error: \(error)") }
+        let held = report.errors.isEmpty && report.slowAnswered == report.slowClients && report.heldAtCentral == report.recorded && report.converged == report.checkedForConvergence
+        print(held ? "load: every exchange answered, nothing lost, converged" : "load: FAILED")
+        if !held { exit(1) }
     default:
-        print("usage: daftar-bench all|find-search|write-batch|write-single|apply|codec|sync-hop|sync-many [--entries N] [--dir PATH] [--repeat R] [--daftar PATH] [--out FILE]")
+        print("usage: daftar-bench all|find-search|write-batch|write-single|apply|codec|sync-hop|sync-many|load [--entries N] [--dir PATH] [--repeat R] [--daftar PATH] [--out FILE]")
         exit(arguments.first == nil ? 0 : 64)
     }
 } catch {
