@@ -152,6 +152,12 @@ public final class SyncClient: Sendable {
             }
             summary.heldBack = outgoing.heldBack
             if !outgoing.forks.isEmpty { summary.forks += outgoing.forks }
+            if outgoing.hasMore, applying == nil, let known = serverKnowledge, outgoing.forks.isEmpty {
+                // Much to send: stream it, two requests in flight, then go on as usual.
+                serverKnowledge = try await streamPush(outgoing, assuming: known, knowledge: knowledge, mayPassOn: mayPassOn, into: &summary)
+                report?(summary.progress)
+                continue
+            }
             if outgoing.hasMore, var assumed = serverKnowledge {
                 for change in outgoing.changes { assumed.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash) }
                 let next = assumed
@@ -207,6 +213,82 @@ public final class SyncClient: Sendable {
         summary.complete = summary.serverStop == nil && summary.localStop == nil && summary.heldBack.isEmpty && summary.serverHeldBack.isEmpty
         summary.duration = ContinuousClock.now - started
         return summary
+    }
+
+    /// Sends batch after batch, each read while the one before is on its way, with up to two
+    /// requests in flight, so that the server decodes and checks one batch while it applies the
+    /// one before (one writer applies them in the order they arrive). Only sends: the answers
+    /// carry no changes. Stops at the first batch the server did not take whole (a later one
+    /// may have arrived before the one it depends on) or when nothing is left, and returns what
+    /// the server last said it holds; the ordinary exchanges take it from there.
+    private func streamPush(
+        _ first: OutgoingBatch, assuming known: Knowledge, knowledge: Knowledge, mayPassOn: @escaping @Sendable (NodeID) -> Bool, into summary: inout SyncSummary
+    ) async throws(SyncError) -> Knowledge {
+        let store = self.store
+        let me = store.node
+        var assumed = known
+        var batch: OutgoingBatch? = first
+        var inFlight: [(count: Int, task: Task<(SyncResponse, SyncProgress), any Error>)] = []
+        var serverKnowledge = known
+        func launch(_ outgoing: OutgoingBatch) {
+            let request = SyncRequest(node: me, knowledge: knowledge, changes: outgoing.changes, maxChanges: 0)
+            let encoded = outgoing.encoded
+            inFlight.append(
+                (
+                    outgoing.changes.count,
+                    Task {
+                        var progress = SyncProgress()
+                        let response = try await self.exchange(request, encoded: encoded, progress: &progress)
+                        return (response, progress)
+                    }
+                ))
+            for change in outgoing.changes { assumed.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash) }
+        }
+        var failure: SyncError?
+        while failure == nil, let next = batch {
+            launch(next)
+            batch = nil
+            if next.hasMore {
+                let after = assumed
+                do {
+                    batch = try store.changes(missingFrom: after, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn)
+                } catch {
+                    failure = SyncError(.store, error.message)
+                }
+                if let read = batch, read.changes.isEmpty || !read.forks.isEmpty || !read.heldBack.isEmpty { batch = nil }
+            }
+            // Keep at most two in flight: wait for the oldest.
+            while inFlight.count >= (batch == nil ? 1 : 2) {
+                let oldest = inFlight.removeFirst()
+                do {
+                    let (response, progress) = try await oldest.task.value
+                    summary.progress.exchanges += progress.exchanges
+                    summary.progress.sentBytes += progress.sentBytes
+                    summary.progress.receivedBytes += progress.receivedBytes
+                    summary.progress.sentChanges += response.applied
+                    summary.server = response.node
+                    serverKnowledge = response.knowledge
+                    if response.stop != nil || response.applied + response.duplicates != oldest.count { batch = nil }
+                } catch let error as SyncError {
+                    failure = failure ?? error
+                    batch = nil
+                } catch {
+                    failure = failure ?? SyncError(.unreachable, "\(error)")
+                    batch = nil
+                }
+                if failure != nil || batch == nil {
+                    // Let the rest land; what they say is learnt again at the next exchange.
+                    for rest in inFlight {
+                        guard let (response, progress) = try? await rest.task.value else { continue }
+                        summary.progress.exchanges += progress.exchanges
+                        summary.progress.sentChanges += response.applied
+                    }
+                    inFlight = []
+                }
+            }
+        }
+        if let failure { throw failure }
+        return serverKnowledge
     }
 
     private func fold(_ applied: ApplyReport, into summary: inout SyncSummary) {

@@ -6,6 +6,7 @@ internal import GRDB
 /// ``Store/write(as:_:)``; it is valid only inside that call.
 public struct StoreTransaction {
     let ledger: Ledger
+    let path: String
     let officer: String
     let wallClock: @Sendable () -> UInt64
 
@@ -50,7 +51,7 @@ public struct StoreTransaction {
 
     private func edit(_ id: RecordID, operation: Change.Operation, fields: [FieldName: FieldValue], allowDeleted: Bool = false) throws(StoreError) {
         let loaded: (num: Int64, state: RecordState)?
-        do { loaded = try ledger.load(id) } catch { throw StoreError.from(error, path: "") }
+        do { loaded = try ledger.load(id) } catch { throw StoreError.from(error, path: path) }
         guard let (_, state) = loaded else {
             throw StoreError(.unknownRecord, "no entry \(id): check the id with `find` or `search`")
         }
@@ -82,7 +83,7 @@ public struct StoreTransaction {
                 officer: officer, wallTime: Int64(clamping: wall), previousHash: own?.hash ?? .zero)
             try ledger.integrate(change, encoded: encoded)
         } catch {
-            throw StoreError.from(error, path: "")
+            throw StoreError.from(error, path: path)
         }
     }
 }
@@ -101,7 +102,7 @@ extension Store {
         let clock = options.wallClock
         return try writeTransaction { db in
             let ledger = try Ledger(db)
-            let result = try body(StoreTransaction(ledger: ledger, officer: trimmed, wallClock: clock))
+            let result = try body(StoreTransaction(ledger: ledger, path: path, officer: trimmed, wallClock: clock))
             try ledger.finish()
             return result
         }
