@@ -347,6 +347,68 @@ import Testing
         }
     }
 
+    /// `change` after `edit`, with its hash made again, so that only the checks past the hash
+    /// can refuse it.
+    func rehashed(_ change: Change, _ edit: (inout Change) -> Void) throws -> Change {
+        var c = change
+        edit(&c)
+        let hash = try ContentHash(bytes: SHA256.hash(try c.canonicalEncoding(withHash: false)))
+        return Change(
+            unchecked: c.dot, record: c.record, kind: c.kind, operation: c.operation, fields: c.fields, vector: c.vector, hlc: c.hlc, officer: c.officer,
+            wallTime: c.wallTime, previousHash: c.previousHash, hash: hash)
+    }
+
+    @Test func hostileInput_isRefusedWithItsError_andChangesNothing() async throws {
+        let central = try makeStore("central", in: folder)
+        let office = try makeStore("fia-lahore", in: folder)
+        try office.add(kind: kind("incident"), fields: [name("t"): .text("x")], as: "Rashid")
+        try await withServer(central) { url in
+            let remote = try register(office, at: central, url: url, as: "central")
+            let before = try snapshot(central)
+            let changes = try office.changes(missingFrom: Knowledge()).changes
+            let valid = String(decoding: try JSONEncoder().encode(SyncRequest(node: office.node, knowledge: try office.knowledge(), changes: changes)), as: UTF8.self)
+            func send(_ body: String) async throws -> (status: Int, body: [String: Any]) { try await post(url, token: remote.token, body: Data(body.utf8)) }
+            func send(_ changes: [Change]) async throws -> (status: Int, body: [String: Any]) {
+                try await post(url, token: remote.token, body: try JSONEncoder().encode(SyncRequest(node: office.node, knowledge: try office.knowledge(), changes: changes)))
+            }
+            #expect(valid.contains(#""t":"x""#))
+            // SQL in a field name: not an identifier.
+            let sqlName = try await send(valid.replacingOccurrences(of: #""t":"x""#, with: #""t'); DROP TABLE record;--":"x""#))
+            #expect(sqlName.status == 400 && sqlName.body["error"] as? String == "malformed", "\(sqlName)")
+            // A value over 8,192 bytes.
+            let long = try await send(valid.replacingOccurrences(of: #""t":"x""#, with: "\"t\":\"\(String(repeating: "x", count: 100_000))\""))
+            #expect([400, 413, 422].contains(long.status), "\(long.status)")
+            // JSON nested 100,000 deep, where an object is expected.
+            let nested = try await send(#"{"node":"fia-lahore","knowledge":"# + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}")
+            #expect(nested.status == 400)
+            // Bytes that are not UTF-8.
+            var invalid = Data(valid.utf8)
+            invalid.replaceSubrange(invalid.range(of: Data(#""x""#.utf8))!, with: Data([0x22, 0xFF, 0xFE, 0x22]))
+            let notUTF8 = try await post(url, token: remote.token, body: invalid)
+            #expect(notUTF8.status == 400)
+            // An add that creates a record in another office's name.
+            let foreign = try rehashed(changes[0]) { $0.record = RecordID(Dot(origin: try! NodeID("fia-karachi"), seq: 1)) }
+            let foreignAnswer = try await send([foreign])
+            #expect(foreignAnswer.status == 422 && foreignAnswer.body["error"] as? String == "invalid_change", "\(foreignAnswer)")
+            // A vector with an absurd counter, and one covering a change that does not exist: held
+            // back as missing dependencies, nothing applied.
+            for seq in [UInt64(Int64.max), 3] {
+                let absurd = try rehashed(changes[0]) { $0.vector[try! NodeID("fia-karachi")] = seq }
+                let answer = try await send([absurd])
+                #expect(answer.status == 200 && answer.body["applied"] as? Int == 0, "\(answer)")
+                #expect((answer.body["stop"] as? [String: Any])?["reason"] as? String == "missing_dependency", "\(answer)")
+            }
+            #expect(try snapshot(central) == before)
+            #expect(try central.integrityCheck() == [])
+            // SQL in a value is only text: kept and found as typed.
+            let sql = "x'); DROP TABLE record;--"
+            try office.write(as: "Rashid") { tx in try tx.set(RecordID(changes[0].dot), [name("t"): .text(sql)]) }
+            try await sync(office, "central")
+            #expect(try central.find(Query(where: .compare(name("t"), .equal, .text(sql)))).count == 1)
+            #expect(try central.integrityCheck() == [])
+        }
+    }
+
     @Test func chainRangesPastTheLimits_are400_andTheServerLives() async throws {
         let central = try makeStore("central", in: folder)
         let office = try makeStore("fia-lahore", in: folder)
