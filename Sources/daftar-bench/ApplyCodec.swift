@@ -31,14 +31,19 @@ func applyBench(_ options: Options) throws -> [BenchRow] {
     }
     var daftarTimes: [Double] = []
     var plainTimes: [Double] = []
+    var catchUps: [Double] = []
     for run in 0..<3 {
         let target = try Store.create(at: folder + "/target-\(run).daftar", node: try NodeID("central"))
         let plain = try PlainBaseline(path: folder + "/plain-\(run).sqlite")
         let (d, p) = try alternating(run: run) {
-            try timeInBatches(count: changes.count, size: 5000) { batch in
+            let d = try timeInBatches(count: changes.count, size: 5000) { batch in
                 let report = try target.apply(Array(changes[batch]))
                 guard report.applied == batch.count else { throw BenchError("apply stopped: \(String(describing: report.stop))") }
             }
+            let t = ContinuousClock.now
+            try target.updateIndex()
+            catchUps.append(seconds(ContinuousClock.now - t))
+            return d
         } _: {
             try timeInBatches(count: changes.count, size: 5000) { batch in
                 try plain.write { db in for c in changes[batch] { try plain.insert(db, kind: c.kind, fields: c.fields) } }
@@ -49,7 +54,11 @@ func applyBench(_ options: Options) throws -> [BenchRow] {
     }
     let d = median(daftarTimes)
     let p = median(plainTimes)
-    return [BenchRow(id: "apply", what: "apply \(n) decoded changes, 5,000 per transaction", value: d, unit: "s", baseline: p, ratio: d / p, target: "ratio <= 2", met: d / p <= 2)]
+    return [
+        BenchRow(
+            id: "apply", what: "apply \(n) decoded changes, 5,000 per transaction", value: d, unit: "s", baseline: p, ratio: d / p, target: "ratio <= 2", met: d / p <= 2,
+            note: String(format: "index upkeep runs in the background and finished a median %.2f s after the last batch", median(catchUps)))
+    ]
 }
 
 /// Encoding and decoding of 100,000 change-sized objects, JSON and compact.

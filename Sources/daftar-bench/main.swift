@@ -106,6 +106,11 @@ func findSearch(_ options: Options) throws -> (rows: [BenchRow], path: String) {
         let seconds = Double((ContinuousClock.now - start).components.seconds)
         print("filled \(path) with \(options.entries) entries in \(Int(seconds)) s")
     }
+    // The index is brought up to the end of the log before the finds are timed; how long that
+    // takes after the fill is reported (it runs in the background during the fill).
+    let indexStart = ContinuousClock.now
+    try store.updateIndex()
+    print(String(format: "index caught up %.1f s after the store was ready", seconds(ContinuousClock.now - indexStart)))
     let code = try FieldName("code")
     let city = try FieldName("city")
     let status = try FieldName("status")
@@ -143,6 +148,7 @@ func writes(_ options: Options, perTransaction: Int) throws -> BenchRow {
     var ratios: [Double] = []
     var daftarRates: [Double] = []
     var plainRates: [Double] = []
+    var catchUps: [Double] = []
     let runs = max(1, min(options.repeats, 5))
     for run in 0..<runs {
         let folder = options.folder + "/daftar-bench-write-\(ProcessInfo.processInfo.processIdentifier)-\(run)"
@@ -154,9 +160,14 @@ func writes(_ options: Options, perTransaction: Int) throws -> BenchRow {
         let store = try Store.create(at: folder + "/daftar.daftar", node: try NodeID("bench-office"))
         let plain = try PlainBaseline(path: folder + "/plain.sqlite")
         let (d, p) = try alternating(run: run) {
-            try timeInBatches(count: entries.count, size: perTransaction) { batch in
+            let d = try timeInBatches(count: entries.count, size: perTransaction) { batch in
                 try store.write(as: "bench") { tx in for j in batch { try tx.add(kind: entries[j].0, fields: entries[j].1) } }
             }
+            // The index work still queued is finished before the baseline runs, and timed apart.
+            let t = ContinuousClock.now
+            try store.updateIndex()
+            catchUps.append(seconds(ContinuousClock.now - t))
+            return d
         } _: {
             try timeInBatches(count: entries.count, size: perTransaction) { batch in
                 try plain.write { db in for j in batch { try plain.insert(db, kind: entries[j].0, fields: entries[j].1) } }
@@ -172,7 +183,9 @@ func writes(_ options: Options, perTransaction: Int) throws -> BenchRow {
     return BenchRow(
         id: perTransaction == 1 ? "write-single" : "write-batch", what: "\(options.entries) entries, \(perTransaction) per transaction", value: med(daftarRates),
         unit: "entries/s", baseline: med(plainRates), ratio: med(ratios), target: "ratio <= 1.5", met: med(ratios) <= 1.5,
-        note: "ratio is time over the plain application's time")
+        note: String(
+            format: "ratio is time over the plain application's time; index upkeep runs in the background, and finished a median %.2f s after the last write (counting that wait, %.0f entries/s)",
+            med(catchUps), Double(options.entries) / (Double(options.entries) / med(daftarRates) + med(catchUps))))
 }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
