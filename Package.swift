@@ -123,6 +123,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libFuzzer targets, run through scripts/fuzz.sh (built with -sanitize=fuzzer and -DFUZZING;
+        // a normal build makes them replayers of saved inputs). Extern: @_extern(c) declares
+        // libFuzzer's driver.
+        .executableTarget(
+            name: "FuzzWire",
+            dependencies: ["DaftarModel", "DaftarSync"],
+            swiftSettings: swiftSettings + [.enableExperimentalFeature("Extern")]
+        ),
+        .executableTarget(
+            name: "FuzzCommand",
+            dependencies: ["DaftarModel", "DaftarREPL"],
+            swiftSettings: swiftSettings + [.enableExperimentalFeature("Extern")]
+        ),
         .testTarget(
             name: "DaftarModelTests",
             dependencies: [

@@ -194,6 +194,11 @@ public enum CommandParser {
         return query
     }
 
+    /// Far past what an officer types: a longer or deeper condition (a script gone wrong) is
+    /// refused, instead of overflowing the stack while it is parsed, compared or freed.
+    static let maxComparisons = 256
+    static let maxNesting = 64
+
     private static func orCondition(_ p: inout Cursor) throws(CommandError) -> Query.Condition {
         var left = try andCondition(&p)
         while case .word(let w, quoted: false)? = p.peek(), w.lowercased() == "or" {
@@ -214,9 +219,16 @@ public enum CommandParser {
 
     private static func primary(_ p: inout Cursor) throws(CommandError) -> Query.Condition {
         if p.skip(.openParen) {
+            guard p.nesting < maxNesting else { throw CommandError("the condition nests parentheses more than \(maxNesting) deep: simplify it") }
+            p.nesting += 1
             let inner = try orCondition(&p)
+            p.nesting -= 1
             guard p.skip(.closeParen) else { throw CommandError("a '(' is not closed: add ')'") }
             return inner
+        }
+        p.comparisons += 1
+        guard p.comparisons <= maxComparisons else {
+            throw CommandError("the condition has more than \(maxComparisons) comparisons: split the query")
         }
         guard case .word(let n, quoted: false)? = p.next() else {
             throw CommandError("expected a condition such as city = Lahore, age >= 30 or name contains ali")
@@ -249,6 +261,9 @@ public enum CommandParser {
 struct Cursor {
     var tokens: [Token]
     var index = 0
+    /// In a condition: the parentheses open, and the comparisons read so far.
+    var nesting = 0
+    var comparisons = 0
 
     mutating func next() -> Token? {
         guard index < tokens.count else { return nil }

@@ -45,21 +45,25 @@ public enum ValueSyntax {
     public static func literal(_ value: FieldValue) -> String {
         switch value {
         case .text(let s):
+            // Unicode scalars, as the tokenizer reads them: a quote, `=` or space followed by a
+            // combining mark is one Character, but still a quote, `=` or space to the tokenizer.
             let plain =
-                !s.isEmpty && s != "true" && s != "false" && !isCanonicalNumber(s) && !s.hasPrefix("'")
-                && !s.contains(where: { $0.isWhitespace || "\"'=<>!(),\\".contains($0) })
+                !s.isEmpty && s != "true" && s != "false" && !isCanonicalNumber(s)
+                && !s.unicodeScalars.contains(where: { $0.properties.isWhitespace || "\"'=<>!(),\\".unicodeScalars.contains($0) })
             if plain { return s }
-            var out = "\""
-            for c in s {
+            var out = String.UnicodeScalarView()
+            out.append("\"")
+            for c in s.unicodeScalars {
                 switch c {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
+                case "\"": out.append(contentsOf: "\\\"".unicodeScalars)
+                case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+                case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+                case "\t": out.append(contentsOf: "\\t".unicodeScalars)
                 default: out.append(c)
                 }
             }
-            return out + "\""
+            out.append("\"")
+            return String(out)
         case .decimal(let d):
             // A whole decimal keeps its point, so that it reads back as a decimal, not an integer.
             return d.normalForm.contains(".") ? d.normalForm : d.normalForm + ".0"

@@ -669,6 +669,18 @@ func condition(_ text: String) throws -> Query.Condition? {
     }
 }
 
+@Suite struct ConditionLimitTests {
+    @Test func deepOrLongConditions_areRefusedWithAMessage_notACrash() {
+        let deep = "find where " + String(repeating: "(", count: 100_000) + "a = 1" + String(repeating: ")", count: 100_000)
+        #expect(parseError(deep)?.contains("nests parentheses more than 64 deep") == true)
+        let long = "find where " + Array(repeating: "a = 1", count: 200_000).joined(separator: " and ")
+        #expect(parseError(long)?.contains("more than 256 comparisons") == true)
+        // At the limits, they parse.
+        #expect(parseError("find where " + String(repeating: "(", count: 64) + "a = 1" + String(repeating: ")", count: 64)) == nil)
+        #expect(parseError("find where " + Array(repeating: "a = 1", count: 256).joined(separator: " or ")) == nil)
+    }
+}
+
 @Suite struct ForkFindParseTests {
     @Test func forkFindNamesTheOriginAndTheRemote() throws {
         #expect(try CommandParser.parse("fork find fia-lahore with central") == .forkFind(try NodeID("fia-lahore"), remote: "central"))
