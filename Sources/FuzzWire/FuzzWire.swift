@@ -82,7 +82,7 @@ func check(_ request: SyncRequest, compact: Bool) {
     // SwiftPM links an executable with its entry point renamed to FuzzWire_main and aliased to `main`,
     // which displaces libFuzzer's own `main`; this one hands over to libFuzzer's driver instead.
     @_extern(c, "LLVMFuzzerRunDriver")
-    func LLVMFuzzerRunDriver(
+    func llvmFuzzerRunDriver(
         _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
     ) -> CInt
@@ -92,7 +92,7 @@ func check(_ request: SyncRequest, compact: Bool) {
         static func main() {
             var argc = CommandLine.argc
             var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-            exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzz(data!, size) })
+            exit(llvmFuzzerRunDriver(&argc, &argv) { data, size in fuzz(data!, size) })
         }
     }
 #else
