@@ -126,15 +126,19 @@ let package = Package(
         // libFuzzer targets, run through scripts/fuzz.sh (built with -sanitize=fuzzer and -DFUZZING;
         // a normal build makes them replayers of saved inputs). Extern: @_extern(c) declares
         // libFuzzer's driver.
-        .executableTarget(
-            name: "FuzzWire",
-            dependencies: ["DaftarModel", "DaftarSync"],
+        .target(
+            name: "FuzzHarness",
             swiftSettings: swiftSettings + [.enableExperimentalFeature("Extern")]
         ),
         .executableTarget(
+            name: "FuzzWire",
+            dependencies: ["DaftarModel", "DaftarSync", "FuzzHarness"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "FuzzCommand",
-            dependencies: ["DaftarModel", "DaftarREPL"],
-            swiftSettings: swiftSettings + [.enableExperimentalFeature("Extern")]
+            dependencies: ["DaftarModel", "DaftarREPL", "FuzzHarness"],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DaftarModelTests",

@@ -9,6 +9,7 @@
 import DaftarModel
 import DaftarSync
 import Foundation
+import FuzzHarness
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -78,65 +79,7 @@ func check(_ request: SyncRequest, compact: Bool) {
     }
 }
 
-#if FUZZING
-    // SwiftPM links an executable with its entry point renamed to FuzzWire_main and aliased to `main`,
-    // which displaces libFuzzer's own `main`; this one hands over to libFuzzer's driver instead.
-    @_extern(c, "LLVMFuzzerRunDriver")
-    func llvmFuzzerRunDriver(
-        _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-    ) -> CInt
-
-    @main
-    enum Fuzz {
-        static func main() {
-            var argc = CommandLine.argc
-            var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-            exit(llvmFuzzerRunDriver(&argc, &argv) { data, size in fuzz(data!, size) })
-        }
-    }
-#else
-    @main
-    enum Replay {
-        static func main() {
-            let files = inputs(Array(CommandLine.arguments.dropFirst()))
-            guard !files.isEmpty else {
-                FileHandle.standardError.write(Data("usage: FuzzWire FILE|DIR ...  (runs each input through the fuzz target)\n".utf8))
-                exit(2)
-            }
-            for file in files {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    FileHandle.standardError.write(Data("cannot read \(file)\n".utf8))
-                    exit(1)
-                }
-                let bytes = [UInt8](data)
-                _ = bytes.withUnsafeBufferPointer { p in
-                    // A valid pointer even for an empty input, as libFuzzer gives.
-                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, p.count)) { buffer in
-                        _ = buffer.initialize(fromContentsOf: p)
-                        return fuzz(UnsafePointer(buffer.baseAddress!), p.count)
-                    }
-                }
-            }
-            print("ran \(files.count) input(s), no crash")
-        }
-
-        static func inputs(_ paths: [String]) -> [String] {
-            var files: [String] = []
-            for path in paths {
-                var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                    files.append(path)
-                    continue
-                }
-                if isDirectory.boolValue {
-                    let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-                    files += names.sorted().map { path + "/" + $0 }
-                } else {
-                    files.append(path)
-                }
-            }
-            return files
-        }
-    }
-#endif
+@main
+enum Main {
+    static func main() { FuzzHarness.main("FuzzWire") { data, size in fuzz(data!, size) } }
+}
