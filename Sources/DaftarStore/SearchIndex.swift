@@ -28,7 +28,10 @@ final class SearchIndex: Sendable {
     /// Changes read from the log per index transaction: for a find that waits, and in the
     /// background, where a short transaction lets a find that needs the index go first.
     static let batchChanges = 20_000
-    static let backgroundBatchChanges = 2_000
+    static let backgroundBatchChanges = 1_000
+    /// How long to wait for another process's index transaction: longer than for the store,
+    /// since a find that waits here only waits for derived work to finish.
+    static let busyTimeoutSeconds = 30.0
 
     static let schema = """
         CREATE TABLE IF NOT EXISTS meta (
@@ -77,9 +80,16 @@ final class SearchIndex: Sendable {
     private static func openQueue(_ path: String, _ config: Configuration) throws -> DatabaseQueue {
         func open() throws -> DatabaseQueue {
             let queue = try DatabaseQueue(path: path, configuration: config)
+            // Usually the index is there, of this version: reading says so without waiting for
+            // another process that is writing to it.
+            let existing = try queue.read { db in try db.tableExists("meta") ? try Int.fetchOne(db, sql: "SELECT version FROM meta WHERE id = 1") : nil }
+            if let existing {
+                guard existing == Self.version else { throw DatabaseError(resultCode: .SQLITE_MISMATCH, message: "index version \(existing)") }
+                return queue
+            }
             try queue.writeWithoutTransaction { db in
                 if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" { try db.execute(sql: "PRAGMA journal_mode = WAL") }
-                try db.inTransaction {
+                try db.inTransaction(.immediate) {
                     try db.execute(sql: schema)
                     let version = try Int.fetchOne(db, sql: "SELECT version FROM meta WHERE id = 1")
                     if version == nil {
@@ -103,9 +113,20 @@ final class SearchIndex: Sendable {
 
     /// Starts again from an empty index, which the next catch-up fills from the whole log.
     func reset() throws {
-        try queue.write { db in
+        try write { db in
             try db.execute(sql: "DELETE FROM field_index; DELETE FROM indexed; DELETE FROM record_text")
             try db.execute(sql: "UPDATE meta SET indexed_ord = 0, indexed_hash = NULL WHERE id = 1")
+        }
+    }
+
+    /// A write transaction that takes the index's write lock first (waiting for another
+    /// process's), so that it never finds the file changed under a read it already made.
+    private func write(_ body: (Database) throws -> Void) throws {
+        try queue.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                try body(db)
+                return .commit
+            }
         }
     }
 
@@ -157,7 +178,7 @@ final class SearchIndex: Sendable {
                     return (last, hash, states)
                 }
                 guard let batch else { return true }
-                try queue.write { db in
+                try write { db in
                     // Another process may have indexed this stretch meanwhile.
                     guard try Int64.fetchOne(db, sql: "SELECT indexed_ord FROM meta WHERE id = 1") == from else { return }
                     for (num, blob) in batch.states {
@@ -297,9 +318,11 @@ final class SearchIndex: Sendable {
     }
 }
 
-/// The thread that keeps indexes up to date in the background, at the lowest priority the system
-/// has (SCHED_IDLE): it runs only on a core nothing else wants, so writes and syncs never wait
-/// for it, and a find that needs the index up to date catches it up itself.
+/// The thread that keeps indexes up to date in the background, at a low priority (nice 10): it
+/// runs mostly on a core nothing else wants, so writes and syncs seldom wait for it, and a find
+/// that needs the index up to date catches it up itself. Not the lowest priority there is: a
+/// thread that could starve while it holds the index's write lock would make other processes'
+/// finds wait for it.
 final class IndexWorker: Sendable {
     static let shared = IndexWorker()
 
@@ -309,8 +332,8 @@ final class IndexWorker: Sendable {
     private init() {
         let thread = Thread { [self] in
             #if os(Linux)
-                var parameters = sched_param(sched_priority: 0)
-                _ = sched_setscheduler(0, 5, &parameters)  // SCHED_IDLE (5), which Glibc does not export to Swift
+                // On Linux the nice value is per thread, and `who` 0 is the calling thread.
+                _ = setpriority(__priority_which_t(0), 0, 10)  // PRIO_PROCESS
             #endif
             while true {
                 wake.wait()

@@ -77,7 +77,7 @@ public final class Store: Sendable {
         do {
             // An index left beside the path belonged to some other store.
             SearchIndex.remove(at: SearchIndex.path(for: path))
-            let index = try SearchIndex(storePath: path, busyTimeout: options.busyTimeoutSeconds)
+            let index = try SearchIndex(storePath: path, busyTimeout: max(options.busyTimeoutSeconds, SearchIndex.busyTimeoutSeconds))
             let pool = try DatabasePool(path: path, configuration: configuration(options, index: index.path))
             try migrate(pool)
             try pool.write { db in
@@ -104,7 +104,7 @@ public final class Store: Sendable {
         }
         do {
             try checkHeader(path)
-            let index = options.readOnly ? nil : try SearchIndex(storePath: path, busyTimeout: options.busyTimeoutSeconds)
+            let index = options.readOnly ? nil : try SearchIndex(storePath: path, busyTimeout: max(options.busyTimeoutSeconds, SearchIndex.busyTimeoutSeconds))
             let pool = try DatabasePool(path: path, configuration: configuration(options, index: index?.path))
             if !options.readOnly { try migrate(pool) }
             let node = try pool.read(readIdentity)
