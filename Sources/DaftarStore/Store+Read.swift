@@ -46,9 +46,11 @@ extension Store {
     public func find(_ query: Query) throws(StoreError) -> [RecordState] {
         let candidates = QuerySQL.driverCandidates(query)
         var plan = try QuerySQL.select(query)
+        // The index is caught up once, before the rarest equality is chosen; both reads use it.
+        try catchUpIndex()
         if !candidates.isEmpty, query.limit != nil {
             // Drive by the rarest equality: count up to a bound how many entries hold each.
-            let best: (FieldName, FieldValue) = try indexedRead { db in
+            let best: (FieldName, FieldValue) = try read { db in
                 var best = candidates[0]
                 var fewest = Int.max
                 for candidate in candidates {
@@ -66,7 +68,7 @@ extension Store {
             plan = try QuerySQL.driven(query, by: best)
         }
         let (sql, arguments) = plan
-        return try indexedRead { db in
+        return try read { db in
             var out: [RecordState] = []
             let cursor = try Data.fetchCursor(db, sql: sql, arguments: arguments)
             while let blob = try cursor.next() {

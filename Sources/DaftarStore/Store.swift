@@ -231,9 +231,14 @@ public final class Store: Sendable {
     /// Runs a read that uses the field or full-text index, once the index holds every change
     /// committed before it started.
     func indexedRead<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        try catchUpIndex()
+        return try read(body)
+    }
+
+    /// Brings the index up to the end of the change log.
+    func catchUpIndex() throws(StoreError) {
         guard let index else { throw StoreError(.readOnly, "a store opened for reading only cannot search or find: open it normally") }
         do { try index.catchUp(pool) } catch { throw StoreError.from(error, path: index.path) }
-        return try read(body)
     }
 
     /// Runs a write transaction with errors mapped to ``StoreError``; on any error nothing of it
@@ -249,8 +254,8 @@ public final class Store: Sendable {
     /// Brings the field and full-text indexes up to the end of the change log now, instead of
     /// in the background or at the next find.
     public func updateIndex() throws(StoreError) {
-        guard let index else { return }
-        do { try index.catchUp(pool) } catch { throw StoreError.from(error, path: index.path) }
+        guard index != nil else { return }
+        try catchUpIndex()
     }
 
     /// Empties the index, which then fills again from the whole log (after a fork recovery

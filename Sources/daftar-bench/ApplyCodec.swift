@@ -14,13 +14,7 @@ func applyBench(_ options: Options) throws -> [BenchRow] {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let source = try Store.create(at: folder + "/source.daftar", node: try NodeID("fia-lahore"))
-    var rng = SplitMix(state: 5)
-    var i = 0
-    while i < n {
-        let end = min(n, i + 1000)
-        try source.write(as: "bench") { tx in for j in i..<end { try tx.add(kind: Synthetic.kinds[j % Synthetic.kinds.count], fields: Synthetic.fields(j, &rng)) } }
-        i = end
-    }
+    try Synthetic.fill(source, count: n, seed: 5)
     var changes: [Change] = []
     var cursor = Knowledge()
     while true {

@@ -13,15 +13,7 @@ func syncHop(_ options: Options) async throws -> [BenchRow] {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let office = try Store.create(at: folder + "/office.daftar", node: try NodeID("fia-lahore"))
-    var rng = SplitMix(state: 11)
-    var i = 0
-    while i < options.entries {
-        let end = min(options.entries, i + 1000)
-        try office.write(as: "bench") { tx in
-            for j in i..<end { try tx.add(kind: Synthetic.kinds[j % Synthetic.kinds.count], fields: Synthetic.fields(j, &rng)) }
-        }
-        i = end
-    }
+    try Synthetic.fill(office, count: options.entries, seed: 11)
     // The office's own index work for these entries is done before the hops are timed.
     try office.updateIndex()
     print("office holds \(options.entries) changes")
@@ -33,23 +25,20 @@ func syncHop(_ options: Options) async throws -> [BenchRow] {
             let up = Remote(name: "central", url: url, token: try central.registerPeer(office.node, role: .office))
             let down = Remote(name: "central", url: url, token: try central.registerPeer(second.node, role: .office))
             try office.saveRemote(up)
-            let first = try SyncClient(store: office, remote: up, encoding: encoding)
-            let t0 = ContinuousClock.now
-            let s1 = try await first.sync()
-            let hop1 = seconds(ContinuousClock.now - t0)
-            await first.shutdown()
-            // The central node finishes indexing what it received before the next office calls.
-            let t = ContinuousClock.now
-            try central.updateIndex()
-            let centralIndexed = seconds(ContinuousClock.now - t)
-            let secondClient = try SyncClient(store: second, remote: down, encoding: encoding)
-            let t1 = ContinuousClock.now
-            let s2 = try await secondClient.sync()
-            let hop2 = seconds(ContinuousClock.now - t1)
-            await secondClient.shutdown()
-            let t2 = ContinuousClock.now
-            try second.updateIndex()
-            let secondIndexed = seconds(ContinuousClock.now - t2)
+            // One hop is timed up to the end of its sync; the receiver's index work left after it
+            // is finished before the next hop starts, and timed apart.
+            func hop(_ store: Store, _ remote: Remote, receiver: Store) async throws -> (SyncSummary, Double, Double) {
+                let client = try SyncClient(store: store, remote: remote, encoding: encoding)
+                let t0 = ContinuousClock.now
+                let summary = try await client.sync()
+                let synced = seconds(ContinuousClock.now - t0)
+                await client.shutdown()
+                let t1 = ContinuousClock.now
+                try receiver.updateIndex()
+                return (summary, synced, seconds(ContinuousClock.now - t1))
+            }
+            let (s1, hop1, centralIndexed) = try await hop(office, up, receiver: central)
+            let (s2, hop2, secondIndexed) = try await hop(second, down, receiver: second)
             return (s1, hop1, s2, hop2, centralIndexed, secondIndexed)
         }
         guard s1.progress.sentChanges == options.entries, s2.progress.receivedChanges == options.entries else {

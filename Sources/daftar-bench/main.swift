@@ -49,6 +49,19 @@ struct BenchError: Error, CustomStringConvertible {
 }
 
 enum Synthetic {
+    /// Records `count` synthetic entries in `store`, 1,000 per transaction.
+    static func fill(_ store: Store, count: Int, seed: UInt64) throws {
+        var rng = SplitMix(state: seed)
+        var i = 0
+        while i < count {
+            let end = min(count, i + 1000)
+            try store.write(as: "bench") { tx in
+                for j in i..<end { try tx.add(kind: kinds[j % kinds.count], fields: fields(j, &rng)) }
+            }
+            i = end
+        }
+    }
+
     static let kinds = ["person", "person", "person", "person", "vehicle", "vehicle", "incident", "incident", "case", "seizure"].map { try! Kind($0) }
     static let cities = ["Lahore", "Karachi", "Quetta", "Peshawar", "Multan", "Gwadar", "Sialkot", "Hyderabad", "Sukkur", "Faisalabad"]
     static let statuses = ["open", "closed", "referred", "pending"]
@@ -93,16 +106,8 @@ func findSearch(_ options: Options) throws -> (rows: [BenchRow], path: String) {
     } else {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         store = try Store.create(at: path, node: try NodeID("bench-office"))
-        var rng = SplitMix(state: 42)
         let start = ContinuousClock.now
-        var i = 0
-        while i < options.entries {
-            let end = min(options.entries, i + 1000)
-            try store.write(as: "bench") { tx in
-                for j in i..<end { try tx.add(kind: Synthetic.kinds[j % Synthetic.kinds.count], fields: Synthetic.fields(j, &rng)) }
-            }
-            i = end
-        }
+        try Synthetic.fill(store, count: options.entries, seed: 42)
         let seconds = Double((ContinuousClock.now - start).components.seconds)
         print("filled \(path) with \(options.entries) entries in \(Int(seconds)) s")
     }
