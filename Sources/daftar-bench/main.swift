@@ -212,7 +212,11 @@ do {
     case "write-single": try writes(try Options(arguments.dropFirst()), perTransaction: 1)
     case "load":
         // daftar-bench load [OFFICES] [SECONDS] [SLOW] [--dir PATH]: fails unless every promise held.
-        var numbers = arguments.dropFirst().prefix { !$0.hasPrefix("--") }.compactMap { Int($0) }
+        let counts = arguments.dropFirst().prefix { !$0.hasPrefix("--") }
+        guard counts.count <= 3, counts.allSatisfy({ Int($0).map { $0 > 0 } ?? false }) else {
+            throw BenchError("load takes up to three positive numbers, OFFICES SECONDS SLOW (default 200 60 20), not '\(counts.joined(separator: " "))'")
+        }
+        var numbers = counts.compactMap { Int($0) }
         let options = try Options(arguments.dropFirst().drop { !$0.hasPrefix("--") })
         while numbers.count < 3 { numbers.append([200, 60, 20][numbers.count]) }
         let folder = options.folder + "/daftar-load-\(ProcessInfo.processInfo.processIdentifier)"
