@@ -2,7 +2,8 @@
 # Crash-and-resume test of sync, with real processes on loopback: a central node serving its
 # store and one office (fia-lahore) syncing with it. Each round:
 #  1. the office records 200-3000 new entries (one `import jsonl`; one round in five, 200-1500
-#     piped `add`s instead) and the central node 1-5 of its own while its server runs;
+#     piped `add`s instead) and the central node 1-5 of its own while its server runs; a round
+#     in which the office recorded nothing (its import, or every one of its adds, failed) fails;
 #  2. `daftar sync` starts in the background and, after 0-1.5 s (more often early: 1.5 s times
 #     the square of a uniform draw), the sync client or the server (at random) is killed with
 #     SIGKILL; a killed server is restarted at once, half the time on the same port (where a
@@ -16,9 +17,11 @@
 #     origin's changes seqs 1..n once each, knowledge with its chained hashes the same on both.
 #     Every tenth round and the last, the whole registers too: `export jsonl` of both, sorted,
 #     identical, and every entry the script ever recorded (counting only commands that
-#     succeeded) held exactly once with the fields it was given.
-# The first round that fails stops the script (exit 1) saying which round, what was killed when,
-# what differs, and where the stores and logs are (kept).
+#     succeeded) held exactly once with the fields it was given. Each check command runs under
+#     `timeout` (120 s; CRASH_LOOP_CHECK_TIMEOUT=SECONDS to change it): one that fails, prints
+#     nothing or something that is not its JSON answer, or hangs, fails the round.
+# The first round that fails stops the script (exit 1) saying which round and seed, which check
+# or command failed, what was killed when, what differs, and where the stores and logs are (kept).
 #
 #   scripts/crash-loop.sh [--rounds N] [--daftar PATH] [--dir PATH] [--seed N]
 #
@@ -27,7 +30,8 @@
 #           of the whole registers 10-25 s, and a round whose server died before the client
 #           connected about 10 s more: the client gives up connecting only after 10 s).
 #           CI runs --rounds 10: 25-60 s.
-# --daftar: the binary to test; without it, the debug product is built (`swift build`) and used.
+# --daftar: the binary to test; without it, $DAFTAR_BIN if set, else the debug product is built
+#           (`swift build`) and used.
 # --dir:    keep the stores, logs and round files there (must not hold a previous run);
 #           without it, a temporary folder, removed at the end unless a round failed.
 # --seed:   repeats a run's choices (counts, data, delays, victims; not the machine's timing).
@@ -39,20 +43,26 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 checker="$root/scripts/crash_check.py"
 
 usage() { sed -n '/^#   scripts/p' "$0" | sed 's/^#   /usage: /'; }
-rounds=100 daftar="" dir="" seed=""
+# bad_usage MESSAGE: says what is wrong, and the usage; exit 2.
+bad_usage() { echo "crash-loop: $1" >&2; usage >&2; exit 2; }
+# need OPTION VALUE...: the option's value is there, or bad usage.
+need() { [ $# -ge 2 ] && [ -n "$2" ] || bad_usage "$1 needs a value"; }
+rounds=100 daftar="${DAFTAR_BIN:-}" dir="" seed=""
+check_limit="${CRASH_LOOP_CHECK_TIMEOUT:-120}" # seconds any one check may take
 while [ $# -gt 0 ]; do
   case "$1" in
-    --rounds) rounds="${2:?--rounds needs a number}"; shift 2 ;;
-    --daftar) daftar="${2:?--daftar needs a path}"; shift 2 ;;
-    --dir) dir="${2:?--dir needs a path}"; shift 2 ;;
-    --seed) seed="${2:?--seed needs a number}"; shift 2 ;;
+    --rounds) need "$@"; rounds="$2"; shift 2 ;;
+    --daftar) need "$@"; daftar="$2"; shift 2 ;;
+    --dir) need "$@"; dir="$2"; shift 2 ;;
+    --seed) need "$@"; seed="$2"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
-    *) echo "crash-loop: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    *) bad_usage "unknown argument '$1'" ;;
   esac
 done
-[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "crash-loop: --rounds takes a positive number" >&2; exit 2; }
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || bad_usage "--rounds takes a positive number"
 [ -z "$seed" ] && seed=$(( $(od -An -N2 -tu2 /dev/urandom) ))
-[[ "$seed" =~ ^[0-9]+$ ]] || { echo "crash-loop: --seed takes a number" >&2; exit 2; }
+[[ "$seed" =~ ^[0-9]+$ ]] || bad_usage "--seed takes a number"
+[[ "$check_limit" =~ ^[1-9][0-9]*$ ]] || bad_usage "CRASH_LOOP_CHECK_TIMEOUT takes a positive number of seconds"
 RANDOM=$seed
 
 if [ -z "$daftar" ]; then
@@ -122,7 +132,7 @@ summary() {
 # fail WHAT [FILE...]: names the round and what went wrong, shows the files, stops.
 fail() {
   failed=1
-  echo "crash-loop: FAIL round $round: $1" >&2
+  echo "crash-loop: FAIL round $round (seed $seed): $1" >&2
   shift
   local f
   for f in "$@"; do
@@ -130,6 +140,26 @@ fail() {
   done
   summary
   exit 1
+}
+
+# check_failed WHAT RC [FILE...]: a check (WHAT, a command line) that ended with RC, not 0: a
+# timeout (124; 137 when it also ignored the TERM) or a failure; fails the round.
+check_failed() {
+  local what="$1" rc="$2"
+  shift 2
+  case "$rc" in
+    124) fail "check \`$what\` timed out: no answer within $check_limit s" "$@" ;;
+    137) fail "check \`$what\` was killed (SIGKILL; after its $check_limit s timeout, if it ignored the TERM)" "$@" ;;
+    *) fail "check \`$what\` failed (exit $rc)" "$@" ;;
+  esac
+}
+# run_check NAME ARGS...: runs `daftar ARGS` as a check under the timeout, its standard output to
+# $work/NAME.json and its errors to $work/NAME.err; one that fails or hangs fails the round.
+run_check() {
+  local name="$1" rc=0
+  shift
+  timeout -k 10 "$check_limit" "$daftar" "$@" >"$work/$name.json" 2>"$work/$name.err" || rc=$?
+  [ "$rc" -eq 0 ] || check_failed "daftar $*" "$rc" "$work/$name.json" "$work/$name.err"
 }
 
 port=""
@@ -185,6 +215,9 @@ for round in $(seq 1 "$rounds"); do
       got="$(python3 "$checker" commit-all "$rf-office.pending" "$ledger" "$round")"
     fi
   fi
+  if [ "$got" -eq 0 ]; then # (an import is all or nothing)
+    fail "the office recorded nothing: its $how ($n entries) failed" "$rf-office.out" "$rf-office.err"
+  fi
   [ "$got" -eq "$n" ] || note="$note, office recorded $got of $n"
   n_office=$((n_office + got))
   office_new=$got
@@ -195,6 +228,7 @@ for round in $(seq 1 "$rounds"); do
   d --db "$central" --json <"$rf-central.txt" >"$rf-central.out" 2>"$rf-central.err" || true
   got="$(python3 "$checker" commit-piped "$rf-central.pending" "$rf-central.out" "$ledger" "$round")"
   [ "$got" -eq "$n" ] || note="$note, central recorded $got of $n"
+  [ $((office_new + got)) -gt 0 ] || fail "nothing was recorded in this round" "$rf-central.out" "$rf-central.err"
   n_central=$((n_central + got))
   central_new=$got
 
@@ -271,24 +305,34 @@ for round in $(seq 1 "$rounds"); do
   # 5. Check both stores; every tenth round and the last, their whole registers too.
   full=""
   if [ $((round % full_every)) -eq 0 ] || [ "$round" -eq "$rounds" ]; then full=full; fi
+  rm -f "$work"/check-*.json "$work"/status-*.json "$work"/count-*.json "$work"/find-*.json "$work"/export-*.jsonl
   for s in office central; do
     db="$work/$s.daftar"
-    d --db "$db" --json -c check >"$work/check-$s.json" 2>&1 || true
-    d --db "$db" --json -c status >"$work/status-$s.json" 2>&1 || true
-    d --db "$db" --json -c "count where round = $round" >"$work/count-$s.json" 2>&1 || true
-    d --db "$db" --json -c "find where round = $round limit 100000" >"$work/find-$s.json" 2>&1 || true
+    run_check "check-$s" --db "$db" --json -c check
+    run_check "status-$s" --db "$db" --json -c status
+    run_check "count-$s" --db "$db" --json -c "count where round = $round"
+    run_check "find-$s" --db "$db" --json -c "find where round = $round limit 100000"
   done
   if [ -n "$full" ]; then # both at once: the exports take most of the check's time
-    rm -f "$work"/export-*.jsonl
-    d --db "$office" -c "export jsonl \"$work/export-office.jsonl\"" >/dev/null 2>"$work/export-office.err" & e1=$!
-    d --db "$central" -c "export jsonl \"$work/export-central.jsonl\"" >/dev/null 2>"$work/export-central.err" & e2=$!
-    wait "$e1" || fail "export of the office store failed" "$work/export-office.err"
-    wait "$e2" || fail "export of the central store failed" "$work/export-central.err"
+    timeout -k 10 "$check_limit" "$daftar" --db "$office" -c "export jsonl \"$work/export-office.jsonl\"" \
+      >/dev/null 2>"$work/export-office.err" & e1=$!
+    timeout -k 10 "$check_limit" "$daftar" --db "$central" -c "export jsonl \"$work/export-central.jsonl\"" \
+      >/dev/null 2>"$work/export-central.err" & e2=$!
+    rc1=0 rc2=0
+    wait "$e1" || rc1=$?
+    wait "$e2" || rc2=$?
+    [ "$rc1" -eq 0 ] || check_failed "export jsonl of the office store" "$rc1" "$work/export-office.err"
+    [ "$rc2" -eq 0 ] || check_failed "export jsonl of the central store" "$rc2" "$work/export-central.err"
   fi
-  if ! python3 "$checker" verify "$round" "$ledger" "$work" "$office" "$central" $full >"$work/verify.out" 2>&1; then
-    fail "after killing the $victim at $at ms ($what), then syncing (office +$office_new, central +$central_new):
-$(cat "$work/verify.out")" "$rf-sync-killed.out" "$rf-sync.out" "$work/serve.log"
-  fi
+  rc=0
+  timeout -k 10 "$check_limit" python3 "$checker" verify "$round" "$ledger" "$work" "$office" "$central" $full \
+    >"$work/verify.out" 2>&1 || rc=$?
+  case "$rc" in
+    0) ;;
+    124 | 137) check_failed "crash_check.py verify" "$rc" "$work/verify.out" ;;
+    *) fail "check \`crash_check.py verify\` failed after killing the $victim at $at ms ($what), then syncing (office +$office_new, central +$central_new):
+$(cat "$work/verify.out")" "$rf-sync-killed.out" "$rf-sync.out" "$work/serve.log" ;;
+  esac
   checked="check ok"
   [ -n "$full" ] && checked="check ok (whole registers too)"
 

@@ -16,7 +16,9 @@
       entries) against the ledger and each other, and reads both stores (read-only): a digest
       of every record's merged state, the change log per origin, the knowledge table with its
       chained hashes. With `full`, also export-*.jsonl (every entry) against the whole ledger and
-      each other. Prints the problems and exits 1 if any.
+      each other. Each *.json file must hold exactly one JSON object, the command's standard
+      output: a file that is missing, unreadable, empty, truncated or an error is a problem
+      (naming the file). Prints the problems and exits 1 if any.
 
 The ledger (LEDGER_DIR/round-N.jsonl, with a tally of its counts in LEDGER_DIR/tally.json) holds
 every entry the script recorded with a command that succeeded: {"tag", "origin", "round",
@@ -144,13 +146,30 @@ def commit_piped(pending, output, ledger_dir, rnd):
 
 
 def load_json(path, problems, what):
+    """The one JSON object a command printed to PATH (its standard output only). A file that is
+    missing, unreadable, empty, not JSON (a truncated document, say), not an object, or an error
+    document is a problem naming the file, and gives None."""
     try:
         with open(path, encoding="utf-8") as f:
-            text = f.read().strip()
-        return json.loads(text.splitlines()[-1]) if text else None
-    except (OSError, ValueError, IndexError) as e:
+            text = f.read()
+    except (OSError, ValueError) as e:  # (ValueError: not UTF-8)
         problems.append(f"{what}: cannot read {path}: {e}")
         return None
+    if not text.strip():
+        problems.append(f"{what}: {path} is empty (the command printed nothing)")
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        problems.append(f"{what}: {path} is not one JSON document ({e}): {text[:200]!r}")
+        return None
+    if not isinstance(doc, dict):
+        problems.append(f"{what}: {path} holds {type(doc).__name__}, not a JSON object: {text[:200]!r}")
+        return None
+    if "error" in doc:
+        problems.append(f"{what}: {path} holds an error: {json.dumps(doc, ensure_ascii=False)[:500]}")
+        return None
+    return doc
 
 
 def read_ledger(ledger_dir, rounds):
@@ -223,8 +242,14 @@ def check_entries(name, docs, wanted, problems):
 
 def verify(rnd, ledger_dir, work, office_db, central_db, full):
     problems = []
-    with open(f"{ledger_dir}/tally.json", encoding="utf-8") as f:
-        tally = json.load(f)
+    try:
+        with open(f"{ledger_dir}/tally.json", encoding="utf-8") as f:
+            tally = json.load(f)
+        if not tally.get("origins"):
+            raise ValueError("it counts no entries")
+    except (OSError, ValueError, AttributeError) as e:
+        print(f"ledger: cannot use {ledger_dir}/tally.json: {e}")
+        sys.exit(1)
     total = sum(tally["origins"].values())
     knowledge = {o: n for o, n in tally["origins"].items() if n}
     kinds = {k: n for k, n in tally["kinds"].items() if n}
@@ -249,8 +274,11 @@ def verify(rnd, ledger_dir, work, office_db, central_db, full):
             problems.append(f"{name}: `count where round = {rnd}` gives {cnt.get('count')},"
                             f" expected {len(this_round)}")
         fnd = load_json(f"{work}/find-{name}.json", problems, name)
-        if fnd is not None:
-            found[name] = sorted(fnd.get("entries", []), key=lambda e: e.get("id", ""))
+        if fnd is not None and not isinstance(fnd.get("entries"), list):
+            problems.append(f"{name}: {work}/find-{name}.json has no list of entries:"
+                            f" {json.dumps(fnd, ensure_ascii=False)[:300]}")
+        elif fnd is not None:
+            found[name] = sorted(fnd["entries"], key=lambda e: e.get("id", ""))
             check_entries(f"{name} (`find where round = {rnd}`)", found[name], this_round, problems)
         if full:
             try:
