@@ -87,6 +87,11 @@ public final class SyncClient: Sendable {
             }
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .file(ca)
+            tls.minimumTLSVersion = .tlsv12
+            configuration.tlsConfiguration = tls
+        } else {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.minimumTLSVersion = .tlsv12
             configuration.tlsConfiguration = tls
         }
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -99,7 +104,7 @@ public final class SyncClient: Sendable {
 
     /// The server's health answer (no token needed).
     public func health() async throws(SyncError) -> Health {
-        let (status, body, _) = try await send(.GET, "/v1/health", body: nil, contentType: nil)
+        let (status, body, _, _) = try await send(.GET, "/v1/health", body: nil, contentType: nil)
         guard status == .ok, let health = try? JSONDecoder().decode(Health.self, from: body) else {
             throw SyncError(.badAnswer, "\(base) answered the health check with \(status.code): is it a Daftar server?")
         }
@@ -132,10 +137,18 @@ public final class SyncClient: Sendable {
             let mayPassOn: @Sendable (NodeID) -> Bool = { origin in isRelay || origin == me }
             var outgoing: OutgoingBatch
             var knowledge: Knowledge
+            // What this node is still applying from the last answer: the server sends as if it
+            // were held, but compares for forks and records what this node holds from what is
+            // committed (`knowledge`) alone.
+            var inProgress: Knowledge?
             do {
                 knowledge = try store.knowledge()
-                for change in applying?.response.changes ?? [] where change.dot.seq > knowledge[change.dot.origin] {
-                    knowledge.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
+                if let pending = applying?.response.changes, !pending.isEmpty {
+                    var entries = Knowledge()
+                    for change in pending where change.dot.seq > max(knowledge[change.dot.origin], entries[change.dot.origin]) {
+                        entries.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
+                    }
+                    inProgress = entries.entries.isEmpty ? nil : entries
                 }
                 if let ready = prefetch, ready.relay == relay {
                     outgoing = try await ready.task.value
@@ -163,7 +176,7 @@ public final class SyncClient: Sendable {
                 let next = assumed
                 prefetch = (Task.detached { try store.changes(missingFrom: next, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn) }, relay)
             }
-            let request = SyncRequest(node: me, knowledge: knowledge, changes: outgoing.changes, maxChanges: receive ? 5000 : 0)
+            let request = SyncRequest(node: me, knowledge: knowledge, changes: outgoing.changes, maxChanges: receive ? 5000 : 0, applying: inProgress)
             let exchanged: SyncResponse
             do {
                 exchanged = try await exchange(request, encoded: outgoing.encoded, progress: &summary.progress)
@@ -335,7 +348,14 @@ public final class SyncClient: Sendable {
             if let compressed = try? buffer.compress(with: .gzip()) { body = Data(compressed.readableBytesView) }
         }
         progress.sentBytes += body.count
-        let (status, answer, type) = try await send(.POST, "/v1/sync", body: body, contentType: contentType)
+        var (status, answer, type, retryAfter) = try await send(.POST, "/v1/sync", body: body, contentType: contentType)
+        // A busy server (503) says when to come back: a few tries, waiting as it says (at most 10 s).
+        var tries = 1
+        while status == .serviceUnavailable, tries < 4 {
+            try? await Task.sleep(for: .seconds(min(10, max(1, retryAfter ?? 2))))
+            (status, answer, type, retryAfter) = try await send(.POST, "/v1/sync", body: body, contentType: contentType)
+            tries += 1
+        }
         progress.receivedBytes += answer.count
         progress.exchanges += 1
         guard status == .ok else {
@@ -362,14 +382,14 @@ public final class SyncClient: Sendable {
 
     /// A node's hashes of an origin's changes, for finding where a fork starts.
     public func chainHashes(of origin: NodeID, from: UInt64, to: UInt64) async throws(SyncError) -> [UInt64: ContentHash] {
-        let (status, body, _) = try await send(.GET, "/v1/chain/\(origin.rawValue)?from=\(from)&to=\(to)", body: nil, contentType: nil)
+        let (status, body, _, _) = try await send(.GET, "/v1/chain/\(origin.rawValue)?from=\(from)&to=\(to)", body: nil, contentType: nil)
         guard status == .ok, let chain = try? JSONDecoder().decode(ChainHashes.self, from: body) else {
             throw SyncError(.refused, "\(remote.name) did not give the chain of \(origin) (\(status.code))")
         }
         return Dictionary(uniqueKeysWithValues: chain.hashes.compactMap { key, value in UInt64(key).map { ($0, value) } })
     }
 
-    func send(_ method: HTTPMethod, _ path: String, body: Data?, contentType: String?) async throws(SyncError) -> (HTTPResponseStatus, Data, String?) {
+    func send(_ method: HTTPMethod, _ path: String, body: Data?, contentType: String?) async throws(SyncError) -> (HTTPResponseStatus, Data, String?, Int?) {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(remote.token)")
@@ -382,7 +402,7 @@ public final class SyncClient: Sendable {
         do {
             let response = try await http.execute(request, timeout: .seconds(300))
             let collected = try await response.body.collect(upTo: SyncProtocol.maxInflatedBytes)
-            return (response.status, Data(collected.readableBytesView), response.headers.first(name: "Content-Type"))
+            return (response.status, Data(collected.readableBytesView), response.headers.first(name: "Content-Type"), response.headers.first(name: "Retry-After").flatMap { Int($0) })
         } catch let error as NIOSSLError {
             throw SyncError(.tls, "the TLS connection to \(base) failed (\(error)): check the server's certificate and the CA file given with --ca")
         } catch let error as BoringSSLError {

@@ -5,18 +5,8 @@ extension Change {
         case dot, record, kind, operation, fields, vector, hlc, officer, wallTime, previousHash, hash
     }
 
-    private struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     public init(from decoder: any Decoder) throws {
-        let all = try decoder.container(keyedBy: AnyKey.self)
-        for key in all.allKeys where CodingKeys(rawValue: key.stringValue) == nil {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [key], debugDescription: "unknown field '\(key.stringValue)' in a change"))
-        }
+        try KnownKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue), in: "a change")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             unchecked: try c.decode(Dot.self, forKey: .dot), record: try c.decode(RecordID.self, forKey: .record),

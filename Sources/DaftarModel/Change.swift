@@ -128,6 +128,12 @@ public struct Change: Sendable, Hashable, Codable {
         guard vector[dot.origin] == dot.seq else {
             throw invalid("its version vector must hold its own dot (\(dot.origin): \(dot.seq)), not \(vector[dot.origin])")
         }
+        guard hlc.milliseconds <= Limits.latestStampMilliseconds else {
+            throw invalid("its clock reading (\(hlc.milliseconds) ms since 1970) is past the format's limit of \(Limits.latestStampMilliseconds) (the year 2200): the clock of \(dot.origin) is wrong")
+        }
+        guard wallTime >= 0, UInt64(wallTime) <= Limits.latestStampMilliseconds else {
+            throw invalid("its wall time (\(wallTime) ms since 1970) is outside 1970 to 2200: the clock of \(dot.origin) is wrong")
+        }
         guard vector.entries.count <= Limits.vectorEntries else {
             throw invalid("its version vector has \(vector.entries.count) entries, over the limit of \(Limits.vectorEntries)")
         }

@@ -9,6 +9,15 @@ public struct Knowledge: Sendable, Hashable, Codable {
             self.seq = seq
             self.hash = hash
         }
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case seq, hash }
+
+        public init(from decoder: any Decoder) throws {
+            try KnownKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue), in: "a knowledge entry")
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            seq = try c.decode(UInt64.self, forKey: .seq)
+            hash = try c.decode(ContentHash.self, forKey: .hash)
+        }
     }
 
     public var entries: [NodeID: Entry]

@@ -22,4 +22,10 @@ public enum Limits {
     public static let changeBytes = 128 * 1024
     /// Largest batch of changes, in bytes of canonical encoding.
     public static let batchBytes = 4 * 1024 * 1024
+    /// The latest time a change may be stamped with, in milliseconds since 1970 UTC: the start
+    /// of the year 2200. A change whose HLC or wall time lies beyond it (or whose wall time is
+    /// before 1970) is invalid everywhere, so a clock set absurdly far ahead cannot win every
+    /// conflict for ever; stamps within it but ahead of a receiver's clock are still applied
+    /// and reported.
+    public static let latestStampMilliseconds: UInt64 = 7_258_118_400_000
 }

@@ -58,6 +58,15 @@ public struct Dot: Sendable, Hashable, Comparable, Codable, CustomStringConverti
 
     public var description: String { "\(origin.rawValue):\(seq)" }
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case origin, seq }
+
+    public init(from decoder: any Decoder) throws {
+        try KnownKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue), in: "a dot")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        origin = try c.decode(NodeID.self, forKey: .origin)
+        seq = try c.decode(UInt64.self, forKey: .seq)
+    }
+
     public static func < (a: Dot, b: Dot) -> Bool {
         a.origin == b.origin ? a.seq < b.seq : a.origin < b.origin
     }

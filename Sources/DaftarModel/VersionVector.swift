@@ -110,6 +110,9 @@ public struct VersionVector: Sendable, Hashable, Codable, CustomStringConvertibl
         let map = try decoder.singleValueContainer().decode([String: UInt64].self)
         var pairs: [(NodeID, UInt64)] = []
         for (key, seq) in map {
+            guard seq > 0 else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "the vector entry of \(key.prefix(63)) is 0; entries are 1 or more (leave a node out instead)"))
+            }
             do { pairs.append((try NodeID(key), seq)) } catch {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
             }

@@ -221,10 +221,21 @@ extension Session {
             }
             table.rows.append(row)
         }
+        // A side whose stamp ran past the allowed drift wins by its clock alone: said plainly.
+        let skewed = try store.skewedChanges(of: id)
+        var notes: [String] = []
+        for (i, side) in sides.enumerated() {
+            guard let ahead = skewed[side.dot] else { continue }
+            sideInfo[i]["clockAheadMs"] = "\(ahead)"
+            let shown = i == 0 ? "; it is shown only because of that clock" : ""
+            notes.append("side \(i + 1) (\(side.dot)) was stamped by a clock that ran \(Self.duration(ahead)) ahead of the allowed drift\(shown)")
+        }
         if json {
             return Output(text: encode(["id": AnyEncodable(id.description), "sides": AnyEncodable(sideInfo), "fields": AnyEncodable(jsonRows)]))
         }
-        return Output(text: "\(id)  \(record.kind)\n" + table.render() + "\nkeep one side: resolve \(id) keep 1   or write values: resolve \(id) field=value")
+        return Output(
+            text: "\(id)  \(record.kind)\n" + table.render() + notes.map { "\nnote: " + $0 }.joined()
+                + "\nkeep one side: resolve \(id) keep 1   or write values: resolve \(id) field=value")
     }
 
     func keep(_ id: RecordID, side: String) throws -> Output {
@@ -263,6 +274,9 @@ extension Session {
         let unsent = try store.unsentCount()
         let warnings = try store.clockWarnings()
         let forks = try store.knownForks()
+        let skewWins = try store.skewWins()
+        let refused = try store.refusedSenders()
+        let indexProblem = store.indexProblem()
         if json {
             struct StatusJSON: Encodable {
                 var node: String
@@ -277,6 +291,9 @@ extension Session {
                 var knowledge: [String: UInt64]
                 var clockWarnings: [[String: String]]
                 var forks: [String]
+                var skewedWins: [[String: String]]
+                var refusedSenders: [[String: String]]
+                var indexProblem: String?
             }
             return Output(
                 text: encode(
@@ -286,7 +303,12 @@ extension Session {
                         changesHeld: knowledge.count, changesMadeHere: knowledge[store.node], changesNotSent: unsent,
                         knowledge: Dictionary(uniqueKeysWithValues: knowledge.entries.map { ($0.key.rawValue, $0.value.seq) }),
                         clockWarnings: warnings.map { ["office": $0.dot.origin.rawValue, "change": $0.dot.description, "aheadMs": "\($0.skewMilliseconds)"] },
-                        forks: forks.map(\.description))))
+                        forks: forks.map(\.description),
+                        skewedWins: skewWins.map { ["entry": $0.record.description, "field": $0.field, "change": $0.dot.description, "aheadMs": "\($0.skewMilliseconds)"] },
+                        refusedSenders: refused.map {
+                            ["sender": $0.sender.rawValue, "origin": $0.origin.rawValue, "reason": $0.reason, "times": "\($0.times)", "last": isoTime($0.lastAt)]
+                        },
+                        indexProblem: indexProblem.map { "\(isoTime($0.atMilliseconds)): \($0.message)" })))
         }
         var lines = [
             "node       \(store.node)",
@@ -299,7 +321,18 @@ extension Session {
         for w in warnings {
             lines.append("clock      \(w.dot.origin)'s clock ran \(Self.duration(w.skewMilliseconds)) ahead of this node's allowed drift (change \(w.dot))")
         }
+        for win in skewWins.prefix(20) {
+            lines.append(
+                "skewed     \(win.record) \(win.field): the value shown won only because \(win.dot.origin)'s clock ran \(Self.duration(win.skewMilliseconds)) ahead (change \(win.dot)); see conflicts \(win.record)")
+        }
+        if skewWins.count > 20 { lines.append("skewed     ... and \(skewWins.count - 20) more values that won only by a clock that ran ahead") }
         for fork in forks { lines.append("FORK       \(fork)") }
+        for r in refused where r.reason == "own_origin" {
+            lines.append("REFUSED    \(r.sender) sent changes in this node's own name (\(r.origin)) \(r.times) time(s), last at \(time(r.lastAt)); nothing of them was kept: check that node")
+        }
+        if let indexProblem {
+            lines.append("index      keeping the index up to date failed at \(time(indexProblem.atMilliseconds)): \(indexProblem.message)")
+        }
         return Output(text: lines.joined(separator: "\n"))
     }
 

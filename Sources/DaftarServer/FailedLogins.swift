@@ -14,29 +14,33 @@ final class FailedLogins: Sendable {
         self.window = window
     }
 
-    /// Whether `address` is locked out now.
-    func isLockedOut(_ address: String) -> Bool {
+    /// How many seconds `address` stays locked out for unknown tokens, or nil when it is not.
+    func lockedOutFor(_ address: String) -> Int? {
         let now = ContinuousClock.now
         return state.withLock { entries in
-            guard let entry = entries[address] else { return false }
-            if now - entry.since > window {
+            guard let entry = entries[address] else { return nil }
+            let age = now - entry.since
+            if age > window {
                 entries[address] = nil
-                return false
+                return nil
             }
-            return entry.count >= limit
+            guard entry.count >= limit else { return nil }
+            return max(1, Int((window - age).components.seconds) + 1)
         }
     }
 
-    /// Notes a refused token from `address`.
-    func fail(_ address: String) {
+    /// Notes a refused token from `address`; returns how many it has had in the window.
+    @discardableResult
+    func fail(_ address: String) -> Int {
         let now = ContinuousClock.now
-        state.withLock { entries in
+        return state.withLock { entries in
             if entries.count > 10_000 { entries = entries.filter { now - $0.value.since <= window } }
             if let entry = entries[address], now - entry.since <= window {
                 entries[address] = (entry.count + 1, entry.since)
-            } else {
-                entries[address] = (1, now)
+                return entry.count + 1
             }
+            entries[address] = (1, now)
+            return 1
         }
     }
 }

@@ -14,17 +14,30 @@ public struct SyncServer: Sendable {
     public let logger: Logger
     /// How many changes one answer holds at most.
     public var maxChangesPerAnswer = 5000
-    /// Refused tokens per address; too many in a minute lock the address out for a while.
+    /// Refused tokens per address; too many in a minute lock the address out for unknown
+    /// tokens (a valid token is never refused for its address).
     let failedLogins: FailedLogins
+    /// The header and body timeouts and the cap on open connections.
+    public var connectionLimits: ConnectionLimits
+    /// Memory that request bodies may take at once (read, inflated and decoded).
+    let bodyBudget: BodyBudget
+    /// The longest a request waits for the body budget before it is answered 503.
+    static let bodyBudgetWait: Duration = .seconds(60)
 
-    public init(store: Store, logger: Logger, failedLoginLimit: Int = 10) {
+    public init(store: Store, logger: Logger, failedLoginLimit: Int = 10, connectionLimits: ConnectionLimits = ConnectionLimits(), bodyBudgetBytes: Int = 64 * 1024 * 1024) {
         self.store = store
         self.logger = logger
         self.failedLogins = FailedLogins(limit: failedLoginLimit)
+        self.connectionLimits = connectionLimits
+        self.bodyBudget = BodyBudget(total: bodyBudgetBytes)
     }
+
+    /// The paths this server answers, and the methods each takes.
+    static let routes: [(path: String, methods: [HTTPRequest.Method])] = [("/v1/health", [.get]), ("/v1/sync", [.post]), ("/v1/chain/", [.get])]
 
     public func router() -> Router<SyncRequestContext> {
         let router = Router(context: SyncRequestContext.self)
+        router.add(middleware: JSONErrors())
         let server = self
         router.get("/v1/health") { _, _ in
             server.json(.ok, Health(status: "ok", node: server.store.node, protocolVersion: SyncProtocol.version))
@@ -45,45 +58,57 @@ public struct SyncServer: Sendable {
         return Response(status: status, headers: [.contentType: SyncProtocol.jsonType], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    func refuse(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
-        json(status, ErrorBody(error: code, message: message))
+    func refuse(_ status: HTTPResponse.Status, _ code: String, _ message: String, retryAfter: Int? = nil) -> Response {
+        var response = json(status, ErrorBody(error: code, message: message))
+        if let retryAfter { response.headers[.retryAfter] = String(max(1, retryAfter)) }
+        return response
     }
 
-    /// The peer a request's bearer token belongs to, or the refusal to send.
+    func refuse(_ refusal: Refusal) -> Response {
+        refuse(refusal.status, refusal.code, refusal.message, retryAfter: refusal.retryAfter)
+    }
+
+    /// The peer a request's bearer token belongs to, or the refusal to send. A valid token is
+    /// never refused; an unknown one is counted against the client's address, answered more
+    /// slowly the more there were, and with 429 once the address has had too many in a minute.
     func authenticate(_ request: Request, _ context: SyncRequestContext) async -> Result<PeerNode, Refusal> {
         let address = context.clientAddress
-        if failedLogins.isLockedOut(address) {
-            return .failure(Refusal(.tooManyRequests, "too_many_failures", "too many refused tokens from this address: wait a minute, then use the token the server's operator gave this node"))
-        }
-        let result = await check(request)
-        if case .failure = result { failedLogins.fail(address) }
-        return result
-    }
-
-    private func check(_ request: Request) async -> Result<PeerNode, Refusal> {
         guard let token = Self.bearerToken(request) else {
             return .failure(Refusal(.unauthorized, "unauthenticated", "this server needs a token: send Authorization: Bearer TOKEN (register the node with `daftar node add ID` on the server)"))
         }
-        guard let peer = try? await blocking({ [store] in try store.peer(forToken: token) }) else {
-            return .failure(Refusal(.unauthorized, "unauthenticated", "the token is unknown or was revoked: ask the server's operator for a new one (`daftar node add ID`)"))
+        let found: PeerNode?
+        do {
+            found = try await blocking { [store] in try store.peer(forToken: token) }
+        } catch {
+            return .failure(Refusal(.serviceUnavailable, "locked", "the server's store is busy: try again in a few seconds", retryAfter: 2))
         }
-        return .success(peer)
+        if let found { return .success(found) }
+        if let wait = failedLogins.lockedOutFor(address) {
+            return .failure(
+                Refusal(.tooManyRequests, "too_many_failures", "too many refused tokens from this address: wait \(wait) s, then use the token the server's operator gave this node", retryAfter: wait))
+        }
+        let failures = failedLogins.fail(address)
+        try? await Task.sleep(for: .milliseconds(min(2000, 100 * failures)))
+        return .failure(Refusal(.unauthorized, "unauthenticated", "the token is unknown or was revoked: ask the server's operator for a new one (`daftar node add ID`)"))
     }
 
-    /// The token of an `Authorization: Bearer TOKEN` header, or nil.
+    /// The token of an `Authorization: Bearer TOKEN` header (the scheme in any case), or nil.
     static func bearerToken(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else { return nil }
-        return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
     }
 
     struct Refusal: Error {
         var status: HTTPResponse.Status
         var code: String
         var message: String
-        init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        var retryAfter: Int?
+        init(_ status: HTTPResponse.Status, _ code: String, _ message: String, retryAfter: Int? = nil) {
             self.status = status
             self.code = code
             self.message = message
+            self.retryAfter = retryAfter
         }
     }
 
@@ -97,67 +122,121 @@ public struct SyncServer: Sendable {
         case .success(let p): peer = p
         case .failure(let refusal):
             logger.info("sync refused: \(refusal.code) from \(context.clientAddress)")
-            return refuse(refusal.status, refusal.code, refusal.message)
+            return refuse(refusal)
         }
         do {
-            let (syncRequest, compact) = try await readRequest(&request)
+            let type = try Self.bodyType(request)
+            // The body's memory is reserved before it is read: a request that would take more than
+            // is free waits, its bytes still in the network's buffers.
+            let reserved = Self.reservation(request)
+            guard await bodyBudget.reserve(reserved, timeout: Self.bodyBudgetWait) else {
+                throw Refusal(.serviceUnavailable, "over_capacity", "the server is busy reading other large batches: try again in a few seconds", retryAfter: 5)
+            }
+            defer { bodyBudget.release(reserved) }
+            let (syncRequest, compact) = try await readRequest(&request, type: type)
             guard syncRequest.node == peer.node else {
                 throw Refusal(.forbidden, "wrong_node", "this token belongs to \(peer.node), but the request says it comes from \(syncRequest.node): use the token issued to this node")
             }
             let store = self.store
             let role = peer.role
+            let sender = peer.node
             // maxChanges 0: the client only sends this time (a push over a slow link).
             let limit = min(max(0, syncRequest.maxChanges ?? maxChangesPerAnswer), maxChangesPerAnswer)
             let token = Self.bearerToken(request) ?? ""
-            let (report, outgoing, knowledge) = try await blocking {
+            let (report, outgoing, knowledge, server) = try await blocking {
                 // The token is checked again when the exchange reaches the store: a node revoked
                 // while its request was still arriving or waiting gets nothing applied or sent.
-                guard let current = try? store.peer(forToken: token), current.node == peer.node else {
+                guard let current = try? store.peer(forToken: token), current.node == sender else {
                     throw Refusal(.unauthorized, "unauthenticated", "the token was revoked while this request was under way: ask the server's operator for a new one")
                 }
-                let report = try store.apply(syncRequest.changes, senderKnowledge: syncRequest.knowledge) { origin in
-                    role == .relay || origin == peer.node
+                // Read now: a fork recovery may have given this node a new id.
+                let server = store.node
+                // Who may send what: a node its own changes, a relay anyone's but this server's own.
+                // Checked before anything else about a change, so that a sender that may not send an
+                // origin's changes can never make this store record anything about that origin.
+                let mayApply: @Sendable (NodeID) -> Bool = { origin in origin != server && (role == .relay || origin == sender) }
+                let report = try store.apply(syncRequest.changes, senderKnowledge: syncRequest.knowledge, mayApply: mayApply)
+                if case .originNotAllowed(let dot) = report.stop, dot.origin == server {
+                    try store.noteRefusedSender(sender, origin: server, reason: "own_origin")
                 }
                 let outgoing =
                     limit == 0
                     ? OutgoingBatch()
-                    : try store.changes(
-                        missingFrom: syncRequest.knowledge, limits: BatchLimits(maxCount: limit),
-                        vouchesFor: { origin in role == .relay || origin == peer.node })
-                try store.notePeerSeen(peer.node, knowledge: syncRequest.knowledge)
-                return (report, outgoing, try store.knowledge())
+                    : try store.changes(missingFrom: syncRequest.assumedKnowledge, limits: BatchLimits(maxCount: limit), vouchesFor: mayApply)
+                try store.notePeerSeen(sender, knowledge: syncRequest.knowledge)
+                return (report, outgoing, try store.knowledge(), server)
             }
             var response = SyncResponse(
-                node: store.node, role: role.rawValue, knowledge: knowledge, changes: outgoing.changes, hasMore: outgoing.hasMore,
+                node: server, role: role.rawValue, knowledge: knowledge, changes: outgoing.changes, hasMore: outgoing.hasMore,
                 applied: report.applied, duplicates: report.duplicates, stop: report.stop.map(Self.stopReport),
                 forks: report.forks + outgoing.forks.filter { fork in !report.forks.contains { $0.dot == fork.dot } }, skews: report.skews)
             response.heldBack = outgoing.heldBack.isEmpty ? nil : outgoing.heldBack
             let elapsed = ContinuousClock.now - started
             var line = "sync \(peer.node): in \(syncRequest.changes.count) (applied \(report.applied)), out \(outgoing.changes.count), \(Self.milliseconds(elapsed)) ms, ok"
             if let stop = report.stop { line += ", stopped: \(stop)" }
-            for skew in report.skews { line += ", clock of \(skew.dot.origin) ahead by \(skew.skewMilliseconds) ms past the allowed drift" }
+            for skew in report.skews {
+                line += ", clock of \(skew.dot.origin) ahead by \(skew.skewMilliseconds) ms past the allowed drift"
+                if let wins = report.skewWins[skew.dot.origin] { line += " (its values win \(wins) conflicting field(s) only by that clock)" }
+            }
             for fork in response.forks { line += ", FORK \(fork.dot)" }
+            if case .originNotAllowed(let dot) = report.stop, dot.origin == server {
+                logger.warning("sync \(peer.node): REFUSED changes in this server's own name (\(dot)) from \(role.rawValue) \(peer.node); nothing of them was kept")
+            }
             logger.info("\(line)")
-            let gzip = request.headers[.acceptEncoding]?.contains("gzip") ?? false
+            let gzip = request.headers[.acceptEncoding]?.lowercased().contains("gzip") ?? false
             return try encode(response, encoded: outgoing.encoded, compact: compact || Self.accepts(request, SyncProtocol.compactType), gzip: gzip)
         } catch let refusal as Refusal {
             logger.info("sync \(peer.node): refused \(refusal.status.code) \(refusal.code)")
-            return refuse(refusal.status, refusal.code, refusal.message)
+            return refuse(refusal)
         } catch let error as StoreError {
-            let status: HTTPResponse.Status = error.code == .invalid ? .unprocessableContent : (error.code == .locked ? .serviceUnavailable : .internalServerError)
-            let code = error.code == .invalid ? "invalid_change" : error.code.rawValue
-            logger.info("sync \(peer.node): refused \(status.code) \(code): \(error.message)")
-            return refuse(status, code, error.message + (error.code == .invalid ? "; nothing of this batch was applied" : ""))
+            switch error.code {
+            case .invalid:
+                logger.info("sync \(peer.node): refused 422 invalid_change: \(error.message)")
+                return refuse(.unprocessableContent, "invalid_change", error.message + "; nothing of this batch was applied")
+            case .locked:
+                logger.info("sync \(peer.node): refused 503 locked: \(error.message)")
+                return refuse(.serviceUnavailable, "locked", "the server's store is busy with another writer; nothing of this batch was applied: try again in a few seconds", retryAfter: 2)
+            default:
+                logger.error("sync \(peer.node): failed: \(error.message)")
+                return refuse(.internalServerError, "internal", "the server failed to handle the exchange; nothing of it was applied: try again, and tell the server's operator if it goes on")
+            }
         } catch {
             logger.error("sync \(peer.node): failed: \(error)")
             return refuse(.internalServerError, "internal", "the server failed to handle the exchange; nothing of it was applied: try again")
         }
     }
 
+    /// The body's media type, once its Content-Type is checked: JSON (in UTF-8) or compact.
+    static func bodyType(_ request: Request) throws(Refusal) -> String {
+        let header = request.headers[.contentType] ?? ""
+        let parts = header.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let type = parts.first?.lowercased() ?? ""
+        guard type == SyncProtocol.jsonType || type == SyncProtocol.compactType else {
+            throw Refusal(.unsupportedMediaType, "unsupported_media_type", "send the body as \(SyncProtocol.jsonType) (or \(SyncProtocol.compactType)), not '\(type.prefix(80))'")
+        }
+        for parameter in parts.dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard pair.count == 2, pair[0] == "charset" else { continue }
+            let charset = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            guard charset == "utf-8" || charset == "utf8" else {
+                throw Refusal(.unsupportedMediaType, "unsupported_media_type", "the body must be UTF-8, not charset '\(charset.prefix(40))': send it in UTF-8 (or leave the charset out)")
+            }
+        }
+        return type
+    }
+
+    /// What a request's body may take in memory while it is read, inflated and decoded.
+    static func reservation(_ request: Request) -> Int {
+        let declared = request.headers[.contentLength].flatMap { Int($0) }.map { min($0, SyncProtocol.maxRequestBytes) } ?? SyncProtocol.maxRequestBytes
+        let gzip = (request.headers[.contentEncoding]?.lowercased() ?? "identity") != "identity"
+        let text = gzip ? SyncProtocol.maxInflatedBytes : declared
+        return (gzip ? declared : 0) + 3 * text
+    }
+
     static func milliseconds(_ d: Duration) -> Int { Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000) }
 
     static func accepts(_ request: Request, _ type: String) -> Bool {
-        request.headers[.accept]?.contains(type) ?? false
+        request.headers[.accept]?.lowercased().contains(type) ?? false
     }
 
     static func stopReport(_ stop: ApplyStop) -> StopReport {
@@ -174,39 +253,47 @@ public struct SyncServer: Sendable {
     }
 
     /// Reads and decodes the body: JSON or compact, optionally gzip, within the size limits.
-    func readRequest(_ request: inout Request) async throws -> (SyncRequest, compact: Bool) {
-        let type = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        guard type == SyncProtocol.jsonType || type == SyncProtocol.compactType else {
-            throw Refusal(.unsupportedMediaType, "unsupported_media_type", "send the body as \(SyncProtocol.jsonType) (or \(SyncProtocol.compactType)), not '\(type)'")
-        }
+    func readRequest(_ request: inout Request, type: String) async throws -> (SyncRequest, compact: Bool) {
         var body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: SyncProtocol.maxRequestBytes)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw Refusal(.contentTooLarge, "too_large", "the request body is over \(SyncProtocol.maxRequestBytes) bytes: send smaller batches")
         } catch {
-            throw Refusal(.badRequest, "malformed", "the request body could not be read: \(error)")
+            throw Refusal(.badRequest, "malformed", "the request body could not be read whole: send it again")
         }
         if let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity" {
             guard encoding == "gzip" else {
-                throw Refusal(.unsupportedMediaType, "unsupported_encoding", "the body's Content-Encoding '\(encoding)' is not supported: use gzip or none")
+                throw Refusal(.unsupportedMediaType, "unsupported_encoding", "the body's Content-Encoding '\(encoding.prefix(40))' is not supported: use gzip or none")
             }
             do {
                 body = try body.decompress(with: .gzip(), maxSize: SyncProtocol.maxInflatedBytes)
+            } catch let error as CompressNIOError where error == .bufferOverflow {
+                throw Refusal(.contentTooLarge, "too_large", "the gzip body inflates past \(SyncProtocol.maxInflatedBytes) bytes: send smaller batches")
             } catch {
-                throw Refusal(.badRequest, "malformed", "the gzip body could not be inflated within \(SyncProtocol.maxInflatedBytes) bytes: \(error)")
+                throw Refusal(.badRequest, "malformed", "the gzip body could not be inflated (\(error)): send it again, compressed whole")
+            }
+            guard body.readableBytes <= SyncProtocol.maxInflatedBytes else {
+                throw Refusal(.contentTooLarge, "too_large", "the gzip body inflates past \(SyncProtocol.maxInflatedBytes) bytes: send smaller batches")
             }
         }
-        let data = Data(buffer: body)
+        let bytes = [UInt8](body.readableBytesView)
+        body = ByteBuffer()
         do {
             if type == SyncProtocol.compactType {
-                var (header, changes) = try CompactCodec.decode(SyncRequest.self, from: data)
+                var (header, changes) = try CompactCodec.decode(SyncRequest.self, from: bytes)
                 header.changes = changes
                 return (header, true)
             }
-            return (try JSONDecoder().decode(SyncRequest.self, from: data), false)
+            try StrictJSON.check(bytes)
+            return (try JSONDecoder().decode(SyncRequest.self, from: Data(bytes)), false)
+        } catch let violation as StrictJSON.Violation {
+            throw Refusal(.badRequest, "malformed", "the request is malformed: \(violation.message)")
         } catch let error as ValidationError {
-            throw Refusal(error.code == .changeTooLarge ? .contentTooLarge : .badRequest, "malformed", "the request is malformed: \(error.message)")
+            // A change too large for the format is an invalid change; any other damage to the
+            // body's framing is malformed.
+            if error.code == .changeTooLarge { throw Refusal(.unprocessableContent, "invalid_change", error.message + "; nothing of this batch was applied") }
+            throw Refusal(.badRequest, "malformed", "the request is malformed: \(error.message)")
         } catch let error as DecodingError {
             throw Refusal(.badRequest, "malformed", "the request is malformed: \(Self.describe(error))")
         } catch {
@@ -258,16 +345,25 @@ public struct SyncServer: Sendable {
     func chain(_ request: Request, _ context: SyncRequestContext) async -> Response {
         if case .failure(let refusal) = await authenticate(request, context) {
             logger.info("chain refused: \(refusal.code) from \(context.clientAddress)")
-            return refuse(refusal.status, refusal.code, refusal.message)
+            return refuse(refusal)
         }
         guard let raw = context.parameters.get("origin"), let origin = try? NodeID(raw) else {
             return refuse(.badRequest, "malformed", "the origin in the path is not a node id (a-z, 0-9 and '-')")
         }
         let limit = UInt64(Int64.max)
-        let from = request.uri.queryParameters.get("from").flatMap { UInt64($0) } ?? 1
-        let to = request.uri.queryParameters.get("to").flatMap { UInt64($0) } ?? min(limit, from &+ 9_999)
-        guard from >= 1, from <= limit, to <= limit, to >= from, to - from < 100_000 else {
-            return refuse(.badRequest, "malformed", "ask for 1 to 100000 seqs: ?from=1&to=1000")
+        let query = request.uri.queryParameters
+        func seq(_ name: String) -> UInt64?? {
+            guard let raw = query.get(name) else { return .some(nil) }
+            guard !raw.isEmpty, raw.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = UInt64(raw), n >= 1, n <= limit else { return nil }
+            return .some(n)
+        }
+        guard let fromParameter = seq("from"), let toParameter = seq("to") else {
+            return refuse(.badRequest, "malformed", "from and to are seqs: whole numbers from 1, as in ?from=1&to=1000")
+        }
+        let from = fromParameter ?? 1
+        let to = toParameter ?? min(limit, from &+ 9_999)
+        guard to >= from, to - from < 100_000 else {
+            return refuse(.badRequest, "malformed", "ask for 1 to 100000 seqs, from no more than to: ?from=1&to=1000")
         }
         let store = self.store
         guard let hashes = try? await blocking({ try store.chainHashes(of: origin, in: from...to) }) else {

@@ -165,19 +165,22 @@ enum QuerySQL {
 
     /// The index keeps decimals as binary floats for order; this checks the exact values of the
     /// candidates SQL found, so equality and ranges on decimals are exact.
+    /// Whether a record's state, as read, meets the condition. The index chose the candidates,
+    /// but it lives in its own file and may be read a moment before or after the record: every
+    /// candidate is checked again against the state it is shown with (and decimals compare
+    /// exactly only here).
     static func matchesExactly(_ condition: Query.Condition?, _ state: RecordState) throws -> Bool {
-        guard let condition, mentionsDecimal(condition) else { return true }
+        guard let condition else { return true }
         return evaluate(condition, state)
     }
 
-    private static func mentionsDecimal(_ condition: Query.Condition) -> Bool {
-        switch condition {
-        case .and(let a, let b), .or(let a, let b): return mentionsDecimal(a) || mentionsDecimal(b)
-        case .compare(_, _, let value):
-            if case .decimal = value { return true }
-            if case .integer = value { return true }
-            return false
-        }
+    /// Whether a record's text, as read, still holds every word of a search: a full-text match
+    /// needs each word's letters and digits in the text, so a record that lacks one is one the
+    /// index found in an older state.
+    static func mayMatchSearch(_ text: String, _ state: RecordState) -> Bool {
+        let haystack = (SearchIndex.searchText(state) ?? "").lowercased()
+        let words = TextForm.folded(text).lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) })
+        return words.allSatisfy { haystack.contains($0) }
     }
 
     static func evaluate(_ condition: Query.Condition, _ state: RecordState) -> Bool {

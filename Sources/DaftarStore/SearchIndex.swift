@@ -24,7 +24,10 @@ final class SearchIndex: Sendable {
     /// write lock.
     private let catchingUp = Mutex(())
     /// The layout of the index file; another one is rebuilt.
-    static let version = 1
+    static let version = 2
+    /// The last failure of background upkeep, until upkeep succeeds again; and whom to tell.
+    private let backgroundFailure = Mutex<(at: Date, message: String)?>(nil)
+    let onBackgroundError: (@Sendable (String) -> Void)?
     /// Changes read from the log per index transaction: for a find that waits, and in the
     /// background, where a short transaction lets a find that needs the index go first.
     static let batchChanges = 20_000
@@ -38,7 +41,8 @@ final class SearchIndex: Sendable {
             id INTEGER PRIMARY KEY CHECK (id = 1),
             version INTEGER NOT NULL,
             indexed_ord INTEGER NOT NULL,      -- the store's change log is indexed up to here
-            indexed_hash BLOB                  -- the hash of the change at indexed_ord
+            indexed_hash BLOB,                 -- the hash of the change at indexed_ord
+            log_generation INTEGER NOT NULL DEFAULT 0  -- the store's log generation it was made from
         );
         CREATE TABLE IF NOT EXISTS field_index (
             name TEXT NOT NULL,
@@ -50,7 +54,7 @@ final class SearchIndex: Sendable {
         CREATE TABLE IF NOT EXISTS indexed (
             record INTEGER PRIMARY KEY,
             fields BLOB NOT NULL,              -- the values the field index holds for the record
-            text_hash INTEGER NOT NULL         -- of the text in record_text; 0 when none
+            text_hash BLOB                     -- SHA-256 of the text in record_text; NULL when none
         );
         """
 
@@ -64,8 +68,9 @@ final class SearchIndex: Sendable {
 
     /// Opens the index of the store `pool` holds, creating it, or rebuilding it when it cannot
     /// be used.
-    init(storePath: String, busyTimeout: Double) throws {
+    init(storePath: String, busyTimeout: Double, onBackgroundError: (@Sendable (String) -> Void)? = nil) throws {
         path = Self.path(for: storePath)
+        self.onBackgroundError = onBackgroundError
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
         config.prepareDatabase { db in
@@ -113,9 +118,30 @@ final class SearchIndex: Sendable {
 
     /// Starts again from an empty index, which the next catch-up fills from the whole log.
     func reset() throws {
-        try write { db in
-            try db.execute(sql: "DELETE FROM field_index; DELETE FROM indexed; DELETE FROM record_text")
-            try db.execute(sql: "UPDATE meta SET indexed_ord = 0, indexed_hash = NULL WHERE id = 1")
+        try write { db in try Self.empty(db, generation: nil) }
+    }
+
+    /// Empties the index in the transaction `db` holds; `generation` is the store's log
+    /// generation it will be made from (nil: unchanged).
+    static func empty(_ db: Database, generation: Int64?) throws {
+        try db.execute(sql: "DELETE FROM field_index; DELETE FROM indexed; DELETE FROM record_text")
+        try db.execute(sql: "UPDATE meta SET indexed_ord = 0, indexed_hash = NULL WHERE id = 1")
+        if let generation { try db.execute(sql: "UPDATE meta SET log_generation = ? WHERE id = 1", arguments: [generation]) }
+    }
+
+    /// Background upkeep's last failure, while it has not succeeded since.
+    var problem: (at: Date, message: String)? { backgroundFailure.withLock { $0 } }
+
+    /// Catches up in the background; a failure is kept for `status` and told to
+    /// `onBackgroundError`, and cleared by the next success.
+    func catchUpInBackground(_ pool: DatabasePool) {
+        do {
+            try catchUp(pool, batchChanges: Self.backgroundBatchChanges)
+            backgroundFailure.withLock { $0 = nil }
+        } catch {
+            let message = "keeping the index \(path) up to date failed: \(error)"
+            backgroundFailure.withLock { $0 = (Date(), message) }
+            onBackgroundError?(message)
         }
     }
 
@@ -153,9 +179,22 @@ final class SearchIndex: Sendable {
     func catchUp(_ pool: DatabasePool, batchChanges: Int = SearchIndex.batchChanges) throws {
         while true {
             let done = try catchingUp.withLock { _ -> Bool in
-                let from = try queue.read { db in try Int64.fetchOne(db, sql: "SELECT indexed_ord FROM meta WHERE id = 1") ?? 0 }
+                let (from, generation) = try queue.read { db -> (Int64, Int64) in
+                    let row = try Row.fetchOne(db, sql: "SELECT indexed_ord, log_generation FROM meta WHERE id = 1")
+                    return (row?["indexed_ord"] ?? 0, row?["log_generation"] ?? 0)
+                }
+                // The store's log was rewritten since this index was made (a fork recovery bumps
+                // the generation in the same transaction): start again from the whole log.
+                let storeGeneration = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT log_generation FROM store WHERE id = 1") ?? 0 }
+                if storeGeneration != generation {
+                    try write { db in try Self.empty(db, generation: storeGeneration) }
+                    return false
+                }
                 // What changed past `from`: the records touched, and their merged states now.
                 let batch = try pool.read { db -> (to: Int64, hash: Data, states: [(Int64, Data)])? in
+                    // Read in the same snapshot as the changes: a rewrite since the check above
+                    // is found at the next round.
+                    guard try Int64.fetchOne(db, sql: "SELECT log_generation FROM store WHERE id = 1") == generation else { return (from, Data(), []) }
                     var records: [Int64] = []
                     var seen = Set<Int64>()
                     var last: Int64 = from
@@ -178,9 +217,12 @@ final class SearchIndex: Sendable {
                     return (last, hash, states)
                 }
                 guard let batch else { return true }
+                guard batch.to > from else { return false }
                 try write { db in
                     // Another process may have indexed this stretch meanwhile.
-                    guard try Int64.fetchOne(db, sql: "SELECT indexed_ord FROM meta WHERE id = 1") == from else { return }
+                    guard let meta = try Row.fetchOne(db, sql: "SELECT indexed_ord, log_generation FROM meta WHERE id = 1"),
+                        meta["indexed_ord"] as Int64 == from, meta["log_generation"] as Int64 == generation
+                    else { return }
                     for (num, blob) in batch.states {
                         try Self.reindex(num, blob.isEmpty ? nil : try RecordState(encoded: blob), db)
                     }
@@ -221,7 +263,7 @@ final class SearchIndex: Sendable {
     static func reindex(_ num: Int64, _ state: RecordState?, _ db: Database) throws {
         let previous = try Row.fetchOne(db.cachedStatement(sql: "SELECT fields, text_hash FROM indexed WHERE record = ?"), arguments: [num])
         let old = try previous.map { try decode([UInt8]($0["fields"] as Data)) } ?? [:]
-        let oldTextHash: Int64 = previous?["text_hash"] ?? 0
+        let oldTextHash: Data? = previous?["text_hash"]
         var new: [String: Key] = [:]
         for (name, field) in state?.fields ?? [:] {
             if let key = Key(field.value) { new[name.rawValue] = key }
@@ -233,9 +275,9 @@ final class SearchIndex: Sendable {
             try db.cachedStatement(sql: "INSERT INTO field_index (name, value, record) VALUES (?, ?, ?)").execute(arguments: [name, key.databaseValue, num])
         }
         let text = state.flatMap(searchText)
-        let textHash = text.map(fnv1a) ?? 0
+        let textHash = text.map { Data(SHA256.hash(Array($0.utf8))) }
         if textHash != oldTextHash {
-            if oldTextHash != 0 { try db.cachedStatement(sql: "DELETE FROM record_text WHERE rowid = ?").execute(arguments: [num]) }
+            if oldTextHash != nil { try db.cachedStatement(sql: "DELETE FROM record_text WHERE rowid = ?").execute(arguments: [num]) }
             if let text { try db.cachedStatement(sql: "INSERT INTO record_text (rowid, body) VALUES (?, ?)").execute(arguments: [num, text]) }
         }
         if state == nil {
@@ -252,16 +294,6 @@ final class SearchIndex: Sendable {
             if case .text(let s) = state.fields[name]!.value { parts.append(TextForm.folded(s)) }
         }
         return parts.isEmpty ? nil : parts.joined(separator: "\n")
-    }
-
-    /// A 64-bit FNV-1a hash of the text, never 0 (0 means no text).
-    static func fnv1a(_ text: String) -> Int64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            h ^= UInt64(byte)
-            h = h &* 0x100_0000_01b3
-        }
-        return Int64(bitPattern: h == 0 ? 1 : h)
     }
 
     /// The indexed values of a record: per field, name, a type tag and the value.
@@ -341,7 +373,7 @@ final class IndexWorker: Sendable {
                     defer { jobs = [:] }
                     return Array(jobs.values)
                 }
-                for (index, pool) in jobs { try? index.catchUp(pool, batchChanges: SearchIndex.backgroundBatchChanges) }
+                for (index, pool) in jobs { index.catchUpInBackground(pool) }
             }
         }
         thread.name = "daftar-index"

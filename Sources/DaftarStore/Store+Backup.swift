@@ -37,8 +37,21 @@ extension Store {
         try source.backup(to: path)
         do {
             let restored = try Store.open(at: path, options: options)
+            let wall = options.wallClock()
+            let drift = options.driftMilliseconds
             try restored.writeTransaction { db in
-                try db.execute(sql: "UPDATE store SET node = ? WHERE id = 1", arguments: [node.rawValue])
+                // The clock goes on from the highest stamp the store holds (the old identity's
+                // last change included, which the store row does not keep), as if each origin's
+                // last change had just been received: the new identity's stamps never fall below
+                // the old one's.
+                let ledger = try Ledger(db)
+                for (origin, entry) in ledger.knowledge.entries {
+                    guard let body = try Data.fetchOne(db, sql: "SELECT body FROM change WHERE origin = ? AND seq = ?", arguments: [origin.rawValue, Int64(entry.seq)])
+                    else { continue }
+                    ledger.clock.receive(try Change(canonical: body).hlc, wallMilliseconds: wall, driftMilliseconds: drift)
+                }
+                try db.execute(
+                    sql: "UPDATE store SET node = ?, clock = ? WHERE id = 1", arguments: [node.rawValue, Int64(bitPattern: ledger.clock.last.rawValue)])
             }
             restored.updateCachedNode(node)
             return restored

@@ -138,6 +138,10 @@ extension Store {
                 try ledger.integrate(change, encoded: try change.canonicalEncoding())
             }
             try db.execute(sql: "DELETE FROM fork WHERE origin = ?", arguments: [origin.rawValue])
+            // The log was rewritten from the branch on, not appended to: in the same transaction,
+            // a new generation, so that the index (in its own file, and perhaps kept by another
+            // process) starts again from the whole log whenever it next catches up.
+            try db.execute(sql: "UPDATE store SET log_generation = log_generation + 1 WHERE id = 1")
             let tookNewIdentity = ledger.node == origin
             if tookNewIdentity {
                 try db.execute(sql: "UPDATE store SET node = ? WHERE id = 1", arguments: [newNode.rawValue])
@@ -146,8 +150,6 @@ extension Store {
             return ReissueReport(origin: origin, fromSeq: seq, newNode: newNode, reissued: reissued.count, renamed: renamed, tookNewIdentity: tookNewIdentity)
         }
         if report.tookNewIdentity { updateCachedNode(report.newNode) }
-        // The log was rewritten from the branch on: the index starts again from the whole log.
-        try resetIndex()
         return report
     }
 

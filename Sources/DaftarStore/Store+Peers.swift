@@ -66,6 +66,9 @@ extension Store {
     /// Registers `node` with this store's sync server and returns its new token; the token is
     /// not kept and cannot be shown again. A revoked node may be registered anew.
     public func registerPeer(_ node: NodeID, role: PeerNode.Role) throws(StoreError) -> String {
+        guard node != self.node else {
+            throw StoreError(.badRequest, "\(node) is this node's own id: a node cannot register itself; register the offices and hubs that sync with it")
+        }
         let token = Token.make()
         let now = Int64(options.wallClock())
         try writeTransaction { db in
@@ -108,10 +111,17 @@ extension Store {
         }
     }
 
-    /// Notes that a node synced, and what it held.
+    /// Notes that a node synced, and what it held. Written when what it holds changed, or at
+    /// most once a minute otherwise, so that a pull with nothing new takes no write lock.
     public func notePeerSeen(_ node: NodeID, knowledge: Knowledge) throws(StoreError) {
         let now = Int64(options.wallClock())
         let blob = try? JSONEncoder().encode(knowledge)
+        let current = try read { db in try Row.fetchOne(db, sql: "SELECT last_seen, last_knowledge FROM peer_node WHERE node = ?", arguments: [node.rawValue]) }
+        if let current, let seen = current["last_seen"] as Int64?, now - seen < 60_000, now >= seen,
+            let held = current["last_knowledge"] as Data?, (try? JSONDecoder().decode(Knowledge.self, from: held)) == knowledge
+        {
+            return
+        }
         try writeTransaction { db in
             try db.execute(sql: "UPDATE peer_node SET last_seen = ?, last_knowledge = ? WHERE node = ?", arguments: [now, blob, node.rawValue])
         }

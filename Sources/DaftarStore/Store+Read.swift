@@ -108,7 +108,9 @@ extension Store {
         }
         sql += " ORDER BY t.rank LIMIT ?"
         arguments += [max(0, limit)]
-        return try indexedRead { db in try Data.fetchAll(db, sql: sql, arguments: arguments).map { try RecordState(encoded: $0) } }
+        return try indexedRead { db in
+            try Data.fetchAll(db, sql: sql, arguments: arguments).map { try RecordState(encoded: $0) }.filter { QuerySQL.mayMatchSearch(text, $0) }
+        }
     }
 
     /// How many entries a search finds.

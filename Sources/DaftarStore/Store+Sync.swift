@@ -81,6 +81,14 @@ extension Store {
             var blocked: [NodeID: UInt64] = [:]  // origin -> lowest seq held back
             for fork in forks { blocked[fork.dot.origin] = 1 }
             for fork in try Self.knownForks(db) { blocked[fork.dot.origin] = 1 }
+            // Origins this store may not pass on to the peer are held back from the peer's first
+            // missing seq, known from knowledge alone: the scan below neither starts at them nor
+            // reads their changes, and what depends on them is held back as it is met.
+            var preHeld: [Dot] = []
+            for (origin, held) in mine.entries.sorted(by: { $0.key < $1.key }) where held.seq > peer[origin] && blocked[origin] == nil && !mayPassOn(origin) {
+                blocked[origin] = peer[origin] + 1
+                preHeld.append(Dot(origin: origin, seq: peer[origin] + 1))
+            }
             // Where to start: the earliest apply position of a change the peer lacks.
             var start: Int64?
             for (origin, held) in mine.entries where held.seq > peer[origin] && blocked[origin] == nil {
@@ -88,7 +96,7 @@ extension Store {
                     start = min(start ?? ord, ord)
                 }
             }
-            var batch = OutgoingBatch(changes: [], encoded: [], hasMore: false, heldBack: [], forks: forks)
+            var batch = OutgoingBatch(changes: [], encoded: [], hasMore: false, heldBack: preHeld, forks: forks)
             guard let start else { return (batch, forks) }
             var bytes = 0
             let cursor = try Row.fetchCursor(db, sql: "SELECT origin, seq, body FROM change WHERE ord >= ? ORDER BY ord", arguments: [start])
@@ -144,6 +152,15 @@ extension Store {
         }
         let wall = options.wallClock
         let drift = options.driftMilliseconds
+        if changes.isEmpty {
+            // Nothing to apply (a pull): the write lock is taken only if a fork must be kept.
+            guard let senderKnowledge else { return ApplyReport() }
+            var report = ApplyReport()
+            report.forks = try read { db in try Self.forks(db, peer: senderKnowledge) }
+            let kept = report.forks.filter { mayApply($0.dot.origin) }
+            if !kept.isEmpty { try remember(kept) }
+            return report
+        }
         return try writeTransaction { db in
             var report = ApplyReport()
             let now = Int64(wall())
@@ -164,11 +181,18 @@ extension Store {
                     report.stop = why
                     report.stoppedAt = index
                 }
-                if let held = try ledger.heldHash(change.dot) {
-                    if held == change.hash {
-                        report.duplicates += 1
-                        continue
-                    }
+                let held = try ledger.heldHash(change.dot)
+                if held == change.hash {
+                    report.duplicates += 1
+                    continue
+                }
+                // Who may send the origin's changes comes first: a sender that may not can never
+                // make this store record a fork, or anything else, about that origin.
+                guard mayApply(origin) else {
+                    stop(.originNotAllowed(change: change.dot))
+                    break
+                }
+                if let held {
                     let fork = ForkReport(dot: change.dot, localHash: held, remoteHash: change.hash)
                     try Self.remember(fork, db, now: now)
                     stop(.fork(fork))
@@ -177,10 +201,6 @@ extension Store {
                 if forked.contains(origin) {
                     let known = try Self.knownForks(db).first { $0.dot.origin == origin }!
                     stop(.fork(known))
-                    break
-                }
-                guard mayApply(origin) else {
-                    stop(.originNotAllowed(change: change.dot))
                     break
                 }
                 let top = ledger.knowledge.entries[origin]
@@ -212,7 +232,16 @@ extension Store {
                     skews[origin] = max(skew, skews[origin] ?? skew)
                 }
                 try ledger.integrate(change, encoded: encoded[index])
+                if receipt.isBeyondDrift {
+                    try Self.noteSkewed(change, skewMilliseconds: receipt.skewMilliseconds, ledger: ledger)
+                }
                 report.applied += 1
+            }
+            // What the clocks that ran ahead now win: values shown over concurrent ones by their
+            // stamps alone.
+            for origin in skews.keys {
+                let wins = try Self.skewWinCount(db, origin: origin)
+                if wins > 0 { report.skewWins[origin] = wins }
             }
             try ledger.finish()
             for skew in skews.values.sorted(by: { $0.dot < $1.dot }) {

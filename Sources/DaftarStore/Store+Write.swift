@@ -75,6 +75,12 @@ public struct StoreTransaction {
         let own = ledger.knowledge.entries[ledger.node]
         let dot = Dot(origin: ledger.node, seq: (own?.seq ?? 0) + 1)
         let wall = wallClock()
+        guard wall <= Limits.latestStampMilliseconds else {
+            let when = Date(timeIntervalSince1970: Double(wall) / 1000)
+            throw StoreError(
+                .badRequest,
+                "this computer's clock says \(when.formatted(.iso8601)), past the year 2200 that changes may be stamped with: set the clock to the right date and time, then try again; nothing was recorded")
+        }
         let hlc = ledger.clock.tick(wallMilliseconds: wall)
         ledger.lastIssued = hlc
         do {

@@ -19,13 +19,18 @@ public final class Store: Sendable {
         public var busyTimeout: Duration
         /// Open for reading only.
         public var readOnly: Bool
+        /// Told when keeping the index up to date in the background fails (the failure is also
+        /// shown by ``Store/indexProblem()``).
+        public var onBackgroundError: (@Sendable (String) -> Void)?
 
         public init(
             wallClock: @escaping @Sendable () -> UInt64 = Options.systemClock,
             driftMilliseconds: UInt64 = HybridClock.defaultDriftMilliseconds,
             busyTimeout: Duration = .seconds(5),
-            readOnly: Bool = false
+            readOnly: Bool = false,
+            onBackgroundError: (@Sendable (String) -> Void)? = nil
         ) {
+            self.onBackgroundError = onBackgroundError
             self.wallClock = wallClock
             self.driftMilliseconds = driftMilliseconds
             self.busyTimeout = busyTimeout
@@ -77,7 +82,7 @@ public final class Store: Sendable {
         do {
             // An index left beside the path belonged to some other store.
             SearchIndex.remove(at: SearchIndex.path(for: path))
-            let index = try SearchIndex(storePath: path, busyTimeout: max(options.busyTimeoutSeconds, SearchIndex.busyTimeoutSeconds))
+            let index = try SearchIndex(storePath: path, busyTimeout: max(options.busyTimeoutSeconds, SearchIndex.busyTimeoutSeconds), onBackgroundError: options.onBackgroundError)
             let pool = try DatabasePool(path: path, configuration: configuration(options, index: index.path))
             try migrate(pool)
             try pool.write { db in
@@ -104,7 +109,7 @@ public final class Store: Sendable {
         }
         do {
             try checkHeader(path)
-            let index = options.readOnly ? nil : try SearchIndex(storePath: path, busyTimeout: max(options.busyTimeoutSeconds, SearchIndex.busyTimeoutSeconds))
+            let index = options.readOnly ? nil : try SearchIndex(storePath: path, busyTimeout: max(options.busyTimeoutSeconds, SearchIndex.busyTimeoutSeconds), onBackgroundError: options.onBackgroundError)
             let pool = try DatabasePool(path: path, configuration: configuration(options, index: index?.path))
             if !options.readOnly { try migrate(pool) }
             let node = try pool.read(readIdentity)
@@ -258,12 +263,10 @@ public final class Store: Sendable {
         try catchUpIndex()
     }
 
-    /// Empties the index, which then fills again from the whole log (after a fork recovery
-    /// rewrote part of the log).
-    func resetIndex() throws(StoreError) {
-        guard let index else { return }
-        do { try index.reset() } catch { throw StoreError.from(error, path: index.path) }
-        index.schedule(pool)
+    /// The last failure of keeping the index up to date in the background, while upkeep has
+    /// not succeeded since: when, and what happened.
+    public func indexProblem() -> (atMilliseconds: Int64, message: String)? {
+        index?.problem.map { (Int64($0.at.timeIntervalSince1970 * 1000), $0.message) }
     }
 
     /// Checks the whole file with SQLite's integrity check; returns its complaints, empty when sound.

@@ -52,6 +52,9 @@ public struct ApplyReport: Sendable, Hashable {
     public var newConflicts: Int = 0
     /// Forks found by comparing knowledge before applying.
     public var forks: [ForkReport] = []
+    /// For origins whose clocks ran past the allowed drift in this batch: how many conflicting
+    /// fields their values now win by those stamps alone.
+    public var skewWins: [NodeID: Int] = [:]
 }
 
 /// A batch of changes for a peer, in this store's apply order.

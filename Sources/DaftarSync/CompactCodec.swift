@@ -29,7 +29,11 @@ public enum CompactCodec {
     /// The header (decoded as `M`) and the changes; any malformation is a ValidationError
     /// saying what is wrong.
     public static func decode<M: Decodable>(_ type: M.Type, from data: Data) throws -> (M, [Change]) {
-        let bytes = [UInt8](data)
+        try decode(type, from: [UInt8](data))
+    }
+
+    /// The header (decoded as `M`, held to ``StrictJSON``) and the changes.
+    public static func decode<M: Decodable>(_ type: M.Type, from bytes: [UInt8]) throws -> (M, [Change]) {
         var at = 0
         func take(_ n: Int) throws -> ArraySlice<UInt8> {
             guard n >= 0, bytes.count - at >= n else { throw ValidationError(.malformedEncoding, "the compact body ends too early: it was cut off") }
@@ -40,14 +44,16 @@ public enum CompactCodec {
         guard Array(try take(4)) == magic else { throw ValidationError(.malformedEncoding, "the body is not in the compact format (it must start with DFTB)") }
         let format = try take(1).first!
         guard format == 1 else { throw ValidationError(.unsupportedFormat, "compact body format \(format) is newer than this Daftar reads: upgrade Daftar, or send JSON") }
-        let header = try JSONDecoder().decode(M.self, from: Data(try take(try read32())))
+        let headerBytes = Array(try take(try read32()))
+        try StrictJSON.check(headerBytes)
+        let header = try JSONDecoder().decode(M.self, from: Data(headerBytes))
         let count = try read32()
         guard count <= bytes.count / 8 else { throw ValidationError(.malformedEncoding, "the compact body claims \(count) changes, more than it can hold") }
         var changes: [Change] = []
         changes.reserveCapacity(count)
         for _ in 0..<count {
             let length = try read32()
-            guard length <= Limits.changeBytes + 64 else { throw ValidationError(.changeTooLarge, "a change in the body is \(length) bytes, over the limit of \(Limits.changeBytes)") }
+            guard length <= Limits.changeBytes + 32 else { throw ValidationError(.changeTooLarge, "a change in the body is \(length) bytes, over the limit of \(Limits.changeBytes)") }
             changes.append(try Change(canonical: try take(length)))
         }
         guard at == bytes.count else { throw ValidationError(.malformedEncoding, "the compact body has bytes after its last change") }

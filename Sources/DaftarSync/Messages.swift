@@ -9,8 +9,8 @@ public enum SyncProtocol {
     public static let compactType = "application/vnd.daftar.batch"
     /// The largest request body a server reads, in bytes (before decompression); larger gets 413.
     public static let maxRequestBytes = 32 * 1024 * 1024
-    /// The largest body after gzip decompression.
-    public static let maxInflatedBytes = 64 * 1024 * 1024
+    /// The largest body after gzip decompression; a body that inflates past it gets 413.
+    public static let maxInflatedBytes = 32 * 1024 * 1024
 }
 
 /// One exchange from the client: its node id and knowledge, and changes the server lacks.
@@ -24,15 +24,28 @@ public struct SyncRequest: Sendable, Hashable, Codable {
     /// At most how many changes the client wants back (the server may send fewer); 0 asks for
     /// none this time, for a push only.
     public var maxChanges: Int?
+    /// Changes the client received in the previous answer and is still applying: the server
+    /// sends what the client lacks as if it held them, but compares hashes for forks and
+    /// records what the client holds from `knowledge` alone.
+    public var applying: Knowledge?
 
-    public init(node: NodeID, knowledge: Knowledge, changes: [Change], maxChanges: Int? = nil) {
+    public init(node: NodeID, knowledge: Knowledge, changes: [Change], maxChanges: Int? = nil, applying: Knowledge? = nil) {
         self.node = node
         self.knowledge = knowledge
         self.changes = changes
         self.maxChanges = maxChanges
+        self.applying = applying
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges }
+    /// What the server may assume the client holds when choosing what to send it.
+    public var assumedKnowledge: Knowledge {
+        guard let applying, !applying.entries.isEmpty else { return knowledge }
+        var assumed = knowledge
+        for (origin, entry) in applying.entries where entry.seq > assumed[origin] { assumed.entries[origin] = entry }
+        return assumed
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges, applying }
 
     public init(from decoder: any Decoder) throws {
         try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
@@ -41,6 +54,11 @@ public struct SyncRequest: Sendable, Hashable, Codable {
         knowledge = try c.decode(Knowledge.self, forKey: .knowledge)
         changes = try c.decodeIfPresent([Change].self, forKey: .changes) ?? []
         maxChanges = try c.decodeIfPresent(Int.self, forKey: .maxChanges)
+        if let maxChanges, maxChanges < 0 {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: [CodingKeys.maxChanges], debugDescription: "maxChanges is \(maxChanges); give 0 (send nothing back) or more, or leave it out"))
+        }
+        applying = try c.decodeIfPresent(Knowledge.self, forKey: .applying)
     }
 }
 
@@ -147,21 +165,9 @@ public struct ChainHashes: Sendable, Hashable, Codable {
     }
 }
 
-/// Refuses JSON objects with keys a type does not know, so that a misspelt field is an error,
-/// not silently ignored.
+/// Refuses JSON objects with keys a type does not know (see ``KnownKeys``).
 public enum StrictKeys {
-    struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     public static func check(_ decoder: any Decoder, allowed: [String]) throws {
-        let container = try decoder.container(keyedBy: AnyKey.self)
-        for key in container.allKeys where !allowed.contains(key.stringValue) {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath + [key], debugDescription: "unknown field '\(key.stringValue)'; allowed: \(allowed.joined(separator: ", "))"))
-        }
+        try KnownKeys.check(decoder, allowed: allowed)
     }
 }

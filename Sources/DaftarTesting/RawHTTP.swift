@@ -6,7 +6,7 @@ public import Foundation
 
 /// A bare HTTP/1.1 connection to a loopback port over a blocking socket, for clients that
 /// misbehave on purpose: a body sent a byte at a time, or cut off, or held back.
-public final class RawHTTP {
+public final class RawHTTP: @unchecked Sendable {
     let fd: Int32
 
     public struct Failure: Error, CustomStringConvertible {
@@ -55,8 +55,18 @@ public final class RawHTTP {
         return true
     }
 
+    /// The socket, for tests that read or set it directly.
+    public var descriptor: Int32 { fd }
+
     /// Reads one response: its status code and body (Content-Length bodies only).
     public func response() throws -> (status: Int, body: Data) {
+        let (status, body, _) = try responseWithHeaders()
+        return (status, body)
+    }
+
+    /// Reads one response: its status code, body (Content-Length bodies only) and headers
+    /// (names in lower case).
+    public func responseWithHeaders() throws -> (status: Int, body: Data, headers: [String: String]) {
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         var headerEnd: Int?
@@ -77,6 +87,20 @@ public final class RawHTTP {
         let head = String(decoding: buffer[0..<headerEnd!], as: UTF8.self)
         let parts = head.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, let status = Int(parts[1]) else { throw Failure(description: "not an HTTP response: \(head.prefix(80))") }
-        return (status, Data(buffer[headerEnd!..<(headerEnd! + length)]))
+        var headers: [String: String] = [:]
+        for line in head.split(separator: "\r\n").dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return (status, Data(buffer[headerEnd!..<(headerEnd! + length)]), headers)
+    }
+}
+
+/// Runs blocking work (a socket read, a sleep) on a thread of its own and waits for it, so that
+/// it never holds one of the few threads Swift concurrency runs every test and server task on.
+public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.start()
     }
 }

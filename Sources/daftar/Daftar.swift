@@ -144,9 +144,10 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the store, creating it (and its folder) when it does not exist yet; the node id
     /// comes from --node or $DAFTAR_NODE, or is asked for at a terminal.
-    func openOrCreate(askIfMissing: Bool) throws -> Store {
+    func openOrCreate(askIfMissing: Bool, onBackgroundError: (@Sendable (String) -> Void)? = nil) throws -> Store {
         let path = self.path
-        if FileManager.default.fileExists(atPath: path) { return try Store.open(at: path) }
+        let options = Store.Options(onBackgroundError: onBackgroundError)
+        if FileManager.default.fileExists(atPath: path) { return try Store.open(at: path, options: options) }
         var chosen = node ?? ProcessInfo.processInfo.environment["DAFTAR_NODE"].flatMap { $0.isEmpty ? nil : $0 }
         if chosen == nil, askIfMissing {
             print("No store at \(path) yet; creating one.")
@@ -160,7 +161,7 @@ struct StoreOptions: ParsableArguments {
         let id = try NodeID(chosen)
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let store = try Store.create(at: path, node: id)
+        let store = try Store.create(at: path, node: id, options: options)
         FileHandle.standardError.write(Data("created a new store for \(store.node) at \(path)\n".utf8))
         return store
     }

@@ -24,17 +24,34 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to listen on; 0 picks a free one (printed when listening).") var port = 7420
     @Option(name: .customLong("tls-cert"), help: "A PEM certificate (chain) to serve HTTPS with.") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(
+        name: .customLong("header-timeout"),
+        help: "Seconds a connection has to send a request's line and headers, from opening or from its previous answer (also ends idle connections).")
+    var headerTimeout = Int(ConnectionLimits.defaultHeaderTimeout.components.seconds)
+    @Option(name: .customLong("body-timeout"), help: "Seconds without a byte of a request body before the connection is closed (a slow body that moves is never cut).")
+    var bodyTimeout = Int(ConnectionLimits.defaultBodyTimeout.components.seconds)
+    @Option(
+        name: .customLong("max-connections"),
+        help: "Open connections at most (default 1024, or fewer if the open-file limit is lower); at the limit the longest-idle one is closed, or a new one is answered 503.")
+    var maxConnections: Int?
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("give both --tls-cert and --tls-key, or neither") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard (1...3600).contains(headerTimeout) else { throw ValidationError("--header-timeout must be 1 to 3600 seconds") }
+        guard (1...3600).contains(bodyTimeout) else { throw ValidationError("--body-timeout must be 1 to 3600 seconds") }
+        if let maxConnections, !(1...1_000_000).contains(maxConnections) { throw ValidationError("--max-connections must be 1 to 1000000") }
     }
 
     func run() async throws {
-        let opened: Store
-        do { opened = try store.openOrCreate(askIfMissing: false) } catch { throw fail(error) }
         let logger = makeLogger("daftar.serve")
-        let server = SyncServer(store: opened, logger: logger)
+        let opened: Store
+        do {
+            opened = try store.openOrCreate(askIfMissing: false, onBackgroundError: { message in logger.error("\(message)") })
+        } catch { throw fail(error) }
+        ConnectionLimits.raiseFileLimit()
+        let limits = ConnectionLimits(headerTimeout: .seconds(headerTimeout), bodyTimeout: .seconds(bodyTimeout), maxConnections: maxConnections)
+        let server = SyncServer(store: opened, logger: logger, connectionLimits: limits)
         let tls = tlsCert.map { SyncServer.TLSFiles(certificate: $0, key: tlsKey!) }
         do {
             let app = try server.application(host: host, port: port, tls: tls) { port in

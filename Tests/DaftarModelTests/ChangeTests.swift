@@ -156,14 +156,31 @@ private func randomChange(seed: UInt64) throws -> Change {
     }
 
     @Test func extremeNumbersRoundTrip() throws {
-        for (n, wall) in [(Int64.min, Int64.min), (Int64.max, Int64.max), (0, 0), (-1, -1), (1, 1)] {
+        let latest = Limits.latestStampMilliseconds
+        for (n, wall) in [(Int64.min, Int64(latest)), (Int64.max, Int64(latest)), (0, 0), (-1, 1), (1, 1)] {
             let c = try sampleSet(fields: [field("n"): .integer(n)])
             var changed = c
             changed.wallTime = wall
-            changed.hlc = HLC(rawValue: wall == Int64.max ? .max : UInt64(bitPattern: wall))
+            changed.hlc = HLC(milliseconds: UInt64(wall), counter: wall == 0 ? 0 : .max)
             changed.hash = try contentHash(changed)
             try changed.validate()
             #expect(try Change(canonical: changed.canonicalEncoding()) == changed)
+        }
+    }
+
+    /// A clock set absurdly far ahead cannot stamp a change that wins every conflict for ever:
+    /// stamps and wall times past the year 2200 (or wall times before 1970) are invalid.
+    @Test func stampsPastTheFormatsLimitAreInvalid() throws {
+        let latest = Limits.latestStampMilliseconds
+        #expect(latest == 7_258_118_400_000)  // 2200-01-01T00:00:00Z
+        let c = try sampleSet()
+        for (hlc, wall) in [(HLC(rawValue: .max), Int64(latest)), (HLC(milliseconds: latest + 1), Int64(latest)), (c.hlc, Int64(latest) + 1), (c.hlc, -1)] {
+            var changed = c
+            changed.hlc = hlc
+            changed.wallTime = wall
+            changed.hash = try contentHash(changed)
+            let error = expectValidationError(.invalidChange) { try changed.validate() }
+            #expect(error?.message.contains(hlc == c.hlc ? "wall time" : "2200") == true, "\(error?.message ?? "")")
         }
     }
 
@@ -292,7 +309,7 @@ private func randomChange(seed: UInt64) throws -> Change {
     @Test(arguments: [
         "origin", "seq", "record", "kind", "operation", "field value", "field type int to decimal", "field type decimal to text",
         "field type bool to null", "field name", "field added", "field removed", "vector entry", "vector extra node", "hlc",
-        "hlc counter", "officer", "wall time", "wall time sign", "previous hash", "text case", "text leading zero",
+        "hlc counter", "officer", "wall time", "wall time high bit", "previous hash", "text case", "text leading zero",
     ])
     func hashIsSensitiveTo(part: String) throws {
         let original = try sampleSet()
@@ -324,7 +341,7 @@ private func randomChange(seed: UInt64) throws -> Change {
         case "hlc counter": c.hlc = HLC(milliseconds: c.hlc.milliseconds, counter: c.hlc.counter + 1)
         case "officer": c.officer = "SI Ayesha Khan."
         case "wall time": c.wallTime += 1
-        case "wall time sign": c.wallTime = -c.wallTime
+        case "wall time high bit": c.wallTime ^= 1 << 40
         case "previous hash": c.previousHash = .zero
         case "text case": c.fields[field("cnic")] = .text("03001234567 ".trimmingCharacters(in: .whitespaces) + "a")
         case "text leading zero": c.fields[field("cnic")] = .text("3001234567")

@@ -6,6 +6,7 @@ import DaftarSync
 import Foundation
 import Hummingbird
 import Logging
+import NIOHTTP1
 import Synchronization
 import Testing
 
@@ -13,8 +14,32 @@ import Testing
 @testable import DaftarStore
 
 /// A real sync server on a loopback port chosen by the system, stopped at the end of `body`.
-func withServer<T>(_ store: Store, tls: SyncServer.TLSFiles? = nil, _ body: (String) async throws -> T) async throws -> T {
-    try await withLiveServer(store, tls: tls, body)
+func withServer<T>(_ store: Store, tls: SyncServer.TLSFiles? = nil, limits: ConnectionLimits = ConnectionLimits(), _ body: (String) async throws -> T) async throws -> T {
+    try await withLiveServer(store, tls: tls, limits: limits, body)
+}
+
+/// One HTTP request as a foreign client would send it: any method, path, headers and body.
+/// Returns the status, the headers (names in lower case) and the body, parsed as JSON when it is.
+func http(
+    _ url: String, _ method: HTTPMethod = .POST, _ path: String = "/v1/sync", headers: [(String, String)] = [], body: Data? = nil
+) async throws -> (status: Int, headers: [String: String], json: [String: Any], raw: Data) {
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    var request = HTTPClientRequest(url: url + path)
+    request.method = method
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    if let body { request.body = .bytes(.init(bytes: body)) }
+    do {
+        let response = try await client.execute(request, timeout: .seconds(60))
+        let collected = try await response.body.collect(upTo: 64 * 1024 * 1024)
+        try await client.shutdown()
+        let raw = Data(collected.readableBytesView)
+        var fields: [String: String] = [:]
+        for header in response.headers { fields[header.name.lowercased()] = header.value }
+        return (Int(response.status.code), fields, (try? JSONSerialization.jsonObject(with: raw)) as? [String: Any] ?? [:], raw)
+    } catch {
+        try? await client.shutdown()
+        throw error
+    }
 }
 
 struct TestFailure: Error, CustomStringConvertible {

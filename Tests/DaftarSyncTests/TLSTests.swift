@@ -40,6 +40,42 @@ import Testing
         return (ca, cert, key)
     }
 
+    /// Whether `openssl s_client` completes a handshake with `127.0.0.1:port` at one TLS version
+    /// (the lowest security level, so that the client itself does not refuse the old ones).
+    func handshakes(port: Int, version flag: String) throws -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["s_client", "-connect", "127.0.0.1:\(port)", flag, "-cipher", "DEFAULT:@SECLEVEL=0"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        // A completed handshake names its protocol and a cipher other than "(NONE)".
+        return process.terminationStatus == 0 && text.contains(", Cipher is ") && !text.contains("Cipher is (NONE)")
+    }
+
+    /// TLS 1.0 and 1.1 are deprecated (RFC 8996): the server refuses them; 1.2 and 1.3 work.
+    @Test func tls10And11AreRefused() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else {
+            Issue.record("openssl is needed to make the test certificates")
+            return
+        }
+        let good = try makeCertificates(prefix: "versions")
+        let central = try makeStore("central", in: folder)
+        try await withServer(central, tls: .init(certificate: good.cert, key: good.key)) { url in
+            let port = try #require(Int(url.split(separator: ":").last!))
+            #expect(try handshakes(port: port, version: "-tls1_2"))
+            #expect(try handshakes(port: port, version: "-tls1_3"))
+            #expect(try !handshakes(port: port, version: "-tls1"))
+            #expect(try !handshakes(port: port, version: "-tls1_1"))
+        }
+    }
+
     @Test func clientThatTrustsTheCA_syncs_othersAreRefused() async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else {
             Issue.record("openssl is needed to make the test certificates")
