@@ -1,3 +1,5 @@
+import DaftarModel
+import DaftarStore
 import Foundation
 import Testing
 
@@ -171,6 +173,56 @@ import Testing
         let notStore = try daftar.run(["--db", folder.file("notes.txt"), "-c", "status"], environment: environment)
         #expect(notStore.status == 1)
         #expect(notStore.err.contains("not a Daftar store"))
+    }
+
+    /// A server's own node id cannot be registered: `daftar node add` of it exits 1, says why, and registers nothing.
+    @Test func nodeAdd_ofTheStoresOwnId_isRefused() throws {
+        let central = folder.file("central.daftar")
+        #expect(try daftar.run(["--db", central, "--node", "central", "-c", "status"], environment: environment).status == 0)
+        let own = try daftar.run(["node", "add", "central", "--db", central], environment: environment)
+        #expect(own.status == 1)
+        #expect(own.err.hasPrefix("error: central is this node's own id"), "\(own.err)")
+        #expect(own.out.isEmpty)  // no token printed
+        #expect(try daftar.run(["node", "list", "--db", central], environment: environment).out == "no nodes registered: daftar node add ID\n")
+        let relay = try daftar.run(["node", "add", "central", "--relay", "--db", central], environment: environment)
+        #expect(relay.status == 1, "\(relay.out)")
+    }
+
+    /// A relay that sent a change in the server's own name, to a real server, is named by `daftar -c status` on a line starting with `REFUSED`, and nothing of it was kept.
+    @Test func relaySendingAsTheServer_isNamedByStatus() async throws {
+        let path = folder.file("central.daftar")
+        #expect(try daftar.run(["--db", path, "--node", "central", "-c", "add incident title=\"at headquarters\""], environment: environment).status == 0)
+        let added = try daftar.run(["node", "add", "punjab-hub", "--relay", "--db", path], environment: environment)
+        #expect(added.status == 0, "\(added.err)")
+        let token = added.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let central = try Store.open(at: path)
+        let first = try #require(try central.change(at: Dot(origin: central.node, seq: 1)))
+        // The next change in the server's name, correctly chained, as a relay might forge it.
+        let forged = try Change(
+            dot: Dot(origin: central.node, seq: 2), record: first.record, kind: first.kind, operation: .set, fields: [try FieldName("title"): .text("forged")],
+            vector: VersionVector([(central.node, 2)]), hlc: HLC(milliseconds: first.hlc.milliseconds + 1), officer: "Forger",
+            wallTime: first.wallTime + 1, previousHash: first.hash)
+        let body = Array(#"{"node":"punjab-hub","knowledge":{},"changes":["#.utf8) + Array(try JSONEncoder().encode(forged)) + Array("]}".utf8)
+        let (status, data) = try await withLiveServer(central) { url in
+            let port = try #require(Int(url.split(separator: ":").last ?? ""))
+            return try await offThePool { () throws -> (Int, Data) in
+                let http = try RawHTTP(port: port)
+                http.send(RawHTTP.postHead(path: "/v1/sync", token: token, contentType: "application/json", length: body.count) + body)
+                return try http.response()
+            }
+        }
+        #expect(status == 200)
+        let answer = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect((answer["stop"] as? [String: Any])?["reason"] as? String == "origin_not_allowed", "\(answer)")
+        #expect(try central.knowledge()[central.node] == 1)
+
+        let shown = try command("central.daftar", "status")
+        #expect(shown.status == 0, "\(shown.err)")
+        let refused = shown.out.split(separator: "\n").filter { $0.hasPrefix("REFUSED") }
+        #expect(refused.count == 1, "\(shown.out)")
+        #expect(refused.first?.contains("punjab-hub sent changes in this node's own name (central) 1 time(s)") == true, "\(refused)")
+        #expect(refused.first?.contains("nothing of them was kept") == true)
+        #expect(try command("central.daftar", "history central-1").out.contains("forged") == false)
     }
 
     @Test func backupAndRestore_underANewNodeId() throws {

@@ -368,8 +368,8 @@ func condition(_ text: String) throws -> Query.Condition? {
         #expect(try assigned("name=\u{6C1}\u{654}") == [field("name"): .text("\u{6C2}")])
     }
 
-    /// BUG: `contains` with an unquoted value replaces the parsed value by the raw token, which
-    /// skips NFC normalization (CommandParser.swift, `if comparison == .contains, !quoted { value = .text(raw) }`).
+    /// `contains` with an unquoted value is normalized to NFC like every other value, so that it
+    /// is valid text and matches what the store holds.
     @Test func containsValueIsNormalizedToNFC() throws {
         let c = try condition("name contains Jose\u{301}")
         #expect(c == compare("name", .contains, .text("Jos\u{E9}")))
@@ -598,15 +598,15 @@ func condition(_ text: String) throws -> Query.Condition? {
         expectError("count limit 5", "unexpected 'limit'", "usage: count [KIND] [where CONDITION]")
     }
 
-    /// BUG: the optional KIND of export/import is read with `p.next()`, which consumes the token
-    /// even when it is not a word, so trailing `)`, `,` or `=` are silently accepted.
+    /// The optional KIND of export/import is a word: a trailing `)`, `,`, `=` or `(` after the
+    /// path is refused, not silently taken.
     @Test(arguments: ["export csv out.csv )", "export csv out.csv ,", "import jsonl in.jsonl =", "export csv out.csv ("])
     func trailingSymbolAfterExportPathIsRefused(line: String) {
         expectError(line, "unexpected")
     }
 
-    /// BUG: the optional topic of help is read with `p.next()`, which consumes a `(` or `=` and
-    /// then parses as plain `help`.
+    /// The optional topic of help is a word: a `(`, `=` or `,` after `help` is refused, not read
+    /// as plain `help`.
     @Test(arguments: ["help (", "help =", "help ,"])
     func trailingSymbolAfterHelpIsRefused(line: String) {
         expectError(line, "unexpected")

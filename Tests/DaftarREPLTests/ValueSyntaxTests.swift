@@ -133,8 +133,8 @@ let nonTextValues: [FieldValue] = [
         #expect(try csvCellBack(ValueSyntax.csvCell(value)) == value)
     }
 
-    /// BUG: a decimal with no fraction digits (typed as `100.00` or `12.0`) has the normal form
-    /// `100`; literal and csvCell write it as `100`, which reads back as the integer 100.
+    /// A decimal with no fraction digits (typed as `100.00` or `12.0`, normal form `100`) keeps
+    /// its type: literal and csvCell write it so that it reads back as a decimal, not an integer.
     @Test(arguments: ["100.00", "12.0", "-7.000"])
     func wholeDecimalKeepsItsType(typed: String) throws {
         let value = try #require(try typedBack(typed))
@@ -146,8 +146,8 @@ let nonTextValues: [FieldValue] = [
         #expect(try csvCellBack(ValueSyntax.csvCell(value)) == value, "csv cell \(ValueSyntax.csvCell(value)) reads back as \(String(describing: try? csvCellBack(ValueSyntax.csvCell(value))))")
     }
 
-    /// BUG: the tokenizer works on Characters, so a text beginning with a combining mark glues
-    /// the mark to the `=` or to the opening quote before it, and the literal cannot be typed back.
+    /// A text beginning with a combining mark is written as a literal that types back as the same
+    /// text: the mark is not glued to the `=` or to the opening quote before it.
     @Test(arguments: ["\u{650}علی", "\u{301}x", "\u{64E} two words"])
     func textStartingWithACombiningMarkRoundTrips(s: String) throws {
         let value = try FieldValue.text(normalizing: s)
