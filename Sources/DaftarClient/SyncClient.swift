@@ -280,7 +280,8 @@ public final class SyncClient: Sendable {
                     summary.progress.receivedBytes += progress.receivedBytes
                     summary.progress.sentChanges += response.applied
                     summary.server = response.node
-                    serverKnowledge = response.knowledge
+                    // Answers can arrive out of order: keep the most the server has said it holds.
+                    for (origin, entry) in response.knowledge.entries where entry.seq > serverKnowledge[origin] { serverKnowledge.entries[origin] = entry }
                     if response.stop != nil || response.applied + response.duplicates != oldest.count { batch = nil }
                 } catch let error as SyncError {
                     failure = failure ?? error
@@ -355,6 +356,16 @@ public final class SyncClient: Sendable {
             try? await Task.sleep(for: .seconds(min(10, max(1, retryAfter ?? 2))))
             (status, answer, type, retryAfter) = try await send(.POST, "/v1/sync", body: body, contentType: contentType)
             tries += 1
+        }
+        if status == .badRequest, let applying = request.applying, !applying.entries.isEmpty,
+            (try? JSONDecoder().decode(ErrorBody.self, from: answer))?.message.contains("'applying'") == true
+        {
+            // A server from before `applying` refuses the field: say it the way such a server
+            // reads it, counting what is being applied as held.
+            var older = request
+            older.knowledge = request.assumedKnowledge
+            older.applying = nil
+            return try await exchange(older, encoded: encoded, progress: &progress)
         }
         progress.receivedBytes += answer.count
         progress.exchanges += 1

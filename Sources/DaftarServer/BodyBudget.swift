@@ -1,5 +1,11 @@
 import Synchronization
 
+#if os(Linux)
+    /// glibc's `malloc_trim(3)`: gives the free memory of every heap back to the system.
+    @_silgen_name("malloc_trim")
+    func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
+
 /// Bounds the memory that request bodies take at once: a request reserves what its body may
 /// grow to (read, inflated and decoded) before reading it, and waits while others hold the
 /// budget. A body that waits stays in the network's buffers, not in the server's memory. One
@@ -49,8 +55,14 @@ final class BodyBudget: Sendable {
         return granted
     }
 
-    /// Gives back what a ``reserve(_:timeout:)`` that returned true took.
+    /// Gives back what a ``reserve(_:timeout:)`` that returned true took. After a large body,
+    /// the memory it took (thousands of small blocks, spread over the heaps of the threads that
+    /// decoded and applied it) is given back to the system, so that one large body after
+    /// another does not add up.
     func release(_ bytes: Int) {
+        #if os(Linux)
+            if bytes >= 8 * 1024 * 1024 { _ = glibcMallocTrim(0) }
+        #endif
         let ready = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
             state.used -= bytes
             state.holders -= 1

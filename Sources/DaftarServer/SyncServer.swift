@@ -254,11 +254,20 @@ public struct SyncServer: Sendable {
 
     /// Reads and decodes the body: JSON or compact, optionally gzip, within the size limits.
     func readRequest(_ request: inout Request, type: String) async throws -> (SyncRequest, compact: Bool) {
-        var body: ByteBuffer
+        // The body is read into one buffer of its declared size (no doubling as it grows), and
+        // decoded from there.
+        let tooLarge = Refusal(.contentTooLarge, "too_large", "the request body is over \(SyncProtocol.maxRequestBytes) bytes: send smaller batches")
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > SyncProtocol.maxRequestBytes { throw tooLarge }
+        var data = Data()
+        data.reserveCapacity(declared ?? 64 * 1024)
         do {
-            body = try await request.collectBody(upTo: SyncProtocol.maxRequestBytes)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw Refusal(.contentTooLarge, "too_large", "the request body is over \(SyncProtocol.maxRequestBytes) bytes: send smaller batches")
+            for try await chunk in request.body {
+                guard data.count + chunk.readableBytes <= SyncProtocol.maxRequestBytes else { throw tooLarge }
+                data.append(contentsOf: chunk.readableBytesView)
+            }
+        } catch let refusal as Refusal {
+            throw refusal
         } catch {
             throw Refusal(.badRequest, "malformed", "the request body could not be read whole: send it again")
         }
@@ -266,27 +275,36 @@ public struct SyncServer: Sendable {
             guard encoding == "gzip" else {
                 throw Refusal(.unsupportedMediaType, "unsupported_encoding", "the body's Content-Encoding '\(encoding.prefix(40))' is not supported: use gzip or none")
             }
+            var compressed = ByteBuffer(data: data)
+            data = Data()
+            let inflated: ByteBuffer
             do {
-                body = try body.decompress(with: .gzip(), maxSize: SyncProtocol.maxInflatedBytes)
+                inflated = try compressed.decompress(with: .gzip(), maxSize: SyncProtocol.maxInflatedBytes)
             } catch let error as CompressNIOError where error == .bufferOverflow {
                 throw Refusal(.contentTooLarge, "too_large", "the gzip body inflates past \(SyncProtocol.maxInflatedBytes) bytes: send smaller batches")
             } catch {
                 throw Refusal(.badRequest, "malformed", "the gzip body could not be inflated (\(error)): send it again, compressed whole")
             }
-            guard body.readableBytes <= SyncProtocol.maxInflatedBytes else {
+            guard inflated.readableBytes <= SyncProtocol.maxInflatedBytes else {
                 throw Refusal(.contentTooLarge, "too_large", "the gzip body inflates past \(SyncProtocol.maxInflatedBytes) bytes: send smaller batches")
             }
+            data = Data(buffer: inflated)
         }
-        let bytes = [UInt8](body.readableBytesView)
-        body = ByteBuffer()
+        let tooMany = Refusal(
+            .contentTooLarge, "too_large", "a request carries at most \(SyncProtocol.maxChangesPerRequest) changes: send smaller batches")
         do {
             if type == SyncProtocol.compactType {
-                var (header, changes) = try CompactCodec.decode(SyncRequest.self, from: bytes)
+                let bytes = [UInt8](data)
+                data = Data()
+                var (header, changes) = try CompactCodec.decode(SyncRequest.self, from: bytes, maxChanges: SyncProtocol.maxChangesPerRequest)
                 header.changes = changes
                 return (header, true)
             }
-            try StrictJSON.check(bytes)
-            return (try JSONDecoder().decode(SyncRequest.self, from: Data(bytes)), false)
+            let count = try data.withUnsafeBytes { raw throws(StrictJSON.Violation) in try StrictJSON.check(raw.bindMemory(to: UInt8.self)) }
+            guard count <= SyncProtocol.maxChangesPerRequest else { throw tooMany }
+            return (try JSONDecoder().decode(SyncRequest.self, from: data), false)
+        } catch is CompactCodec.TooManyChanges {
+            throw tooMany
         } catch let violation as StrictJSON.Violation {
             throw Refusal(.badRequest, "malformed", "the request is malformed: \(violation.message)")
         } catch let error as ValidationError {

@@ -163,8 +163,6 @@ enum QuerySQL {
         }
     }
 
-    /// The index keeps decimals as binary floats for order; this checks the exact values of the
-    /// candidates SQL found, so equality and ranges on decimals are exact.
     /// Whether a record's state, as read, meets the condition. The index chose the candidates,
     /// but it lives in its own file and may be read a moment before or after the record: every
     /// candidate is checked again against the state it is shown with (and decimals compare

@@ -187,7 +187,11 @@ final class SearchIndex: Sendable {
                 // the generation in the same transaction): start again from the whole log.
                 let storeGeneration = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT log_generation FROM store WHERE id = 1") ?? 0 }
                 if storeGeneration != generation {
-                    try write { db in try Self.empty(db, generation: storeGeneration) }
+                    try write { db in
+                        // Another handle (or process) may have started again meanwhile.
+                        guard try Int64.fetchOne(db, sql: "SELECT log_generation FROM meta WHERE id = 1") == generation else { return }
+                        try Self.empty(db, generation: storeGeneration)
+                    }
                     return false
                 }
                 // What changed past `from`: the records touched, and their merged states now.

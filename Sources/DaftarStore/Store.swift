@@ -84,6 +84,7 @@ public final class Store: Sendable {
             SearchIndex.remove(at: SearchIndex.path(for: path))
             let index = try SearchIndex(storePath: path, busyTimeout: max(options.busyTimeoutSeconds, SearchIndex.busyTimeoutSeconds), onBackgroundError: options.onBackgroundError)
             let pool = try DatabasePool(path: path, configuration: configuration(options, index: index.path))
+            try makeDurable(pool)
             try migrate(pool)
             try pool.write { db in
                 try db.execute(
@@ -111,7 +112,10 @@ public final class Store: Sendable {
             try checkHeader(path)
             let index = options.readOnly ? nil : try SearchIndex(storePath: path, busyTimeout: max(options.busyTimeoutSeconds, SearchIndex.busyTimeoutSeconds), onBackgroundError: options.onBackgroundError)
             let pool = try DatabasePool(path: path, configuration: configuration(options, index: index?.path))
-            if !options.readOnly { try migrate(pool) }
+            if !options.readOnly {
+                try makeDurable(pool)
+                try migrate(pool)
+            }
             let node = try pool.read(readIdentity)
             try index?.checkBelongs(to: pool)
             return Store(path: path, pool: pool, index: index, node: node, options: options)
@@ -165,6 +169,14 @@ public final class Store: Sendable {
             throw StoreError(.corrupt, "the store has no identity row: restore it from a backup")
         }
         do { return try NodeID(raw) } catch { throw StoreError(.corrupt, "the store's node id '\(raw)' is not valid: restore it from a backup") }
+    }
+
+    /// `synchronous=FULL` on the connection that writes, so that a commit is on the disk before
+    /// it returns (promise 1). Set once the pool is open: GRDB sets NORMAL when it puts a pool's
+    /// writer in WAL mode, after the connection's own preparation; the writer connection lasts
+    /// as long as the pool.
+    private static func makeDurable(_ pool: DatabasePool) throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
     }
 
     static func migrator() -> DatabaseMigrator {

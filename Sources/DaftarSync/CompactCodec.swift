@@ -32,8 +32,14 @@ public enum CompactCodec {
         try decode(type, from: [UInt8](data))
     }
 
-    /// The header (decoded as `M`, held to ``StrictJSON``) and the changes.
-    public static func decode<M: Decodable>(_ type: M.Type, from bytes: [UInt8]) throws -> (M, [Change]) {
+    /// A body that holds more changes than the reader takes.
+    public struct TooManyChanges: Error, Sendable {
+        public let count: Int
+    }
+
+    /// The header (decoded as `M`, held to ``StrictJSON``) and the changes; more than
+    /// `maxChanges` throws ``TooManyChanges`` before any is read.
+    public static func decode<M: Decodable>(_ type: M.Type, from bytes: [UInt8], maxChanges: Int = .max) throws -> (M, [Change]) {
         var at = 0
         func take(_ n: Int) throws -> ArraySlice<UInt8> {
             guard n >= 0, bytes.count - at >= n else { throw ValidationError(.malformedEncoding, "the compact body ends too early: it was cut off") }
@@ -48,6 +54,7 @@ public enum CompactCodec {
         try StrictJSON.check(headerBytes)
         let header = try JSONDecoder().decode(M.self, from: Data(headerBytes))
         let count = try read32()
+        guard count <= maxChanges else { throw TooManyChanges(count: count) }
         guard count <= bytes.count / 8 else { throw ValidationError(.malformedEncoding, "the compact body claims \(count) changes, more than it can hold") }
         var changes: [Change] = []
         changes.reserveCapacity(count)

@@ -11,6 +11,9 @@ public enum SyncProtocol {
     public static let maxRequestBytes = 32 * 1024 * 1024
     /// The largest body after gzip decompression; a body that inflates past it gets 413.
     public static let maxInflatedBytes = 32 * 1024 * 1024
+    /// The most changes one request may carry (a sender's batch holds at most this many); more
+    /// gets 413. It bounds what decoding one request takes in memory.
+    public static let maxChangesPerRequest = 5000
 }
 
 /// One exchange from the client: its node id and knowledge, and changes the server lacks.

@@ -14,15 +14,25 @@ public enum StrictJSON {
         public var description: String { message }
     }
 
-    /// Checks `bytes`; throws a ``Violation`` saying what is wrong and at which byte.
-    public static func check(_ bytes: [UInt8]) throws(Violation) {
+    /// Checks `bytes`; throws a ``Violation`` saying what is wrong and at which byte. Returns
+    /// the number of elements of the longest array that is a member of the top-level object
+    /// (for a sync request: how many changes it carries).
+    @discardableResult
+    public static func check(_ bytes: [UInt8]) throws(Violation) -> Int {
+        try bytes.withUnsafeBufferPointer { buffer throws(Violation) in try check(buffer) }
+    }
+
+    @discardableResult
+    public static func check(_ bytes: UnsafeBufferPointer<UInt8>) throws(Violation) -> Int {
         var scanner = Scanner(bytes: bytes)
         try scanner.run()
+        return scanner.longestTopLevelArray
     }
 
     struct Scanner {
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         var at = 0
+        var longestTopLevelArray = 0
 
         /// One open object or array.
         struct Frame {
@@ -55,9 +65,12 @@ public enum StrictJSON {
             while at < bytes.count {
                 let b = bytes[at]
                 if b == 0x22 {  // "
+                    guard decode else {
+                        at += 1
+                        return []
+                    }
                     let raw = Array(bytes[start..<at])
                     at += 1
-                    guard decode else { return [] }
                     return escaped ? try unescape(raw) : raw
                 }
                 if b == 0x5C {  // backslash
@@ -176,6 +189,10 @@ public enum StrictJSON {
                         stack.removeLast()
                         expect = .commaOrEnd
                         continue
+                    }
+                    if stack.count == 2, stack[0].isObject, !stack[1].isObject {
+                        stack[1].count += 1
+                        longestTopLevelArray = max(longestTopLevelArray, stack[1].count)
                     }
                     switch b {
                     case 0x7B:  // {

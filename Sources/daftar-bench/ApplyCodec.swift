@@ -46,12 +46,16 @@ func applyBench(_ options: Options) throws -> [BenchRow] {
         daftarTimes.append(d)
         plainTimes.append(p)
     }
-    let d = median(daftarTimes)
+    // Judged on the apply and the index work every later find waits for.
+    let d = median(zip(daftarTimes, catchUps).map { $0 + $1 })
     let p = median(plainTimes)
     return [
         BenchRow(
-            id: "apply", what: "apply \(n) decoded changes, 5,000 per transaction", value: d, unit: "s", baseline: p, ratio: d / p, target: "ratio <= 2", met: d / p <= 2,
-            note: String(format: "index upkeep runs in the background and finished a median %.2f s after the last batch", median(catchUps)))
+            id: "apply", what: "apply \(n) decoded changes, 5,000 per transaction, until findable", value: d, unit: "s", baseline: p, ratio: d / p, target: "ratio <= 2",
+            met: d / p <= 2,
+            note: String(
+                format: "counting the index work a find waits for (a median %.2f s after the last batch); the applies alone: %.2f s, ratio %.2f", median(catchUps),
+                median(daftarTimes), median(daftarTimes) / p))
     ]
 }
 

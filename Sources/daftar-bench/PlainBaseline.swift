@@ -18,6 +18,8 @@ final class PlainBaseline {
             if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Store.writerCacheKiB)") }
         }
         pool = try DatabasePool(path: path, configuration: config)
+        // As the store does: GRDB sets NORMAL when it puts the writer in WAL mode.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try pool.write { db in
             try db.execute(
                 sql: """

@@ -44,14 +44,24 @@ func syncHop(_ options: Options) async throws -> [BenchRow] {
         guard s1.progress.sentChanges == options.entries, s2.progress.receivedChanges == options.entries else {
             throw BenchError("sync did not carry every change: sent \(s1.progress.sentChanges), received \(s2.progress.receivedChanges)")
         }
-        let slower = Double(options.entries) / max(hop1, hop2)
+        // Each hop is judged until the receiver can find what it received; the sync alone is shown beside.
+        let slower = Double(options.entries) / max(hop1 + centralIndexed, hop2 + secondIndexed)
+        let syncOnly = Double(options.entries) / max(hop1, hop2)
         rows.append(
             BenchRow(
-                id: "sync-hop-\(tag)", what: "\(options.entries) changes office -> central -> office over loopback, \(tag) bodies", value: slower, unit: "changes/s",
-                baseline: nil, ratio: nil, target: tag == "compact" ? ">= 30000 changes/s per hop" : "report", met: tag == "compact" ? slower >= 30000 : nil,
+                id: "sync-hop-\(tag)", what: "\(options.entries) changes office -> central -> office over loopback, \(tag) bodies, each hop until findable", value: slower,
+                unit: "changes/s", baseline: nil, ratio: nil, target: tag == "compact" ? ">= 30000 changes/s per hop" : "report", met: tag == "compact" ? slower >= 30000 : nil,
                 note: String(
-                    format: "hop 1 %.2f s (%d exchanges), hop 2 %.2f s (%d exchanges); indexes caught up %.2f s after hop 1 at the central node, %.2f s after hop 2 at the office",
-                    hop1, s1.progress.exchanges, hop2, s2.progress.exchanges, centralIndexed, secondIndexed)))
+                    format: "hop 1 %.2f s (%d exchanges) + %.2f s until the central node finds them; hop 2 %.2f s (%d exchanges) + %.2f s until the office finds them; the syncs alone: %.0f changes/s per hop",
+                    hop1, s1.progress.exchanges, centralIndexed, hop2, s2.progress.exchanges, secondIndexed, syncOnly)))
+        if tag == "compact" {
+            // Office to office: from the first office's sync starting to the second office finding everything.
+            let total = hop1 + centralIndexed + hop2 + secondIndexed
+            rows.append(
+                BenchRow(
+                    id: "sync-office-to-office", what: "\(options.entries) changes from one office to another through the central node, until the second finds them", value: Double(options.entries) / total,
+                    unit: "changes/s", baseline: nil, ratio: nil, target: "report", met: nil, note: String(format: "%.2f s in all", total)))
+        }
     }
     return rows
 }

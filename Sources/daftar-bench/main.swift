@@ -185,12 +185,16 @@ func writes(_ options: Options, perTransaction: Int) throws -> BenchRow {
     func med(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
     print("write \(options.entries) entries, \(perTransaction) per transaction, median of \(runs) runs:")
     print(String(format: "  daftar %10.0f entries/s   plain %10.0f entries/s   ratio (time) %.2f", med(daftarRates), med(plainRates), med(ratios)))
+    // Judged on what an officer waits for: the writes and the index work every later find waits
+    // for, against the plain application, whose index is kept inside its writes.
+    let endToEnd = zip(daftarRates, catchUps).map { rate, wait in Double(options.entries) / (Double(options.entries) / rate + wait) }
+    let endToEndRatios = zip(endToEnd, plainRates).map { $1 / $0 }
     return BenchRow(
-        id: perTransaction == 1 ? "write-single" : "write-batch", what: "\(options.entries) entries, \(perTransaction) per transaction", value: med(daftarRates),
-        unit: "entries/s", baseline: med(plainRates), ratio: med(ratios), target: "ratio <= 1.5", met: med(ratios) <= 1.5,
+        id: perTransaction == 1 ? "write-single" : "write-batch", what: "\(options.entries) entries, \(perTransaction) per transaction, until findable", value: med(endToEnd),
+        unit: "entries/s", baseline: med(plainRates), ratio: med(endToEndRatios), target: "ratio <= 1.5", met: med(endToEndRatios) <= 1.5,
         note: String(
-            format: "ratio is time over the plain application's time; index upkeep runs in the background, and finished a median %.2f s after the last write (counting that wait, %.0f entries/s)",
-            med(catchUps), Double(options.entries) / (Double(options.entries) / med(daftarRates) + med(catchUps))))
+            format: "ratio is time over the plain application's time, counting the index work a find waits for (a median %.2f s after the last write); the writes alone: %.0f entries/s, ratio %.2f",
+            med(catchUps), med(daftarRates), med(ratios)))
 }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

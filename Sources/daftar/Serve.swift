@@ -4,6 +4,10 @@ import DaftarStore
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Log lines on standard error: one per exchange, never a token.
 func makeLogger(_ label: String) -> Logger {
     LoggingSystem.bootstrap { label in
@@ -13,6 +17,12 @@ func makeLogger(_ label: String) -> Logger {
     }
     return Logger(label: label)
 }
+
+#if canImport(Glibc)
+    /// glibc's `mallopt(3)` (malloc.h is not part of the Glibc module).
+    @_silgen_name("mallopt")
+    func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,6 +60,13 @@ struct Serve: AsyncParsableCommand {
             opened = try store.openOrCreate(askIfMissing: false, onBackgroundError: { message in logger.error("\(message)") })
         } catch { throw fail(error) }
         ConnectionLimits.raiseFileLimit()
+        #if canImport(Glibc)
+            // Request bodies come and go in large blocks: served from their own mappings, given
+            // back to the system when freed, instead of kept in one heap per thread (which made
+            // a server that read sixteen large bodies keep the memory of several).
+            _ = glibcMallopt(-3, 256 * 1024)  // M_MMAP_THRESHOLD
+            _ = glibcMallopt(-8, 4)  // M_ARENA_MAX
+        #endif
         let limits = ConnectionLimits(headerTimeout: .seconds(headerTimeout), bodyTimeout: .seconds(bodyTimeout), maxConnections: maxConnections)
         let server = SyncServer(store: opened, logger: logger, connectionLimits: limits)
         let tls = tlsCert.map { SyncServer.TLSFiles(certificate: $0, key: tlsKey!) }

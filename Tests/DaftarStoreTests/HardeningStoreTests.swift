@@ -26,6 +26,30 @@ final class Flag: Sendable {
         return ""
     }
 
+    /// Promise 1 rests on `synchronous=FULL` for every connection of the store (the writer and
+    /// the readers), created or reopened; the index file, derived data, uses NORMAL.
+    @Test func everyConnectionOfTheStore_isSynchronousFull_theIndexNormal() throws {
+        let created = try Store.make("fia-lahore", in: folder)
+        try created.add(kind: kind("incident"), fields: [name("title"): text("x")], as: "a")
+        let reopened = try Store.open(at: created.path)
+        for store in [created, reopened] {
+            let writer = try store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+            // Several readers at once, so that more than one reader connection is opened and read.
+            let readers = Mutex<[Int?]>([])
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                let value = try? store.pool.read { db -> Int? in
+                    Thread.sleep(forTimeInterval: 0.05)
+                    return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+                }
+                readers.withLock { $0.append(value ?? nil) }
+            }
+            let index = try #require(store.index).queue.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+            #expect(writer == 2)
+            #expect(readers.withLock { $0 } == [2, 2, 2, 2])
+            #expect(index == 1)
+        }
+    }
+
     /// Finds and searches run while another handle flips an entry between two states return it only in a state that meets their condition.
     @Test func findsAndSearchesUnderConcurrentWrites_returnOnlyEntriesThatMatchAsReturned() async throws {
         let store = try Store.make("fia-lahore", in: folder)

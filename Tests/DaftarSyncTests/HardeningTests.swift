@@ -270,7 +270,7 @@ import Testing
             let writer = Thread {
                 _ = try? other.write(as: "Other") { tx in
                     holding.store(1, ordering: .sequentiallyConsistent)
-                    Thread.sleep(forTimeInterval: 3)
+                    Thread.sleep(forTimeInterval: 10)
                     try tx.add(kind: Kind("incident"), fields: [try FieldName("title"): .text("other")])
                 }
                 holding.store(2, ordering: .sequentiallyConsistent)
@@ -314,7 +314,7 @@ import Testing
             // A header byte every 200 ms does not keep the connection.
             let started = ContinuousClock.now
             var open = true
-            while open, ContinuousClock.now - started < .seconds(5) {
+            while open, ContinuousClock.now - started < .seconds(15) {
                 open = slowloris.send(Array("X".utf8))
                 try await Task.sleep(for: .milliseconds(200))
             }
