@@ -162,14 +162,19 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // A refused connection's request goes no further than this handler.
+        guard admitted else {
+            if case .head = unwrapInboundIn(data) {
+                headTimer?.cancel()
+                headTimer = nil
+                refuse(context)
+            }
+            return
+        }
         switch unwrapInboundIn(data) {
         case .head:
             headTimer?.cancel()
             headTimer = nil
-            guard admitted else {
-                refuse(context)
-                return
-            }
             inFlight += 1
             readingBody = true
             if let id { registry.setWaiting(id, false) }

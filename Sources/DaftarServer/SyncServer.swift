@@ -162,7 +162,11 @@ public struct SyncServer: Sendable {
                 let outgoing =
                     limit == 0
                     ? OutgoingBatch()
-                    : try store.changes(missingFrom: syncRequest.assumedKnowledge, limits: BatchLimits(maxCount: limit), vouchesFor: mayApply)
+                    : try store.changes(
+                        missingFrom: syncRequest.assumedKnowledge, limits: BatchLimits(maxCount: limit),
+                        // A fork is kept only from what the client says it holds, never from what it
+                        // says it is still applying.
+                        vouchesFor: { origin in mayApply(origin) && syncRequest.applying?.entries[origin] == nil })
                 try store.notePeerSeen(sender, knowledge: syncRequest.knowledge)
                 return (report, outgoing, try store.knowledge(), server)
             }

@@ -109,8 +109,19 @@ extension Store {
         sql += " ORDER BY t.rank LIMIT ?"
         arguments += [max(0, limit)]
         return try indexedRead { db in
-            try Data.fetchAll(db, sql: sql, arguments: arguments).map { try RecordState(encoded: $0) }.filter { QuerySQL.mayMatchSearch(text, $0) }
+            let found = try Data.fetchAll(db, sql: sql, arguments: arguments).map { try RecordState(encoded: $0) }
+            // The index file and the store are read in one transaction but may be at different
+            // points of the log (a write committed between them): then every entry found is
+            // checked against its text as read.
+            guard try !Self.indexInStep(db) else { return found }
+            return found.filter { QuerySQL.mayMatchSearch(text, $0) }
         }
+    }
+
+    /// Whether the index, as this read transaction sees it, is at the same point of the log as
+    /// the store.
+    static func indexInStep(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT (SELECT indexed_ord FROM ix.meta WHERE id = 1) IS (SELECT max(ord) FROM main.change)") ?? false
     }
 
     /// How many entries a search finds.

@@ -41,6 +41,28 @@ public enum StrictJSON {
             var keys: [[UInt8]] = []
             var keySet: Set<[UInt8]>? = nil
             var count = 0
+
+            /// Notes a key of this object; false when it was there already.
+            mutating func insert(_ key: [UInt8]) -> Bool {
+                if keySet != nil { return keySet!.insert(key).inserted }
+                if keys.contains(key) { return false }
+                keys.append(key)
+                if keys.count > 16 {
+                    keySet = Set(keys)
+                    keys = []
+                }
+                return true
+            }
+        }
+
+        /// Ends the innermost object or array at `at`; true when that ended the document.
+        mutating func close(_ stack: inout [Frame]) throws(Violation) -> Bool {
+            at += 1
+            stack.removeLast()
+            guard stack.isEmpty else { return false }
+            skipSpace()
+            guard at == bytes.count else { throw fail("the JSON has more after its end") }
+            return true
         }
 
         func fail(_ what: String) -> Violation {
@@ -185,8 +207,7 @@ public enum StrictJSON {
                 switch expect {
                 case .value, .valueOrEnd:
                     if expect == .valueOrEnd, b == 0x5D {  // ]
-                        at += 1
-                        stack.removeLast()
+                        if try close(&stack) { return }
                         expect = .commaOrEnd
                         continue
                     }
@@ -222,37 +243,15 @@ public enum StrictJSON {
                     }
                 case .keyOrEnd, .key:
                     if expect == .keyOrEnd, b == 0x7D {  // }
-                        at += 1
-                        stack.removeLast()
+                        if try close(&stack) { return }
                         expect = .commaOrEnd
-                        if stack.isEmpty {
-                            skipSpace()
-                            guard at == bytes.count else { throw fail("the JSON has more after its end") }
-                            return
-                        }
                         continue
                     }
                     guard b == 0x22 else { throw fail("not valid JSON: a key in quotes was expected") }
                     let key = try string(decode: true)
-                    var frame = stack[stack.count - 1]
-                    let duplicate: Bool
-                    if var set = frame.keySet {
-                        duplicate = !set.insert(key).inserted
-                        frame.keySet = set
-                    } else if frame.keys.contains(key) {
-                        duplicate = true
-                    } else {
-                        frame.keys.append(key)
-                        duplicate = false
-                        if frame.keys.count > 16 {
-                            frame.keySet = Set(frame.keys)
-                            frame.keys = []
-                        }
-                    }
-                    if duplicate {
+                    guard stack[stack.count - 1].insert(key) else {
                         throw fail("the key \"\(String(decoding: key.prefix(64), as: UTF8.self))\" appears twice in one object; give each key once")
                     }
-                    stack[stack.count - 1] = frame
                     expect = .colon
                 case .colon:
                     guard b == 0x3A else { throw fail("not valid JSON: ':' was expected after a key") }
@@ -264,14 +263,8 @@ public enum StrictJSON {
                         at += 1
                         expect = top.isObject ? .key : .value
                     } else if (top.isObject && b == 0x7D) || (!top.isObject && b == 0x5D) {
-                        at += 1
-                        stack.removeLast()
+                        if try close(&stack) { return }
                         expect = .commaOrEnd
-                        if stack.isEmpty {
-                            skipSpace()
-                            guard at == bytes.count else { throw fail("the JSON has more after its end") }
-                            return
-                        }
                     } else {
                         throw fail("not valid JSON: ',' or the end of the \(top.isObject ? "object" : "array") was expected")
                     }
