@@ -22,6 +22,18 @@ final class BodyBudget: Sendable {
 
     init(total: Int) { self.total = total }
 
+    /// First come, first served: the head of the queue goes when it fits.
+    private static func grant(_ state: inout State, total: Int) -> [CheckedContinuation<Bool, Never>] {
+        var ready: [CheckedContinuation<Bool, Never>] = []
+        while let first = state.waiting.first, state.holders == 0 || state.used + first.bytes <= total {
+            state.waiting.removeFirst()
+            state.used += first.bytes
+            state.holders += 1
+            ready.append(first.continuation)
+        }
+        return ready
+    }
+
     /// Waits until `bytes` fit (or nothing else is held), at most `timeout`; false when it
     /// timed out.
     func reserve(_ bytes: Int, timeout: Duration) async -> Bool {
@@ -45,11 +57,13 @@ final class BodyBudget: Sendable {
             }
             Task {
                 try? await Task.sleep(for: timeout)
-                let expired = self.state.withLock { state -> CheckedContinuation<Bool, Never>? in
-                    guard let at = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
-                    return state.waiting.remove(at: at).continuation
+                let (expired, ready) = self.state.withLock { state -> (CheckedContinuation<Bool, Never>?, [CheckedContinuation<Bool, Never>]) in
+                    guard let at = state.waiting.firstIndex(where: { $0.id == id }) else { return (nil, []) }
+                    let expired = state.waiting.remove(at: at).continuation
+                    return (expired, Self.grant(&state, total: self.total))
                 }
                 expired?.resume(returning: false)
+                for continuation in ready { continuation.resume(returning: true) }
             }
         }
         return granted
@@ -60,21 +74,15 @@ final class BodyBudget: Sendable {
     /// decoded and applied it) is given back to the system, so that one large body after
     /// another does not add up.
     func release(_ bytes: Int) {
-        #if os(Linux)
-            if bytes >= 8 * 1024 * 1024 { _ = glibcMallocTrim(0) }
-        #endif
+        defer {
+            #if os(Linux)
+                if bytes >= 8 * 1024 * 1024 { _ = glibcMallocTrim(0) }
+            #endif
+        }
         let ready = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
             state.used -= bytes
             state.holders -= 1
-            var ready: [CheckedContinuation<Bool, Never>] = []
-            // First come, first served: the head of the queue goes when it fits.
-            while let first = state.waiting.first, state.holders == 0 || state.used + first.bytes <= total {
-                state.waiting.removeFirst()
-                state.used += first.bytes
-                state.holders += 1
-                ready.append(first.continuation)
-            }
-            return ready
+            return Self.grant(&state, total: total)
         }
         for continuation in ready { continuation.resume(returning: true) }
     }

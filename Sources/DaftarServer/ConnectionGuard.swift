@@ -73,7 +73,6 @@ final class ConnectionRegistry: Sendable {
         let (id, admitted, victim) = state.withLock { state -> (Int, Bool, (any Channel)?) in
             let id = state.next
             state.next += 1
-            var admitted = true
             var victim: (any Channel)?
             if state.entries.count >= limit {
                 var oldest: (key: Int, since: ContinuousClock.Instant)?
@@ -81,14 +80,13 @@ final class ConnectionRegistry: Sendable {
                     guard let since = entry.waitingSince else { continue }
                     if oldest == nil || since < oldest!.since { oldest = (key, since) }
                 }
-                if let oldest {
-                    victim = state.entries.removeValue(forKey: oldest.key)?.channel
-                } else {
-                    admitted = false
-                }
+                // Every connection is busy with a request: this one is refused, and not counted
+                // (it is closed once it has been told so, or by the header timeout).
+                guard let oldest else { return (id, false, nil) }
+                victim = state.entries.removeValue(forKey: oldest.key)?.channel
             }
             state.entries[id] = Entry(channel: channel, waitingSince: now)
-            return (id, admitted, victim)
+            return (id, true, victim)
         }
         victim?.close(promise: nil)
         return (id, admitted)
@@ -126,6 +124,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var readingBody = false
     private var headTimer: Scheduled<Void>?
     private var bodyTimer: Scheduled<Void>?
+    private var writeTimer: Scheduled<Void>?
+    /// Bytes of the answer being written.
+    private var answerBytes = 0
+    /// The slowest a client may take an answer in, after the body timeout: a slow link gets its
+    /// answer, a client that stops reading does not hold the connection.
+    static let slowestAnswerBytesPerSecond = 4096
 
     init(registry: ConnectionRegistry, limits: ConnectionLimits, onEvent: @escaping @Sendable (String) -> Void) {
         self.registry = registry
@@ -148,7 +152,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimers()
-        if let id { registry.close(id) }
+        if let id, admitted { registry.close(id) }
         context.fireChannelInactive()
     }
 
@@ -204,16 +208,38 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
-            inFlight = max(0, inFlight - 1)
-            if inFlight == 0 {
-                // An answer that ended before its request's body did: the rest is not wanted.
-                readingBody = false
-                bodyTimer?.cancel()
-                bodyTimer = nil
-                if let id { registry.setWaiting(id, true) }
-                armHeadTimer(context)
+        switch unwrapOutboundIn(data) {
+        case .head:
+            answerBytes = 0
+        case .body(let buffer):
+            answerBytes += buffer.readableBytes
+        case .end:
+            // The answer must reach the client within the body timeout plus what its size takes
+            // at the slowest rate allowed; the connection waits for its next request only once
+            // the answer has been sent.
+            let allowed = limits.bodyTimeout + .seconds(answerBytes / Self.slowestAnswerBytesPerSecond)
+            let timeout = allowed
+            writeTimer?.cancel()
+            writeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Self.nanoseconds(timeout))) { [weak self] in
+                self?.onEvent("connection closed: an answer was not taken within \(timeout.components.seconds) s")
+                context.close(promise: nil)
             }
+            let sent = promise ?? context.eventLoop.makePromise()
+            sent.futureResult.assumeIsolated().whenComplete { [weak self] _ in
+                guard let self else { return }
+                self.writeTimer?.cancel()
+                self.writeTimer = nil
+                self.inFlight = max(0, self.inFlight - 1)
+                guard self.inFlight == 0 else { return }
+                // An answer that ended before its request's body did: the rest is not wanted.
+                self.readingBody = false
+                self.bodyTimer?.cancel()
+                self.bodyTimer = nil
+                if let id = self.id { self.registry.setWaiting(id, true) }
+                self.armHeadTimer(context)
+            }
+            context.write(data, promise: sent)
+            return
         }
         context.write(data, promise: promise)
     }
@@ -232,6 +258,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         headTimer = nil
         bodyTimer?.cancel()
         bodyTimer = nil
+        writeTimer?.cancel()
+        writeTimer = nil
     }
 
     /// Answers 503 over_capacity without passing the request on, and closes.

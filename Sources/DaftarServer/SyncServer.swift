@@ -19,8 +19,13 @@ public struct SyncServer: Sendable {
     let failedLogins: FailedLogins
     /// The header and body timeouts and the cap on open connections.
     public var connectionLimits: ConnectionLimits
-    /// Memory that request bodies may take at once (read, inflated and decoded).
+    /// Memory that request bodies may take at once (read, inflated and decoded): one lane for
+    /// large bodies, and one for the small ones (pulls, everyday pushes), so that a large body
+    /// arriving slowly never holds up an office's ordinary sync.
     let bodyBudget: BodyBudget
+    let smallBodyBudget = BodyBudget(total: 16 * 1024 * 1024)
+    /// Bodies that may take up to this much go in the small lane.
+    static let smallBodyBytes = 4 * 1024 * 1024
     /// The longest a request waits for the body budget before it is answered 503.
     static let bodyBudgetWait: Duration = .seconds(60)
 
@@ -84,11 +89,12 @@ public struct SyncServer: Sendable {
         }
         if let found { return .success(found) }
         if let wait = failedLogins.lockedOutFor(address) {
+            try? await Task.sleep(for: .seconds(2))
             return .failure(
                 Refusal(.tooManyRequests, "too_many_failures", "too many refused tokens from this address: wait \(wait) s, then use the token the server's operator gave this node", retryAfter: wait))
         }
         let failures = failedLogins.fail(address)
-        try? await Task.sleep(for: .milliseconds(min(2000, 100 * failures)))
+        try? await Task.sleep(for: .milliseconds(min(2000, 200 * failures)))
         return .failure(Refusal(.unauthorized, "unauthenticated", "the token is unknown or was revoked: ask the server's operator for a new one (`daftar node add ID`)"))
     }
 
@@ -129,10 +135,12 @@ public struct SyncServer: Sendable {
             // The body's memory is reserved before it is read: a request that would take more than
             // is free waits, its bytes still in the network's buffers.
             let reserved = Self.reservation(request)
-            guard await bodyBudget.reserve(reserved, timeout: Self.bodyBudgetWait) else {
+            let budget = reserved <= Self.smallBodyBytes ? smallBodyBudget : bodyBudget
+            guard await budget.reserve(reserved, timeout: Self.bodyBudgetWait) else {
+                logger.info("sync \(peer.node): refused 503 over_capacity: waited \(Self.bodyBudgetWait.components.seconds) s for other large batches to be read")
                 throw Refusal(.serviceUnavailable, "over_capacity", "the server is busy reading other large batches: try again in a few seconds", retryAfter: 5)
             }
-            defer { bodyBudget.release(reserved) }
+            defer { budget.release(reserved) }
             let (syncRequest, compact) = try await readRequest(&request, type: type)
             guard syncRequest.node == peer.node else {
                 throw Refusal(.forbidden, "wrong_node", "this token belongs to \(peer.node), but the request says it comes from \(syncRequest.node): use the token issued to this node")
@@ -146,7 +154,7 @@ public struct SyncServer: Sendable {
             let (report, outgoing, knowledge, server) = try await blocking {
                 // The token is checked again when the exchange reaches the store: a node revoked
                 // while its request was still arriving or waiting gets nothing applied or sent.
-                guard let current = try? store.peer(forToken: token), current.node == sender else {
+                guard let current = try store.peer(forToken: token), current.node == sender else {
                     throw Refusal(.unauthorized, "unauthenticated", "the token was revoked while this request was under way: ask the server's operator for a new one")
                 }
                 // Read now: a fork recovery may have given this node a new id.
@@ -218,6 +226,9 @@ public struct SyncServer: Sendable {
         guard type == SyncProtocol.jsonType || type == SyncProtocol.compactType else {
             throw Refusal(.unsupportedMediaType, "unsupported_media_type", "send the body as \(SyncProtocol.jsonType) (or \(SyncProtocol.compactType)), not '\(type.prefix(80))'")
         }
+        if let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity", encoding != "gzip" {
+            throw Refusal(.unsupportedMediaType, "unsupported_encoding", "the body's Content-Encoding '\(encoding.prefix(40))' is not supported: use gzip or none")
+        }
         for parameter in parts.dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard pair.count == 2, pair[0] == "charset" else { continue }
@@ -229,12 +240,15 @@ public struct SyncServer: Sendable {
         return type
     }
 
-    /// What a request's body may take in memory while it is read, inflated and decoded.
+    /// What a request's body may take in memory while it is read, inflated and decoded: three
+    /// times its text (the body, the changes decoded from it, their canonical forms). A gzip
+    /// body's text is reckoned at ten times its size (sync batches compress four to eight times),
+    /// never more than the inflated limit.
     static func reservation(_ request: Request) -> Int {
-        let declared = request.headers[.contentLength].flatMap { Int($0) }.map { min($0, SyncProtocol.maxRequestBytes) } ?? SyncProtocol.maxRequestBytes
+        let declared = request.headers[.contentLength].flatMap { Int($0) }.map { min(max(0, $0), SyncProtocol.maxRequestBytes) } ?? SyncProtocol.maxRequestBytes
         let gzip = (request.headers[.contentEncoding]?.lowercased() ?? "identity") != "identity"
-        let text = gzip ? SyncProtocol.maxInflatedBytes : declared
-        return (gzip ? declared : 0) + 3 * text
+        let text = gzip ? min(SyncProtocol.maxInflatedBytes, declared * 10) : declared
+        return (gzip ? declared : 0) + 3 * max(text, 4096)
     }
 
     static func milliseconds(_ d: Duration) -> Int { Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000) }
@@ -388,7 +402,13 @@ public struct SyncServer: Sendable {
             return refuse(.badRequest, "malformed", "ask for 1 to 100000 seqs, from no more than to: ?from=1&to=1000")
         }
         let store = self.store
-        guard let hashes = try? await blocking({ try store.chainHashes(of: origin, in: from...to) }) else {
+        let hashes: [UInt64: ContentHash]
+        do {
+            hashes = try await blocking { try store.chainHashes(of: origin, in: from...to) }
+        } catch let error as StoreError where error.code == .locked {
+            return refuse(.serviceUnavailable, "locked", "the server's store is busy: try again in a few seconds", retryAfter: 2)
+        } catch {
+            logger.error("chain of \(origin): failed: \(error)")
             return refuse(.internalServerError, "internal", "reading the chain failed: try again")
         }
         return json(.ok, ChainHashes(origin: origin, hashes: Dictionary(uniqueKeysWithValues: hashes.map { (String($0.key), $0.value) })))

@@ -176,8 +176,10 @@ enum QuerySQL {
     /// needs each word's letters and digits in the text, so a record that lacks one is one the
     /// index found in an older state.
     static func mayMatchSearch(_ text: String, _ state: RecordState) -> Bool {
-        let haystack = (SearchIndex.searchText(state) ?? "").lowercased()
-        let words = TextForm.folded(text).lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) })
+        // As the full-text index reads them: without case or diacritics.
+        func plain(_ s: String) -> String { s.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil) }
+        let haystack = plain(SearchIndex.searchText(state) ?? "")
+        let words = plain(TextForm.folded(text)).split(whereSeparator: { !($0.isLetter || $0.isNumber) })
         return words.allSatisfy { haystack.contains($0) }
     }
 

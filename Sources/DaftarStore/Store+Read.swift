@@ -121,7 +121,12 @@ extension Store {
     /// Whether the index, as this read transaction sees it, is at the same point of the log as
     /// the store.
     static func indexInStep(_ db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT (SELECT indexed_ord FROM ix.meta WHERE id = 1) IS (SELECT max(ord) FROM main.change)") ?? false
+        try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT (SELECT indexed_ord FROM ix.meta WHERE id = 1) IS (SELECT max(ord) FROM main.change)
+                  AND (SELECT log_generation FROM ix.meta WHERE id = 1) IS (SELECT log_generation FROM main.store WHERE id = 1)
+                """) ?? false
     }
 
     /// How many entries a search finds.

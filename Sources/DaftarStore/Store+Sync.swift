@@ -175,6 +175,7 @@ extension Store {
             let ledger = try Ledger(db)
             let conflictsBefore = try Int.fetchOne(db, sql: "SELECT count(*) FROM record WHERE conflict = 1") ?? 0
             var skews: [NodeID: SkewReport] = [:]
+            var skewedRecords: [NodeID: Set<Int64>] = [:]
             for (index, change) in changes.enumerated() {
                 let origin = change.dot.origin
                 func stop(_ why: ApplyStop) {
@@ -232,15 +233,15 @@ extension Store {
                     skews[origin] = max(skew, skews[origin] ?? skew)
                 }
                 try ledger.integrate(change, encoded: encoded[index])
-                if receipt.isBeyondDrift {
-                    try Self.noteSkewed(change, skewMilliseconds: receipt.skewMilliseconds, ledger: ledger)
+                if receipt.isBeyondDrift, let num = try Self.noteSkewed(change, skewMilliseconds: receipt.skewMilliseconds, ledger: ledger) {
+                    skewedRecords[origin, default: []].insert(num)
                 }
                 report.applied += 1
             }
             // What the clocks that ran ahead now win: values shown over concurrent ones by their
             // stamps alone.
             for origin in skews.keys {
-                let wins = try Self.skewWinCount(db, origin: origin)
+                let wins = try Self.skewWinCount(db, origin: origin, records: skewedRecords[origin] ?? [])
                 if wins > 0 { report.skewWins[origin] = wins }
             }
             try ledger.finish()

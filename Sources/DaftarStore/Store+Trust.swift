@@ -27,21 +27,28 @@ public struct RefusedSender: Sendable, Hashable {
 
 extension Store {
     /// Keeps a change whose stamp ran past the allowed drift, applied just now by `ledger`.
-    static func noteSkewed(_ change: Change, skewMilliseconds: UInt64, ledger: Ledger) throws {
-        guard let num = try ledger.load(change.record)?.num else { return }
+    /// Returns the record's local number.
+    @discardableResult
+    static func noteSkewed(_ change: Change, skewMilliseconds: UInt64, ledger: Ledger) throws -> Int64? {
+        guard let num = try ledger.load(change.record)?.num else { return nil }
         try ledger.run(
             "INSERT OR REPLACE INTO skewed_change (origin, seq, record, skew_ms) VALUES (?, ?, ?, ?)",
             [change.dot.origin.rawValue, Int64(change.dot.seq), num, Int64(clamping: skewMilliseconds)])
+        return num
     }
 
     /// The values shown over concurrent ones only by a skewed stamp, in the records that skewed
     /// changes (of `origin`, or of any origin) wrote.
-    static func skewWins(_ db: Database, origin: NodeID? = nil) throws -> [SkewWin] {
-        var sql = "SELECT s.origin, s.seq, s.skew_ms, r.state FROM skewed_change s JOIN record r ON r.num = s.record"
+    static func skewWins(_ db: Database, origin: NodeID? = nil, records: Set<Int64>? = nil) throws -> [SkewWin] {
+        // Only entries in conflict can show a value over another.
+        var sql = "SELECT s.origin, s.seq, s.skew_ms, r.state FROM skewed_change s JOIN record r ON r.num = s.record WHERE r.conflict = 1"
         var arguments: StatementArguments = []
         if let origin {
-            sql += " WHERE s.origin = ?"
-            arguments = [origin.rawValue]
+            sql += " AND s.origin = ?"
+            arguments += [origin.rawValue]
+        }
+        if let records {
+            sql += " AND s.record IN (\(records.map(String.init).joined(separator: ",")))"
         }
         var skewed: [Dot: UInt64] = [:]
         var states: [RecordID: RecordState] = [:]
@@ -62,8 +69,11 @@ extension Store {
         return wins
     }
 
-    static func skewWinCount(_ db: Database, origin: NodeID) throws -> Int {
-        try skewWins(db, origin: Optional(origin)).count
+    /// How many values of `records` (local numbers) are shown only by a stamp of `origin` that
+    /// ran ahead: what one batch changed, never the whole history of a skewed office.
+    static func skewWinCount(_ db: Database, origin: NodeID, records: Set<Int64>) throws -> Int {
+        guard !records.isEmpty else { return 0 }
+        return try skewWins(db, origin: Optional(origin), records: records).count
     }
 
     /// Every value shown over a concurrent one only because its clock ran ahead.

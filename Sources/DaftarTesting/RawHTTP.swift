@@ -104,3 +104,15 @@ public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) 
         thread.start()
     }
 }
+
+/// One process started at a time in this test process: Foundation's `Process.run()` on Linux
+/// copies the environment and file actions in ways that are not safe when many tests start
+/// processes on several threads at once (a crash was seen in it), so every start goes through
+/// this lock. Only the start is serialized; the processes run side by side.
+private let spawning = NSLock()
+
+public func spawn(_ process: Process) throws {
+    spawning.lock()
+    defer { spawning.unlock() }
+    try process.run()
+}

@@ -41,7 +41,7 @@ struct Executable {
         process.standardInput = stdin
         process.standardOutput = FileHandle(forWritingAtPath: outPath)
         process.standardError = FileHandle(forWritingAtPath: errPath)
-        try process.run()
+        try spawn(process)
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try stdin.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(timeout)

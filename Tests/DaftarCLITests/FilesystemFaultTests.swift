@@ -34,7 +34,7 @@ struct FilesystemFaultTests {
         process.arguments = Array(arguments.dropFirst())
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try spawn(process)
         process.waitUntilExit()
         return process.terminationStatus
     }

@@ -35,7 +35,7 @@ import Testing
             process.environment = env
             process.standardOutput = FileHandle(forWritingAtPath: output)
             process.standardError = errors.flatMap { FileHandle(forWritingAtPath: $0) } ?? FileHandle.nullDevice
-            try process.run()
+            try spawn(process)
         }
 
         /// The port a `serve` process reports once it listens.

@@ -34,7 +34,7 @@ import Testing
         process.standardInput = input
         process.standardOutput = FileHandle(forWritingAtPath: output)
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try spawn(process)
         // Feed commands from another thread until the pipe breaks (the process is gone).
         let writer = input.fileHandleForWriting
         let fd = writer.fileDescriptor

@@ -68,7 +68,7 @@ import Testing
         FileManager.default.createFile(atPath: output, contents: nil)
         server.standardOutput = FileHandle(forWritingAtPath: output)
         server.standardError = FileHandle.nullDevice
-        try server.run()
+        try spawn(server)
         defer {
             if server.isRunning { kill(server.processIdentifier, SIGKILL) }
             server.waitUntilExit()

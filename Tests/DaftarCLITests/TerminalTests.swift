@@ -23,7 +23,7 @@ import Testing
             process.standardInput = input
             process.standardOutput = output
             process.standardError = output
-            try process.run()
+            try spawn(process)
         }
 
         func type(_ text: String) {

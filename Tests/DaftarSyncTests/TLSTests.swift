@@ -1,5 +1,6 @@
 import DaftarClient
 import DaftarModel
+import DaftarTesting
 import Foundation
 import Testing
 
@@ -19,7 +20,7 @@ import Testing
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try spawn(process)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw TestFailure("openssl \(arguments.first ?? "") failed") }
     }
@@ -51,7 +52,7 @@ import Testing
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try spawn(process)
         try input.fileHandleForWriting.close()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
