@@ -102,6 +102,22 @@ public final class SyncClient: Sendable {
         try? await http.shutdown()
     }
 
+    /// Runs `body` with a client for `remote`, and shuts the client down however `body` ends
+    /// (a client dropped without it stops the process).
+    public static func using<T: Sendable>(
+        store: Store, remote: Remote, encoding: Encoding = .compact, gzip: Bool = false, _ body: (SyncClient) async throws(SyncError) -> T
+    ) async throws(SyncError) -> T {
+        let client = try SyncClient(store: store, remote: remote, encoding: encoding, gzip: gzip)
+        do {
+            let result = try await body(client)
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
     /// The server's health answer (no token needed).
     public func health() async throws(SyncError) -> Health {
         let (status, body, _, _) = try await send(.GET, "/v1/health", body: nil, contentType: nil)

@@ -18,15 +18,11 @@ extension Session {
         for remote in chosen {
             let store = self.store
             let outcome = Self.wait {
-                do {
-                    let client = try SyncClient(store: store, remote: remote)
-                    let summary = try await client.sync()
-                    await client.shutdown()
-                    return Result<SyncSummary, SyncError>.success(summary)
-                } catch let error as SyncError {
-                    return .failure(error)
+                do throws(SyncError) {
+                    // The client is shut down however the sync ends: a failed sync is one error line.
+                    return Result<SyncSummary, SyncError>.success(try await SyncClient.using(store: store, remote: remote) { client throws(SyncError) in try await client.sync() })
                 } catch {
-                    return .failure(SyncError(.store, "\(error)"))
+                    return .failure(error)
                 }
             }
             switch outcome {
@@ -54,21 +50,20 @@ extension Session {
         guard held > 0 else { throw CommandError("this store holds no changes of \(origin)") }
         let store = self.store
         let result = Self.wait { () -> Result<[UInt64: ContentHash], SyncError> in
-            do {
-                let client = try SyncClient(store: store, remote: remote)
-                var hashes: [UInt64: ContentHash] = [:]
-                var from: UInt64 = 1
-                while from <= held {
-                    let to = min(held, from + 99_999)
-                    hashes.merge(try await client.chainHashes(of: origin, from: from, to: to)) { a, _ in a }
-                    from = to + 1
-                }
-                await client.shutdown()
-                return .success(hashes)
-            } catch let error as SyncError {
-                return .failure(error)
+            do throws(SyncError) {
+                return .success(
+                    try await SyncClient.using(store: store, remote: remote) { client throws(SyncError) in
+                        var hashes: [UInt64: ContentHash] = [:]
+                        var from: UInt64 = 1
+                        while from <= held {
+                            let to = min(held, from + 99_999)
+                            hashes.merge(try await client.chainHashes(of: origin, from: from, to: to)) { a, _ in a }
+                            from = to + 1
+                        }
+                        return hashes
+                    })
             } catch {
-                return .failure(SyncError(.store, "\(error)"))
+                return .failure(error)
             }
         }
         let hashes: [UInt64: ContentHash]
