@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Runs one of the package's built executables, as a person or a script would.
-struct Executable {
+struct Executable: Sendable {
     let url: URL
 
     /// The built product `name`, next to the test bundle.
@@ -13,7 +13,7 @@ struct Executable {
         url = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }, "build the package first: \(name) not found beside \(bundle.path)")
     }
 
-    struct Result {
+    struct Result: Sendable {
         var status: Int32
         var out: String
         var err: String
