@@ -100,14 +100,19 @@ start=$(now_ms)
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  { # (stderr: no "Killed" notices from bash)
-    [ -n "$client" ] && kill -9 "$client" && wait "$client"
-    if [ -n "$server" ] && kill "$server"; then
-      for _ in $(seq 1 50); do kill -0 "$server" || break; sleep 0.1; done
-      kill -9 "$server"
-      wait "$server"
-    fi
-  } 2>/dev/null || true
+  # Stops what this script started. Their exit statuses are not checks: a process killed here
+  # ends by its signal, and one may have ended already.
+  local ended=0
+  if [ -n "$client" ] && kill -0 "$client" 2>/dev/null; then
+    kill -9 "$client" 2>/dev/null || ended=$?
+    wait "$client" 2>/dev/null || ended=$?
+  fi
+  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
+    kill "$server" 2>/dev/null || ended=$?
+    for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$server" 2>/dev/null; then kill -9 "$server" 2>/dev/null || ended=$?; fi
+    wait "$server" 2>/dev/null || ended=$?
+  fi
   # Kept after a failure (a failed round, or a command that failed unexpectedly), unless
   # interrupted.
   if [ -z "$dir" ] && { [ "$rc" -eq 0 ] || [ "$interrupted" -eq 1 ]; }; then
@@ -179,7 +184,11 @@ start_server() {
     sleep 0.1
   done
   if [ "$want" != 0 ] && ! kill -0 "$server" 2>/dev/null; then
-    wait "$server" 2>/dev/null || true
+    # It exited (the port was taken); the caller tries another port, so its status is kept
+    # only for the log.
+    local exited=0
+    wait "$server" 2>/dev/null || exited=$?
+    echo "server on port $want exited with status $exited" >>"$work/serve.log"
     server=""
     return 1
   fi
@@ -204,7 +213,11 @@ for round in $(seq 1 "$rounds"); do
   if [ $((RANDOM % 5)) -eq 0 ]; then
     n=$((200 + RANDOM % 1301)) how="adds"
     python3 "$checker" gen-adds fia-lahore "$round" "$n" "$seed" "$rf-office.txt" "$rf-office.pending"
-    d --db "$office" --json <"$rf-office.txt" >"$rf-office.out" 2>"$rf-office.err" || true
+    # Exit status 1 means some lines failed; which ones were acknowledged is read from the
+    # output, and a round in which none was fails below.
+    piped=0
+    d --db "$office" --json <"$rf-office.txt" >"$rf-office.out" 2>"$rf-office.err" || piped=$?
+    [ "$piped" -le 1 ] || fail "the office's piped adds ended with status $piped" "$rf-office.err"
     got="$(python3 "$checker" commit-piped "$rf-office.pending" "$rf-office.out" "$ledger" "$round")"
   else
     n=$((200 + RANDOM % 2801)) how="import"
@@ -225,7 +238,9 @@ for round in $(seq 1 "$rounds"); do
   # 2. The central node records a few of its own while its server runs.
   n=$((1 + RANDOM % 5))
   python3 "$checker" gen-adds central "$round" "$n" "$seed" "$rf-central.txt" "$rf-central.pending"
-  d --db "$central" --json <"$rf-central.txt" >"$rf-central.out" 2>"$rf-central.err" || true
+  piped=0
+  d --db "$central" --json <"$rf-central.txt" >"$rf-central.out" 2>"$rf-central.err" || piped=$?
+  [ "$piped" -le 1 ] || fail "the central node's piped adds ended with status $piped" "$rf-central.err"
   got="$(python3 "$checker" commit-piped "$rf-central.pending" "$rf-central.out" "$ledger" "$round")"
   [ "$got" -eq "$n" ] || note="$note, central recorded $got of $n"
   [ $((office_new + got)) -gt 0 ] || fail "nothing was recorded in this round" "$rf-central.out" "$rf-central.err"
@@ -247,10 +262,17 @@ for round in $(seq 1 "$rounds"); do
   # (kill and wait together, stderr hidden: no "Killed" notices from bash)
   rc=0
   if [ "$victim" = client ]; then
-    { kill -9 "$client"; at=$(( $(now_ms) - launched )); wait "$client" || rc=$?; } 2>/dev/null || true
+    # (the client may have ended on its own a moment before: then kill finds nothing)
+    gone=0
+    kill -9 "$client" 2>/dev/null || gone=$?
+    at=$(( $(now_ms) - launched ))
+    wait "$client" 2>/dev/null || rc=$?
     client=""
   else
-    { kill -9 "$server"; at=$(( $(now_ms) - launched )); wait "$server"; } 2>/dev/null || true
+    killed=0
+    kill -9 "$server" 2>/dev/null || killed=$?
+    at=$(( $(now_ms) - launched ))
+    wait "$server" 2>/dev/null || killed=$?
   fi
   if [ "$victim" = server ]; then
     server=""
@@ -273,8 +295,9 @@ for round in $(seq 1 "$rounds"); do
   # The client must end by itself soon after its server dies (or it was killed).
   for _ in $(seq 1 300); do kill -0 "$client" 2>/dev/null || break; sleep 0.1; done # 30 s
   if kill -0 "$client" 2>/dev/null; then
-    kill -9 "$client" 2>/dev/null || true
-    wait "$client" 2>/dev/null || true
+    # (it fails the round whatever these answer)
+    kill -9 "$client" 2>/dev/null || rc=$?
+    wait "$client" 2>/dev/null || rc=$?
     client=""
     fail "the sync client had not ended 30 s after its server was killed at $at ms ($restarted)" "$rf-sync-killed.out" "$work/serve.log"
   fi

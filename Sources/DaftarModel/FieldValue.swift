@@ -77,22 +77,12 @@ public enum FieldValue: Sendable, Hashable {
 extension FieldValue: Codable {
     private enum DecimalKey: String, CodingKey { case decimal }
 
-    private struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
 
     /// JSON form: `null`, `true`/`false`, a whole number for an integer, a string for text, and
     /// `{"decimal": "12.5"}` for an exact decimal.
     public init(from decoder: any Decoder) throws {
         if let keyed = try? decoder.container(keyedBy: DecimalKey.self) {
-            let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
-            guard keys == ["decimal"] else {
-                throw DecodingError.dataCorrupted(
-                    .init(codingPath: decoder.codingPath, debugDescription: "a decimal is written {\"decimal\": \"12.5\"} with no other key, not with \(keys.sorted().prefix(5))"))
-            }
+            try KnownKeys.check(decoder, allowed: ["decimal"], in: "a decimal (written {\"decimal\": \"12.5\"})")
             let text = try keyed.decode(String.self, forKey: .decimal)
             do { self = .decimal(try ExactDecimal(text)) } catch {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))

@@ -51,7 +51,7 @@ public struct SyncRequest: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges, applying }
 
     public init(from decoder: any Decoder) throws {
-        try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        try KnownKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue), in: "a sync request")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         node = try c.decode(NodeID.self, forKey: .node)
         knowledge = try c.decode(Knowledge.self, forKey: .knowledge)
@@ -165,12 +165,5 @@ public struct ChainHashes: Sendable, Hashable, Codable {
     public init(origin: NodeID, hashes: [String: ContentHash]) {
         self.origin = origin
         self.hashes = hashes
-    }
-}
-
-/// Refuses JSON objects with keys a type does not know (see ``KnownKeys``).
-public enum StrictKeys {
-    public static func check(_ decoder: any Decoder, allowed: [String]) throws {
-        try KnownKeys.check(decoder, allowed: allowed)
     }
 }

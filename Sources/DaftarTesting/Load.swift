@@ -49,6 +49,14 @@ public func residentMegabytes() -> Double {
     return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
 }
 
+/// The largest resident size process `pid` has had (VmHWM), MB; nil when it cannot be read.
+public func peakResidentMegabytes(of pid: Int32) -> Double? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+        let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+    else { return nil }
+    return Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "").map { $0 / 1024 }
+}
+
 /// Many offices syncing with one central node at once for `seconds`, over loopback: each office
 /// records a few entries and pushes them, again and again, while `slow` clients send their
 /// request bodies a byte at a time. Then every office's entries must be at the central node,

@@ -129,12 +129,6 @@ func memoryBench(daftar: String, office: String, folder: String) throws -> [Benc
         try p.run()
         return p
     }
-    func peak(_ pid: Int32) -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return nil }
-        return Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "").map { $0 / 1024 }
-    }
     let create = try run(["--db", central, "--node", "central", "-c", "status"])
     create.waitUntilExit()
     let tokenPipe = Pipe()
@@ -158,12 +152,12 @@ func memoryBench(daftar: String, office: String, folder: String) throws -> [Benc
     var clientPeak = 0.0
     var serverPeak = 0.0
     while client.isRunning {
-        clientPeak = max(clientPeak, peak(client.processIdentifier) ?? 0)
-        serverPeak = max(serverPeak, peak(server.processIdentifier) ?? 0)
+        clientPeak = max(clientPeak, peakResidentMegabytes(of: client.processIdentifier) ?? 0)
+        serverPeak = max(serverPeak, peakResidentMegabytes(of: server.processIdentifier) ?? 0)
         Thread.sleep(forTimeInterval: 0.2)
     }
     let elapsed = seconds(ContinuousClock.now - start)
-    serverPeak = max(serverPeak, peak(server.processIdentifier) ?? 0)
+    serverPeak = max(serverPeak, peakResidentMegabytes(of: server.processIdentifier) ?? 0)
     server.terminate()
     server.waitUntilExit()
     guard client.terminationStatus == 0 else { throw BenchError("the memory sync failed") }

@@ -78,6 +78,21 @@ import Testing
         #expect(single.status == 1 && single.err.hasPrefix("error: ") && !single.err.contains("not shut down"), "\(single.err)")
     }
 
+    /// The connection limits of `serve` refuse values that make no sense, saying the range, and
+    /// start nothing (the store is not even created).
+    @Test func serveWithBadConnectionLimits_isRefusedWithTheRange() throws {
+        let db = folder.file("central.daftar")
+        for (flag, value, says) in [
+            ("--header-timeout", "0", "--header-timeout must be 1 to 3600 seconds"), ("--body-timeout", "99999", "--body-timeout must be 1 to 3600 seconds"),
+            ("--max-connections", "0", "--max-connections must be 1 to 1000000"), ("--max-connections", "many", "many"),
+        ] {
+            let result = try daftar.run(["serve", "--db", db, "--node", "central", "--port", "0", flag, value], environment: environment, timeout: 20)
+            #expect(result.status != 0 && result.err.contains(says), "\(flag) \(value): \(result.status) \(result.err)")
+            #expect(!result.out.contains("listening on"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: db))
+    }
+
     @Test func failingCommand_oneLine_sessionGoesOn_exitNonZero() throws {
         let result = try script(
             "a.daftar", ["add incident title=x", "add incident title=y", "bogus", "find person where age ~ 3", "add incident title=\"open", "show fia", "show zzz-9", "count"])

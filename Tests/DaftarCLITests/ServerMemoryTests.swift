@@ -21,16 +21,6 @@ import Testing
         folder = try TemporaryFolder()
     }
 
-    /// The largest resident size the process has had, in MB (VmHWM).
-    static func peakMegabytes(_ pid: Int32) -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
-            return kb / 1024
-        }
-        return nil
-    }
-
     @Test func sixteenMaximalBodiesAtOnce_stayUnder200MB() async throws {
         let central = folder.file("central.daftar")
         let environment = ["DAFTAR_OFFICER": "Insp. Rashid", "XDG_DATA_HOME": folder.path]
@@ -80,7 +70,7 @@ import Testing
             if port == nil { try await Task.sleep(for: .milliseconds(100)) }
         }
         let listening = try #require(port, "daftar serve did not start")
-        let before = try #require(Self.peakMegabytes(server.processIdentifier))
+        let before = try #require(peakResidentMegabytes(of: server.processIdentifier))
 
         // Sixteen clients, each on a thread of its own, send the whole body and read the answer.
         let statuses = Mutex<[Int]>([])
@@ -100,7 +90,7 @@ import Testing
         while threads.contains(where: { !$0.isFinished }) { try await Task.sleep(for: .milliseconds(100)) }
 
         let answered = statuses.withLock { $0 }
-        let peak = try #require(Self.peakMegabytes(server.processIdentifier))
+        let peak = try #require(peakResidentMegabytes(of: server.processIdentifier))
         // Each is taken (200) or, having waited its turn too long, told to come back (503).
         #expect(answered.count == 16 && answered.allSatisfy { $0 == 200 || $0 == 503 }, "\(answered)")
         #expect(answered.contains(200))
