@@ -64,8 +64,6 @@ final class ConnectionRegistry: Sendable {
 
     init(limit: Int) { self.limit = limit }
 
-    var count: Int { state.withLock { $0.entries.count } }
-
     /// Takes in a new connection: its id, and whether there was room for it. At the limit, the
     /// connection that has waited longest for a request head makes room.
     func open(_ channel: any Channel) -> (id: Int, admitted: Bool) {
