@@ -133,8 +133,22 @@ public final class SyncClient: Sendable {
     /// With `receive` false it only sends (a push, for a slow link or a quick hand-over), and
     /// stops once the server holds everything this node may send it.
     public func sync(receive: Bool = true, progress report: (@Sendable (SyncProgress) -> Void)? = nil) async throws(SyncError) -> SyncSummary {
-        let started = ContinuousClock.now
         var summary = SyncSummary(remote: remote.name)
+        do {
+            return try await rounds(receive: receive, report: report, summary: &summary)
+        } catch {
+            // A sync cut part-way keeps what it did: say how much, not only that it failed.
+            let got = summary.progress.receivedChanges
+            let sent = summary.progress.sentChanges
+            guard got > 0 || sent > 0 else { throw error }
+            var annotated = error
+            annotated.message += " (before that, \(got) change\(got == 1 ? "" : "s") were received and applied here, and kept; \(remote.name) took \(sent) of this node's)"
+            throw annotated
+        }
+    }
+
+    private func rounds(receive: Bool, report: (@Sendable (SyncProgress) -> Void)?, summary: inout SyncSummary) async throws(SyncError) -> SyncSummary {
+        let started = ContinuousClock.now
         var serverKnowledge = remote.lastKnowledge
         var relay = false
         let store = self.store
@@ -439,7 +453,8 @@ public final class SyncClient: Sendable {
             if text.contains("certificate") || text.contains("handshake") || text.contains("SSL") {
                 throw SyncError(.tls, "the TLS connection to \(base) failed (\(text)): check the server's certificate and the CA file given with --ca")
             }
-            throw SyncError(.unreachable, "cannot reach \(remote.name) at \(base) (\(text)): check the link and the address; nothing was lost, sync again later")
+            throw SyncError(
+                .unreachable, "cannot reach \(remote.name) at \(base): \(NetworkTrouble.describe(error)); check the link and the address, then sync again (nothing was lost)")
         }
     }
 }

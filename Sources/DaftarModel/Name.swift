@@ -24,7 +24,7 @@ public struct Kind: Sendable, Hashable, Comparable, Codable, CustomStringConvert
         guard Identifier.isValid(string) else {
             throw ValidationError(
                 .invalidKind,
-                "'\(string.prefix(80))' is not a kind: use up to \(Limits.nameLength) letters, digits and '_', starting with a letter or '_' (for example call_centre_raid)"
+                "'\(string.prefix(80))' is not a kind: use up to \(Limits.nameLength) English letters (a-z, A-Z), digits and '_', starting with a letter or '_' (for example call_centre_raid; Urdu goes in values, not names)"
             )
         }
         rawValue = string
@@ -54,7 +54,7 @@ public struct FieldName: Sendable, Hashable, Comparable, Codable, CustomStringCo
         guard Identifier.isValid(string) else {
             throw ValidationError(
                 .invalidFieldName,
-                "'\(string.prefix(80))' is not a field name: use up to \(Limits.nameLength) letters, digits and '_', starting with a letter or '_' (for example cnic or seized_at)"
+                "'\(string.prefix(80))' is not a field name: use up to \(Limits.nameLength) English letters (a-z, A-Z), digits and '_', starting with a letter or '_' (for example cnic or seized_at; Urdu goes in values, not names)"
             )
         }
         rawValue = string

@@ -10,16 +10,20 @@ public enum Command: Sendable, Equatable {
     case restore(String)
     case show(String)
     case history(String)
-    case find(Query)
+    /// `vertical`: each entry as a block of `field  value` lines, for wide entries.
+    case find(Query, vertical: Bool = false)
     case count(Query)
-    case search(String, limit: Int)
+    /// `limit` nil: the session's page size, with a note of how many more there are.
+    case search(String, limit: Int?)
     case conflicts
     case conflict(String)
     case resolve(String, [FieldName: FieldValue])
     case resolveKeep(String, side: String)
     case status
-    case export(Format, path: String, kind: Kind?)
-    case importFile(Format, path: String, kind: Kind?)
+    /// `excel`: a UTF-8 byte-order mark first, so that Excel reads Urdu right.
+    case export(Format, path: String, kind: Kind?, excel: Bool = false)
+    /// `again`: import a file already imported into this store.
+    case importFile(Format, path: String, kind: Kind?, again: Bool = false)
     case json(Bool)
     case check
     case merge(path: String)
@@ -28,6 +32,11 @@ public enum Command: Sendable, Equatable {
     case forkDiscard(NodeID, from: UInt64)
     case forkKeep(NodeID)
     case forkFind(NodeID, remote: String)
+    case undo
+    case source(path: String)
+    case refs(String)
+    case view(vertical: Bool)
+    case pager(Bool)
     case help(String?)
     case quit
 

@@ -46,11 +46,16 @@ public enum CommandParser {
         case "restore": return .restore(try p.id(spec))
         case "show": return .show(try p.id(spec))
         case "history": return .history(try p.id(spec))
-        case "find": return .find(try query(&p, spec, allowOrder: true))
-        case "count": return .count(try query(&p, spec, allowOrder: false))
+        case "find":
+            var vertical = false
+            let q = try query(&p, spec, allowOrder: true, vertical: &vertical)
+            return .find(q, vertical: vertical)
+        case "count":
+            var vertical = false
+            return .count(try query(&p, spec, allowOrder: false, vertical: &vertical))
         case "search":
             var words: [String] = []
-            var limit = 20
+            var limit: Int?
             while let token = p.next() {
                 if case .word(let word, quoted: false) = token, word.lowercased() == "limit", case .word(let n, quoted: false)? = p.peek(), let value = Int(n) {
                     _ = p.next()
@@ -70,7 +75,8 @@ public enum CommandParser {
             if case .word(let word, quoted: false)? = p.peek(), word.lowercased() == "keep" {
                 _ = p.next()
                 guard case .word(let side, _)? = p.next() else {
-                    throw CommandError("name the side to keep: resolve ID keep 2 (a side number from `conflicts ID`) or keep fia-karachi:17")
+                    throw CommandError(
+                        "name the side to keep: resolve ID keep 2 (a side number from `conflicts ID`), keep fia-karachi:17, or for a deleted-or-not conflict keep deleted or keep live")
                 }
                 return .resolveKeep(id, side: side)
             }
@@ -82,11 +88,22 @@ public enum CommandParser {
             }
             guard case .word(let path, _)? = p.next() else { throw usage() }
             var kind: Kind?
-            if case .word(let k, _)? = p.peek() {
+            var flag = false
+            let flagName = spec.name == "export" ? "--excel" : "--again"
+            while case .word(let w, let quoted)? = p.peek() {
+                if !quoted, w.lowercased() == flagName, !flag {
+                    flag = true
+                } else if w.hasPrefix("-"), !quoted {
+                    throw CommandError("unknown option '\(w)': \(spec.usage)")
+                } else if kind == nil {
+                    do { kind = try Kind(w) } catch { throw CommandError(error.message) }
+                } else {
+                    break
+                }
                 _ = p.next()
-                do { kind = try Kind(k) } catch { throw CommandError(error.message) }
             }
-            return spec.name == "export" ? .export(format, path: path, kind: kind) : .importFile(format, path: path, kind: kind)
+            if spec.name == "export" { return .export(format, path: path, kind: kind, excel: flag) }
+            return .importFile(format, path: path, kind: kind, again: flag)
         case "json":
             guard case .word(let setting, quoted: false)? = p.next(), ["on", "off"].contains(setting.lowercased()) else { throw usage() }
             return .json(setting.lowercased() == "on")
@@ -118,6 +135,17 @@ public enum CommandParser {
                 return .forkDiscard(origin, from: seq)
             default: throw usage()
             }
+        case "undo": return .undo
+        case "source":
+            guard case .word(let path, _)? = p.next() else { throw usage() }
+            return .source(path: path)
+        case "refs": return .refs(try p.id(spec))
+        case "view":
+            guard case .word(let setting, quoted: false)? = p.next(), ["vertical", "table"].contains(setting.lowercased()) else { throw usage() }
+            return .view(vertical: setting.lowercased() == "vertical")
+        case "pager":
+            guard case .word(let setting, quoted: false)? = p.next(), ["on", "off"].contains(setting.lowercased()) else { throw usage() }
+            return .pager(setting.lowercased() == "on")
         case "help":
             if case .word(let topic, _)? = p.peek() {
                 _ = p.next()
@@ -155,10 +183,11 @@ public enum CommandParser {
         return fields
     }
 
-    /// `[KIND] [where CONDITION] [order by FIELD [asc|desc], ...] [limit N]`
-    private static func query(_ p: inout Cursor, _ spec: CommandSpec, allowOrder: Bool) throws(CommandError) -> Query {
+    /// `[KIND] [where CONDITION] [order by FIELD [asc|desc], ...] [limit N] [offset N] [vertical]`
+    private static func query(_ p: inout Cursor, _ spec: CommandSpec, allowOrder: Bool, vertical: inout Bool) throws(CommandError) -> Query {
         var query = Query()
-        if case .word(let k, quoted: false)? = p.peek(), !["where", "order", "limit"].contains(k.lowercased()) {
+        let keywords = ["where", "order", "limit", "offset", "vertical"]
+        if case .word(let k, quoted: false)? = p.peek(), !keywords.contains(k.lowercased()) {
             _ = p.next()
             do { query.kind = try Kind(k) } catch { throw CommandError(error.message) }
         }
@@ -181,12 +210,25 @@ public enum CommandParser {
                 query.ordering.append(ordering)
             } while p.skip(.comma)
         }
-        if allowOrder, case .word(let w, quoted: false)? = p.peek(), w.lowercased() == "limit" {
+        // limit, offset and vertical, in any order, each once.
+        var seen = Set<String>()
+        while allowOrder, case .word(let w, quoted: false)? = p.peek(), ["limit", "offset", "vertical"].contains(w.lowercased()) {
+            let word = w.lowercased()
             _ = p.next()
-            guard case .word(let n, quoted: false)? = p.next(), let limit = Int(n), limit > 0 else {
-                throw CommandError("limit takes a positive number, for example: limit 20")
+            guard seen.insert(word).inserted else { throw CommandError("\(word) is given twice: give it once") }
+            switch word {
+            case "vertical": vertical = true
+            case "limit":
+                guard case .word(let n, quoted: false)? = p.next(), let limit = Int(n), limit > 0 else {
+                    throw CommandError("limit takes a positive number, for example: limit 20")
+                }
+                query.limit = limit
+            default:
+                guard case .word(let n, quoted: false)? = p.next(), let offset = Int(n), offset >= 0 else {
+                    throw CommandError("offset takes a number of entries to skip, for example: offset 40 (with limit 20: the third page)")
+                }
+                query.offset = offset
             }
-            query.limit = limit
         }
         if let extra = p.peek() {
             throw CommandError("unexpected '\(extra.text)'; usage: \(spec.usage)")
@@ -247,7 +289,13 @@ public enum CommandParser {
             throw CommandError("\(n) needs an operator and a value, for example \(n) = value")
         }
         guard case .word(let raw, let quoted)? = p.next() else {
-            throw CommandError("\(n) \(comparison.rawValue) needs a value, for example \(n) \(comparison.rawValue) Lahore")
+            let example: String
+            switch comparison {
+            case .less, .lessOrEqual, .greater, .greaterOrEqual: example = "30"
+            case .contains: example = "ali"
+            default: example = "Lahore"
+            }
+            throw CommandError("\(n) \(comparison.rawValue) needs a value, for example \(n) \(comparison.rawValue) \(example)")
         }
         var value = try ValueSyntax.value(raw, quoted: quoted)
         if comparison == .contains, !quoted {

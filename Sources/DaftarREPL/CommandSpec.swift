@@ -19,8 +19,9 @@ struct CommandSpec: Sendable {
             name: "show", aliases: ["get"], usage: "show ID", example: "show fia-lahore-12",
             summary: "one entry: each field with who set it, when and from which office; conflict siblings; version vector"),
         CommandSpec(
-            name: "find", aliases: ["list", "ls"], usage: "find [KIND] [where CONDITION] [order by FIELD [asc|desc], ...] [limit N]",
-            example: "find person where city = Lahore and age >= 30 order by name limit 20", summary: "entries by kind and conditions (=, !=, <, <=, >, >=, contains; and, or, parentheses)"),
+            name: "find", aliases: ["list", "ls"], usage: "find [KIND] [where CONDITION] [order by FIELD [asc|desc], ...] [limit N] [offset N] [vertical]",
+            example: "find person where city = Lahore and age >= 30 order by name limit 20 offset 20",
+            summary: "entries by kind and conditions (=, !=, <, <=, >, >=, contains; and, or, parentheses); offset skips entries (the next page); vertical shows each entry as field/value lines"),
         CommandSpec(name: "count", aliases: [], usage: "count [KIND] [where CONDITION]", example: "count vehicle where colour = white", summary: "how many entries match"),
         CommandSpec(
             name: "search", aliases: ["s"], usage: "search WORDS... [limit N]", example: "search rashid karachi",
@@ -28,12 +29,23 @@ struct CommandSpec: Sendable {
         CommandSpec(name: "history", aliases: ["hist"], usage: "history ID", example: "history fia-lahore-12", summary: "every change of an entry: officer, office, time, what it changed"),
         CommandSpec(name: "conflicts", aliases: [], usage: "conflicts [ID]", example: "conflicts fia-lahore-12", summary: "list entries in conflict, or show one entry's sides side by side"),
         CommandSpec(
-            name: "resolve", aliases: [], usage: "resolve ID keep SIDE | resolve ID name=value ...", example: "resolve fia-lahore-12 keep 2",
-            summary: "end a conflict by keeping one side (number or dot from `conflicts ID`) or writing new values"),
+            name: "resolve", aliases: [], usage: "resolve ID keep SIDE | resolve ID keep deleted|live | resolve ID name=value ...", example: "resolve fia-lahore-12 keep 2",
+            summary: "end a conflict on every field by keeping one side (number or dot from `conflicts ID`), end a deleted-or-not conflict (keep deleted or keep live), or write new values"),
         CommandSpec(name: "status", aliases: [], usage: "status", example: "status", summary: "node id, officer, counts, changes not yet sent, clock warnings, forks"),
-        CommandSpec(name: "export", aliases: [], usage: "export csv|jsonl FILE [KIND]", example: "export csv persons.csv person", summary: "write entries to a CSV or JSON-lines file"),
         CommandSpec(
-            name: "import", aliases: [], usage: "import csv|jsonl FILE [KIND]", example: "import csv persons.csv person", summary: "record entries from a CSV or JSON-lines file, all or nothing"),
+            name: "export", aliases: [], usage: "export csv|jsonl FILE [KIND] [--excel]", example: "export csv persons.csv person --excel",
+            summary: "write entries to a CSV or JSON-lines file; --excel marks the CSV as UTF-8 so that Excel shows Urdu"),
+        CommandSpec(
+            name: "import", aliases: [], usage: "import csv|jsonl FILE [KIND] [--again]", example: "import csv persons.csv person",
+            summary: "record entries from a CSV or JSON-lines file, all or nothing; a file imported before needs --again"),
+        CommandSpec(name: "undo", aliases: [], usage: "undo", example: "undo", summary: "revert your last change of this session (as a new change; history keeps both)"),
+        CommandSpec(
+            name: "refs", aliases: [], usage: "refs ID", example: "refs fia-lahore-12", summary: "entries whose fields hold this entry's id (a case's persons, a seizure's incident)"),
+        CommandSpec(
+            name: "source", aliases: [], usage: "source FILE", example: "source /media/usb/raid-entries.txt",
+            summary: "run the commands of a file, one per line (# starts a comment); errors name the line"),
+        CommandSpec(name: "view", aliases: [], usage: "view vertical|table", example: "view vertical", summary: "show found entries as field/value blocks, or as a table"),
+        CommandSpec(name: "pager", aliases: [], usage: "pager on|off", example: "pager off", summary: "page results taller than the terminal through $PAGER (less -S by default)"),
         CommandSpec(name: "json", aliases: [], usage: "json on|off", example: "json on", summary: "print results as JSON documents (one per result) or as tables"),
         CommandSpec(name: "sync", aliases: [], usage: "sync [REMOTE]", example: "sync central", summary: "sync with one remembered server, or all (see `daftar remote add`)"),
         CommandSpec(name: "remotes", aliases: [], usage: "remotes", example: "remotes", summary: "the servers this node syncs with, and when it last did"),

@@ -8,8 +8,8 @@ import Foundation
 /// needs no system package beyond libsqlite3-dev) there are arrow keys, history kept across
 /// sessions, and tab completion; without it, plain lines.
 public final class LineEditor {
-    /// Offers completions for the word being typed, given the whole line so far.
-    public typealias Completer = (_ line: String, _ word: String) -> [String]
+    /// Offers completions for the word being typed, given the line up to the cursor.
+    public typealias Completer = (_ line: String, _ word: String) -> Completion.Result
 
     private let edit: LibEdit?
     private let historyPath: String?
@@ -18,9 +18,13 @@ public final class LineEditor {
     public var isEditing: Bool { edit != nil }
 
     public init(historyPath: String?, completer: @escaping Completer) {
+        Self.useUTF8()
         edit = LibEdit.load()
         self.historyPath = historyPath
         if let edit {
+            // Signals are Daftar's to handle (see readLine): libedit's own handler would switch the
+            // terminal out of editing mode from whichever thread the signal lands on.
+            edit.catchSignals?.pointee = 0
             LineEditor.completer = completer
             edit.setUpCompletion()
             edit.stifle?(1000)
@@ -28,13 +32,63 @@ public final class LineEditor {
         }
     }
 
-    /// One line, without its line break; nil at end of input (Ctrl-D).
+    /// Lets libedit read and show text beyond ASCII: it decodes keystrokes by the C library's
+    /// character type, which is plain ASCII until a program sets it. The officer's locale is
+    /// used when it is UTF-8; otherwise UTF-8 all the same (Daftar's text always is).
+    static func useUTF8() {
+        _ = setlocale(LC_CTYPE, "")
+        let codeset = nl_langinfo(nl_item(CODESET)).map { String(cString: $0) } ?? ""
+        if codeset.uppercased().replacingOccurrences(of: "-", with: "") != "UTF8" {
+            if setlocale(LC_CTYPE, "C.UTF-8") == nil { _ = setlocale(LC_CTYPE, "en_US.UTF-8") }
+        }
+    }
+
+    /// One line, without its line break; nil at end of input (Ctrl-D on an empty line). Ctrl-C
+    /// abandons the line being typed and prompts again, as in a shell.
     public func readLine(prompt: String) -> String? {
         guard let edit else {
             FileHandle.standardOutput.write(Data(prompt.utf8))
             return Swift.readLine(strippingNewline: true)
         }
-        guard let raw = prompt.withCString({ edit.readline($0) }) else { return nil }
+        var raw: UnsafeMutablePointer<CChar>?
+        while true {
+            // Ctrl-C interrupts libedit's read only while a line is being read: during a command it
+            // still stops the process, as before.
+            Interrupt.catching = 0
+            Interrupt.reader = pthread_self()
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { signal in
+                // The signal may land on any thread of the process: it must interrupt the read
+                // on the thread reading the line, so it is passed on to that one.
+                if pthread_equal(pthread_self(), Interrupt.reader) == 0 {
+                    pthread_kill(Interrupt.reader, signal)
+                } else {
+                    Interrupt.catching = 1
+                }
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0  // no SA_RESTART: the read is interrupted, and readline returns
+            var previous = sigaction()
+            sigaction(SIGINT, &action, &previous)
+            // This thread may be one that blocks signals (a thread of Swift's shared pool does).
+            var interrupt = sigset_t()
+            var blocked = sigset_t()
+            sigemptyset(&interrupt)
+            sigaddset(&interrupt, SIGINT)
+            pthread_sigmask(SIG_UNBLOCK, &interrupt, &blocked)
+            raw = prompt.withCString { edit.readline($0) }
+            pthread_sigmask(SIG_SETMASK, &blocked, nil)
+            sigaction(SIGINT, &previous, nil)
+            if raw == nil, Interrupt.catching == 1 {
+                FileHandle.standardOutput.write(Data("^C\n".utf8))
+                continue
+            }
+            break
+        }
+        guard let raw else {
+            FileHandle.standardOutput.write(Data("\n".utf8))
+            return nil
+        }
         defer { free(raw) }
         let line = String(cString: raw)
         if !line.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -48,6 +102,12 @@ public final class LineEditor {
     // completer of the process is kept here. Only the thread reading lines uses it.
     nonisolated(unsafe) static var completer: Completer?
     nonisolated(unsafe) static var matches: [String] = []
+}
+
+/// Set by the SIGINT handler while a line is read.
+enum Interrupt {
+    nonisolated(unsafe) static var catching: sig_atomic_t = 0
+    nonisolated(unsafe) static var reader = pthread_self()
 }
 
 /// The few functions of libedit's readline interface Daftar uses, found with dlopen/dlsym.
@@ -67,6 +127,9 @@ struct LibEdit {
     let completionMatches: MatchesFn
     let attemptedCompletion: UnsafeMutablePointer<Attempted?>
     let lineBuffer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+    let catchSignals: UnsafeMutablePointer<Int32>?
+    /// Set to 1 by a completion that must not fall back to file names.
+    let completionOver: UnsafeMutablePointer<Int32>
 
     static func load() -> LibEdit? {
         guard let handle = dlopen("libedit.so.2", RTLD_NOW) ?? dlopen("libedit.so", RTLD_NOW) else { return nil }
@@ -80,24 +143,35 @@ struct LibEdit {
             let writeHistory = symbol("write_history", as: StringIntFn.self),
             let matches = symbol("rl_completion_matches", as: MatchesFn.self),
             let attempted = dlsym(handle, "rl_attempted_completion_function"),
-            let lineBuffer = dlsym(handle, "rl_line_buffer")
+            let lineBuffer = dlsym(handle, "rl_line_buffer"),
+            let over = dlsym(handle, "rl_attempted_completion_over")
         else { return nil }
         return LibEdit(
             readline: readline, addHistory: addHistory, readHistory: readHistory, writeHistory: writeHistory,
             stifle: symbol("stifle_history", as: IntFn.self), completionMatches: matches,
             attemptedCompletion: attempted.assumingMemoryBound(to: Attempted?.self),
-            lineBuffer: lineBuffer.assumingMemoryBound(to: UnsafeMutablePointer<CChar>?.self))
+            lineBuffer: lineBuffer.assumingMemoryBound(to: UnsafeMutablePointer<CChar>?.self),
+            catchSignals: dlsym(handle, "rl_catch_signals")?.assumingMemoryBound(to: Int32.self),
+            completionOver: over.assumingMemoryBound(to: Int32.self))
     }
 
     func setUpCompletion() {
         let matchesFn = completionMatches
-        let lineBuffer = self.lineBuffer
-        LibEdit.shared = (matchesFn, lineBuffer)
-        attemptedCompletion.pointee = { text, _, _ in
-            guard let (matches, lineBuffer) = LibEdit.shared else { return nil }
+        LibEdit.shared = (matchesFn, lineBuffer, completionOver)
+        attemptedCompletion.pointee = { text, _, end in
+            guard let (matches, lineBuffer, over) = LibEdit.shared else { return nil }
             let word = text.map { String(cString: $0) } ?? ""
-            let line = lineBuffer.pointee.map { String(cString: $0) } ?? ""
-            LineEditor.matches = LineEditor.completer?(line, word) ?? []
+            // The line up to the cursor (`end` counts characters of libedit's wide line: scalars).
+            let whole = lineBuffer.pointee.map { String(cString: $0) } ?? ""
+            var line = String.UnicodeScalarView()
+            line.append(contentsOf: whole.unicodeScalars.prefix(max(0, Int(end))))
+            switch LineEditor.completer?(String(line), word) ?? .words([]) {
+            case .files:
+                return nil  // libedit completes file names
+            case .words(let words):
+                over.pointee = 1
+                LineEditor.matches = words
+            }
             guard !LineEditor.matches.isEmpty else { return nil }
             return matches(text) { _, state in
                 let index = Int(state)
@@ -107,5 +181,5 @@ struct LibEdit {
         }
     }
 
-    nonisolated(unsafe) static var shared: (MatchesFn, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>)?
+    nonisolated(unsafe) static var shared: (MatchesFn, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, UnsafeMutablePointer<Int32>)?
 }

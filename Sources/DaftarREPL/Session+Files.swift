@@ -5,6 +5,7 @@ import Foundation
 /// One entry in a JSON-lines file: `{"id": "...", "kind": "person", "fields": {...}}`; the id is
 /// ignored on import (the importing office gives new ids).
 struct ImportedEntry: Decodable {
+    var id: String?
     var kind: Kind?
     var fields: [FieldName: FieldValue]
 }
@@ -13,7 +14,9 @@ extension Session {
     /// Writes entries to a file: CSV (a header `id,kind,` and the field names; each cell a value
     /// as typed at the prompt, so text that would read as a number is written in quotes), or JSON
     /// lines (one entry per line, typed values).
-    func export(_ format: Command.Format, path: String, kind: Kind?) throws -> Output {
+    func export(_ format: Command.Format, path: String, kind: Kind?, excel: Bool = false) throws -> Output {
+        if excel, format != .csv { throw CommandError("--excel is for CSV files: export csv \(path) --excel") }
+        try refuseFolder(path)
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw CommandError("cannot write \(path): check that the folder exists and can be written")
         }
@@ -43,7 +46,8 @@ extension Session {
                 var names = Set<FieldName>()
                 try store.forEachRecord(kind: kind) { names.formUnion($0.values.keys) }
                 let columns = names.sorted()
-                buffer = CSV.line(["id", "kind"] + columns.map(\.rawValue)) + "\n"
+                // A byte-order mark tells Excel the file is UTF-8 (without it, Urdu shows garbled).
+                buffer = (excel ? "\u{FEFF}" : "") + CSV.line(["id", "kind"] + columns.map(Self.csvColumn)) + "\n"
                 try store.forEachRecord(kind: kind) { record in
                     let values = record.values
                     buffer += CSV.line([record.id.description, record.kind.rawValue] + columns.map { values[$0].map(ValueSyntax.csvCell) ?? "" }) + "\n"
@@ -57,19 +61,46 @@ extension Session {
         } catch {
             throw CommandError("writing \(path) failed: \(error.localizedDescription)")
         }
-        return Output(text: json ? encode(["exported": count]) : "exported \(count) entries to \(path)")
+        let note = format == .csv && !excel ? " (to open it in Excel, export with --excel)" : ""
+        return Output(text: json ? encode(["exported": count]) : "exported \(Self.plural(count, "entry", "entries")) to \(path)\(note)")
+    }
+
+    /// The CSV column of a field: its name, except that fields named `id` or `kind` are written
+    /// `field:id` and `field:kind`, apart from the entry's own id and kind columns.
+    static func csvColumn(_ name: FieldName) -> String {
+        name.rawValue == "id" || name.rawValue == "kind" ? "field:" + name.rawValue : name.rawValue
+    }
+
+    public static func plural(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
+
+    func refuseFolder(_ path: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw CommandError("\(path) is a folder: give a file name, for example \(path.hasSuffix("/") ? path : path + "/")entries.csv")
+        }
     }
 
     /// Records entries from a file in one transaction: all of them, or, when one row is bad,
     /// none (the error names the line).
-    func importFile(_ format: Command.Format, path: String, kind: Kind?) throws -> Output {
+    func importFile(_ format: Command.Format, path: String, kind: Kind?, again: Bool = false) throws -> Output {
+        try refuseFolder(path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CommandError("cannot read \(path): check the path")
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
-            throw CommandError("\(path) is not UTF-8 text: save it as UTF-8 and import again")
+        // A byte-order mark (Excel writes one) is not part of the first column's name.
+        let body = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data
+        guard let text = String(validating: body, as: UTF8.self) else {
+            throw CommandError("\(path) is not UTF-8 text: save it as UTF-8 (in Excel: CSV UTF-8) and import again")
+        }
+        let hash = SHA256.hash([UInt8](data))
+        if !again, let before = try store.importedFile(hash: hash) {
+            throw CommandError(
+                "\(path) was imported here before (\(time(before.importedAt)), by \(before.officer), \(Self.plural(before.entries, "entry", "entries"))\(before.path == path ? "" : ", from \(before.path)")): importing it again records every entry a second time; if that is what you want, add --again"
+            )
         }
         var entries: [(line: Int, kind: Kind, fields: [FieldName: FieldValue])] = []
+        // The ids the exporting store gave its entries, to tell when imported values refer to them.
+        var exportedIDs = Set<String>()
         switch format {
         case .jsonl:
             let decoder = JSONDecoder()
@@ -80,6 +111,7 @@ extension Session {
                 do { entry = try decoder.decode(ImportedEntry.self, from: Data(trimmed.utf8)) } catch {
                     throw CommandError("\(path) line \(i + 1) is not an entry: write {\"kind\": \"person\", \"fields\": {\"name\": \"Ali\"}} (\(Self.reason(error)))")
                 }
+                if let id = entry.id { exportedIDs.insert(id) }
                 guard let k = entry.kind ?? kind else {
                     throw CommandError("\(path) line \(i + 1) has no kind: add \"kind\" to the line, or name one: import jsonl \(path) person")
                 }
@@ -87,11 +119,14 @@ extension Session {
             }
         case .csv:
             let rows = try CSV.rows(text)
-            guard let header = rows.first else { return Output(text: json ? encode(["imported": 0]) : "imported 0 entries") }
+            guard let header = rows.first else { return Output(text: json ? encode(["imported": 0]) : "imported 0 entries: \(path) is empty") }
             let kindColumn = header.firstIndex(of: "kind")
+            let idColumn = header.firstIndex(of: "id")
             var columns: [(Int, FieldName)] = []
             for (i, title) in header.enumerated() where title != "id" && title != "kind" {
-                do { columns.append((i, try FieldName(title))) } catch {
+                // `field:id` and `field:kind` are fields named id and kind (see export).
+                let name = title.hasPrefix("field:") ? String(title.dropFirst(6)) : title
+                do { columns.append((i, try FieldName(name))) } catch {
                     throw CommandError("\(path): column '\(title)' is not a field name: \(error.message)")
                 }
             }
@@ -100,6 +135,7 @@ extension Session {
                 guard row.count == header.count else {
                     throw CommandError("\(path) line \(line) has \(row.count) cells where the header has \(header.count): fix the row")
                 }
+                if let idColumn, !row[idColumn].isEmpty { exportedIDs.insert(row[idColumn]) }
                 let k: Kind
                 if let kindColumn, !row[kindColumn].isEmpty {
                     do { k = try Kind(row[kindColumn]) } catch { throw CommandError("\(path) line \(line): \(error.message)") }
@@ -125,16 +161,36 @@ extension Session {
                 entries.append((line, k, fields))
             }
         }
-        do {
-            try store.write(as: officer) { tx in
-                for entry in entries {
-                    do { try tx.add(kind: entry.kind, fields: entry.fields) } catch let error as StoreError {
-                        throw StoreError(error.code, "\(path) line \(entry.line): \(error.message); nothing was imported")
-                    }
+        try store.write(as: officer) { tx in
+            for entry in entries {
+                do { try tx.add(kind: entry.kind, fields: entry.fields) } catch let error as StoreError {
+                    throw StoreError(error.code, "\(path) line \(entry.line): \(error.message); nothing was imported")
                 }
             }
+            try tx.noteImport(hash: hash, path: path, entries: entries.count)
         }
-        return Output(text: json ? encode(["imported": entries.count]) : "imported \(entries.count) entries from \(path)")
+        // Values holding ids the exporting store gave: they name entries there, not the new ones.
+        var referring = 0
+        var named = Set<String>()
+        if !exportedIDs.isEmpty {
+            for entry in entries {
+                var refers = false
+                for case .text(let text) in entry.fields.values {
+                    for word in text.lowercased().split(whereSeparator: { !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-")) }) where exportedIDs.contains(String(word)) {
+                        refers = true
+                        if named.count < 5 { named.insert(String(word)) }
+                    }
+                }
+                if refers { referring += 1 }
+            }
+        }
+        if json { return Output(text: encode(["imported": entries.count, "referToExportedIds": referring])) }
+        var summary = "imported \(Self.plural(entries.count, "entry", "entries")) from \(path)"
+        if referring > 0 {
+            summary +=
+                "\nnote: \(Self.plural(referring, "imported entry refers", "imported entries refer")) to ids of the store that exported the file (\(named.sorted().joined(separator: ", "))\(referring > 5 ? ", …" : "")): here those entries have new ids, so fix the references with set"
+        }
+        return Output(text: summary)
     }
 
     static func reason(_ error: any Error) -> String {

@@ -85,7 +85,7 @@ extension Session {
                         id: id.description, kind: record.kind.rawValue, deleted: record.isDeleted, conflict: record.inConflict, fields: fields,
                         deletedValues: try record.deleted.entries.map(valueJSON), vector: record.vector)))
         }
-        var table = Table(header: ["field", "value", "officer", "office", "time"], maxCellWidth: 60)
+        var table = Table(header: ["field", "value", "officer", "office", "time"], width: terminalWidth, wrapping: [1])
         for name in names {
             let register = record.fields[name]!
             for (i, entry) in register.entries.enumerated() {
@@ -115,7 +115,7 @@ extension Session {
             }
             return Output(text: encode(["id": AnyEncodable(id.description), "changes": AnyEncodable(list)]))
         }
-        var table = Table(header: ["change", "time", "officer", "office", "did", "what"], maxCellWidth: 70)
+        var table = Table(header: ["change", "time", "officer", "office", "did", "what"], width: terminalWidth, wrapping: [5])
         for c in changes {
             let what = c.fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.isNull ? "(unset)" : ValueSyntax.literal($0.value))" }
             table.rows.append([c.dot.description, time(c.wallTime), c.officer, c.dot.origin.rawValue, c.operation.rawValue, what.joined(separator: " ")])
@@ -123,50 +123,77 @@ extension Session {
         return Output(text: table.render())
     }
 
-    func list(_ records: [RecordState], more: Int, showKind: Bool) -> Output {
+    /// Entries as a table (the most common fields as columns, at most eight) or, `vertical`, as
+    /// blocks of field/value lines. `more`: how many more there are past these (with
+    /// `moreIsLowerBound`: at least that many); `nextOffset`: where the next page starts.
+    func list(
+        _ records: [RecordState], more: Int, showKind: Bool, moreIsLowerBound: Bool = false, vertical: Bool = false, nextOffset: Int? = nil
+    ) -> Output {
         if json { return Output(text: encode(ListJSON(entries: records.map(EntryJSON.init), more: more))) }
         if records.isEmpty { return Output(text: "no entries") }
-        // The most common fields first, at most eight columns.
+        var text: String
         var frequency: [FieldName: Int] = [:]
-        for record in records { for name in record.values.keys { frequency[name, default: 0] += 1 } }
-        let columns = frequency.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(8).map(\.key)
-        var table = Table(header: ["id"] + (showKind ? ["kind"] : []) + columns.map(\.rawValue), maxCellWidth: 30)
+        var shown = 0
         var anyConflict = false
-        for record in records {
-            anyConflict = anyConflict || record.inConflict
-            let values = record.values
-            table.rows.append(
-                [record.id.description + (record.inConflict ? " *" : "")] + (showKind ? [record.kind.rawValue] : [])
-                    + columns.map { values[$0]?.displayText ?? "" })
+        if vertical {
+            var blocks: [String] = []
+            for record in records {
+                anyConflict = anyConflict || record.inConflict
+                var table = Table(header: ["field", "value"], width: terminalWidth, wrapping: [1])
+                for (name, value) in record.values.sorted(by: { $0.key < $1.key }) {
+                    table.rows.append([name.rawValue + (record.fields[name]?.inConflict == true ? " ≠" : ""), value.displayText])
+                }
+                let title = "\(record.id)\(record.inConflict ? " *" : "")  \(record.kind)"
+                // The block without its header row: the entry's id stands above it.
+                let body = table.render().split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2).joined(separator: "\n")
+                blocks.append("── " + title + "\n" + (body.isEmpty ? "(no fields)" : body))
+            }
+            text = blocks.joined(separator: "\n")
+        } else {
+            for record in records { for name in record.values.keys { frequency[name, default: 0] += 1 } }
+            let columns = frequency.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(8).map(\.key)
+            shown = columns.count
+            var table = Table(header: ["id"] + (showKind ? ["kind"] : []) + columns.map(\.rawValue), width: terminalWidth)
+            for record in records {
+                anyConflict = anyConflict || record.inConflict
+                let values = record.values
+                table.rows.append(
+                    [record.id.description + (record.inConflict ? " *" : "")] + (showKind ? [record.kind.rawValue] : [])
+                        + columns.map { values[$0]?.displayText ?? "" })
+            }
+            text = table.render()
         }
-        var text = table.render()
-        if frequency.count > columns.count { text += "\n(\(frequency.count - columns.count) more fields: show ID)" }
+        if frequency.count > shown { text += "\n(\(frequency.count - shown) more fields: show ID, or add vertical)" }
         if anyConflict { text += "\n* in conflict: conflicts ID" }
-        if more > 0 { text += "\n… \(more) more; narrow it down, or add limit N" }
+        if more > 0 {
+            let next = nextOffset.map { "; the next page: add offset \($0)" } ?? ""
+            text += moreIsLowerBound ? "\n… and more; narrow it down" : "\n… \(more) more\(next), or narrow it down"
+        }
         return Output(text: text)
     }
 
-    func find(_ query: Query) throws -> Output {
+    func find(_ query: Query, vertical: Bool = false) throws -> Output {
         var q = query
         let explicit = query.limit != nil
         if !explicit { q.limit = pageSize }
         let records = try store.find(q)
         var more = 0
-        if !explicit, records.count == pageSize { more = max(0, try store.count(query) - pageSize) }
-        return list(records, more: more, showKind: query.kind == nil)
+        // Only when the officer gave no limit: a limit says how many were wanted.
+        if !explicit, records.count == pageSize { more = max(0, try store.count(query) - query.offset - pageSize) }
+        return list(records, more: more, showKind: query.kind == nil, vertical: vertical, nextOffset: query.offset + pageSize)
     }
 
-    func search(_ text: String, limit: Int) throws -> Output {
-        let records = try store.search(text, limit: limit)
-        let more = records.count == limit ? max(0, try store.searchCount(text) - limit) : 0
-        return list(records, more: more, showKind: true)
+    func search(_ text: String, limit: Int?) throws -> Output {
+        let records = try store.search(text, limit: limit ?? pageSize)
+        let more = limit == nil && records.count == pageSize ? max(0, try store.searchCount(text) - pageSize) : 0
+        return list(records, more: more, showKind: true, vertical: vertical)
     }
 
     func conflicts() throws -> Output {
         let records = try store.conflicts(limit: 1001)
         if json { return Output(text: encode(ListJSON(entries: records.prefix(1000).map(EntryJSON.init), more: max(0, records.count - 1000)))) }
         if records.isEmpty { return Output(text: "no conflicts") }
-        var table = Table(header: ["id", "kind", "in conflict"])
+        var table = Table(header: ["id", "kind", "in conflict"], width: terminalWidth, wrapping: [2])
         for record in records.prefix(1000) {
             let names = record.conflictingFields.map(\.rawValue) + (record.isDeletedInConflict ? ["(deleted)"] : [])
             table.rows.append([record.id.description, record.kind.rawValue, names.joined(separator: ", ")])
@@ -200,7 +227,7 @@ extension Session {
             timeRow.append(c.map { time($0.wallTime) } ?? "")
             sideInfo.append(["side": "\(i + 1)", "dot": side.dot.description, "office": side.dot.origin.rawValue, "officer": c?.officer ?? "", "time": c.map { isoTime($0.wallTime) } ?? ""])
         }
-        var table = Table(header: header, rows: [changeRow, officerRow, timeRow], maxCellWidth: 40)
+        var table = Table(header: header, rows: [changeRow, officerRow, timeRow], width: terminalWidth, wrapping: Set(1..<header.count))
         var jsonRows: [String: [String: FieldValue]] = [:]
         for name in record.conflictingFields {
             let register = record.fields[name]!
@@ -236,34 +263,6 @@ extension Session {
         return Output(
             text: "\(id)  \(record.kind)\n" + table.render() + notes.map { "\nnote: " + $0 }.joined()
                 + "\nkeep one side: resolve \(id) keep 1   or write values: resolve \(id) field=value")
-    }
-
-    func keep(_ id: RecordID, side: String) throws -> Output {
-        guard let record = try store.record(id) else { throw StoreError(.unknownRecord, "no entry \(id)") }
-        guard record.inConflict else { throw CommandError("\(id) is not in conflict: nothing to resolve") }
-        let sides = sides(record)
-        let chosen: FieldEntry
-        if let n = Int(side), n >= 1, n <= sides.count {
-            chosen = sides[n - 1]
-        } else if let match = sides.first(where: { $0.dot.description == side }) {
-            chosen = match
-        } else {
-            throw CommandError("no side '\(side)' in \(id)'s conflict: use a number from 1 to \(sides.count), or a dot, as listed by `conflicts \(id)`")
-        }
-        var fields: [FieldName: FieldValue] = [:]
-        for name in record.conflictingFields {
-            if let entry = record.fields[name]!.entries.first(where: { $0.dot == chosen.dot }) { fields[name] = entry.value }
-        }
-        let deletes = record.isDeletedInConflict ? record.deleted.entries.first { $0.dot == chosen.dot }.map { $0.value == .boolean(true) } : nil
-        try store.write(as: officer) { tx in
-            if !fields.isEmpty { try tx.resolve(id, fields) }
-            switch deletes {
-            case true?: try tx.delete(id)
-            case false? where fields.isEmpty: try tx.restore(id)
-            default: break
-            }
-        }
-        return done(id, "resolved, keeping \(chosen.dot)")
     }
 
     func status() throws -> Output {
@@ -344,12 +343,28 @@ extension Session {
     }
 
     func help(_ topic: String?) throws -> Output {
+        struct HelpJSON: Encodable {
+            var command: String
+            var aliases: [String]
+            var usage: String
+            var summary: String
+            var example: String
+            init(_ spec: CommandSpec) {
+                command = spec.name
+                aliases = spec.aliases
+                usage = spec.usage
+                summary = spec.summary
+                example = spec.example
+            }
+        }
         if let topic {
             guard let spec = CommandSpec.named(topic) else { throw CommandError("no command '\(topic)': type help for the list") }
+            if json { return Output(text: encode(HelpJSON(spec))) }
             let aliases = spec.aliases.isEmpty ? "" : "\n  also: " + spec.aliases.joined(separator: ", ")
             return Output(text: "\(spec.usage)\n  \(spec.summary)\n  example: \(spec.example)\(aliases)")
         }
-        var table = Table(header: ["command", "what it does"], maxCellWidth: 100)
+        if json { return Output(text: encode(["commands": CommandSpec.all.map(HelpJSON.init)])) }
+        var table = Table(header: ["command", "what it does"], width: terminalWidth, wrapping: [0, 1])
         for spec in CommandSpec.all { table.rows.append([spec.usage, spec.summary]) }
         return Output(
             text: table.render()

@@ -14,6 +14,7 @@ extension Session {
             throw CommandError(name.map { "no remote named \($0): see remotes" } ?? "no remotes: add one with daftar remote add NAME URL --token TOKEN")
         }
         var lines: [String] = []
+        var documents: [SyncReport.JSON] = []
         var failure: String?
         for remote in chosen {
             let store = self.store
@@ -27,16 +28,15 @@ extension Session {
             }
             switch outcome {
             case .success(let s):
-                var line = "synced with \(s.remote): sent \(s.progress.sentChanges), received \(s.progress.receivedChanges), \(s.newConflicts) new conflicts"
-                if let stop = s.serverStop { line += "\n  \(s.remote) stopped taking this node's changes: \(stop.message)" }
-                if !s.heldBack.isEmpty { line += "\n  \(s.heldBack.count) origin(s) held back: this node may pass on only its own changes to \(s.remote)" }
-                for fork in s.forks { line += "\n  FORK: \(fork)" }
-                lines.append(line)
+                lines.append(SyncReport.text(s))
+                documents.append(SyncReport.json(s))
             case .failure(let error):
                 lines.append("sync with \(remote.name) failed")
+                documents.append(SyncReport.json(failed: remote.name, error))
                 failure = error.message
             }
         }
+        if json { return Output(text: encode(["syncs": documents]), error: failure) }
         return Output(text: lines.joined(separator: "\n"), error: failure)
     }
 

@@ -11,6 +11,18 @@ public final class Session {
     public var json: Bool
     /// How many entries a find shows when no limit is given.
     public var pageSize = 50
+    /// The terminal's width in columns, when the output goes to one: tables are fitted to it.
+    public var terminalWidth: Int?
+    /// Show found entries as field/value blocks instead of a table (`view vertical`).
+    public var vertical = false
+    /// Whether results taller than the terminal go through a pager (`pager on|off`); the console
+    /// does the paging.
+    public var pager = true
+    /// Where `source` gives each command's result as it comes; nil: gathered into its result.
+    public var printer: ((Output) -> Void)?
+    /// This session's edits, for `undo`, latest last.
+    var edits: [Edit] = []
+    var sourceDepth = 0
     let times: DateFormatter
 
     public init(store: Store, officer: String, json: Bool = false, timeZone: TimeZone = .current) {
@@ -59,43 +71,51 @@ public final class Session {
         switch command {
         case .add(let kind, let fields):
             let id = try store.add(kind: kind, fields: fields, as: officer)
+            edits.append(Edit(id: id, before: nil, fields: Array(fields.keys), what: "add"))
             return Output(text: json ? encode(["id": id.description]) : id.description)
         case .set(let prefix, let fields):
             let id = try store.resolveID(prefix)
-            try store.write(as: officer) { try $0.set(id, fields) }
+            try edit(id, "set", fields: Array(fields.keys)) { try $0.set(id, fields) }
             return done(id, "set")
         case .unset(let prefix, let names):
             let id = try store.resolveID(prefix)
-            try store.write(as: officer) { try $0.unset(id, names) }
+            try edit(id, "unset", fields: names) { try $0.unset(id, names) }
             return done(id, "unset")
         case .delete(let prefix):
             let id = try store.resolveID(prefix)
-            try store.write(as: officer) { try $0.delete(id) }
+            try edit(id, "delete", fields: []) { try $0.delete(id) }
             return done(id, "deleted")
         case .restore(let prefix):
             let id = try store.resolveID(prefix)
-            try store.write(as: officer) { try $0.restore(id) }
+            try edit(id, "restore", fields: []) { try $0.restore(id) }
             return done(id, "restored")
         case .show(let prefix): return try show(try store.resolveID(prefix))
         case .history(let prefix): return try history(try store.resolveID(prefix))
-        case .find(let query): return try find(query)
+        case .find(let query, let vertical): return try find(query, vertical: vertical || self.vertical)
         case .count(let query):
             let n = try store.count(query)
             return Output(text: json ? encode(["count": n]) : "\(n)")
         case .search(let text, let limit): return try search(text, limit: limit)
         case .conflicts: return try conflicts()
         case .conflict(let prefix): return try sideBySide(try store.resolveID(prefix))
-        case .resolve(let prefix, let fields):
-            let id = try store.resolveID(prefix)
-            try store.write(as: officer) { try $0.resolve(id, fields) }
-            return done(id, "resolved")
+        case .resolve(let prefix, let fields): return try resolve(try store.resolveID(prefix), fields)
         case .resolveKeep(let prefix, let side): return try keep(try store.resolveID(prefix), side: side)
         case .status: return try status()
-        case .export(let format, let path, let kind): return try export(format, path: path, kind: kind)
-        case .importFile(let format, let path, let kind): return try importFile(format, path: path, kind: kind)
+        case .export(let format, let path, let kind, let excel): return try export(format, path: path, kind: kind, excel: excel)
+        case .importFile(let format, let path, let kind, let again): return try importFile(format, path: path, kind: kind, again: again)
         case .json(let on):
+            // Both answers are one JSON document: a script reading JSON reads either.
             json = on
-            return Output(text: on ? encode(["json": true]) : "json off")
+            return Output(text: encode(["json": on]))
+        case .undo: return try undo()
+        case .source(let path): return try source(path)
+        case .refs(let prefix): return try refs(try store.resolveID(prefix))
+        case .view(let vertical):
+            self.vertical = vertical
+            return Output(text: json ? encode(["view": vertical ? "vertical" : "table"]) : "view \(vertical ? "vertical" : "table")")
+        case .pager(let on):
+            pager = on
+            return Output(text: json ? encode(["pager": on]) : "pager \(on ? "on" : "off")")
         case .check:
             let problems = try store.integrityCheck()
             if json { return Output(text: encode(IntegrityJSON(ok: problems.isEmpty, problems: problems)), error: problems.isEmpty ? nil : "the store is damaged") }
@@ -107,16 +127,19 @@ public final class Session {
                 return Output(text: encode(remotes.map { ["name": $0.name, "url": $0.url, "lastSync": $0.lastSync.map { isoTime($0) } ?? ""] }))
             }
             if remotes.isEmpty { return Output(text: "no remotes: add one with daftar remote add NAME URL --token TOKEN") }
-            var table = Table(header: ["remote", "address", "last sync", "server held"])
+            var table = Table(header: ["remote", "address", "last sync", "server held"], width: terminalWidth)
             for r in remotes {
                 table.rows.append([r.name, r.url, r.lastSync.map { time($0) } ?? "never", r.lastKnowledge.map { "\($0.count) changes" } ?? ""])
             }
             return Output(text: table.render())
         case .merge(let path):
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw CommandError("no file at \(path) to merge: check the path (merge takes a colleague's store file, for example /media/usb/karachi.daftar)")
+            }
             let other = try Store.open(at: path)
             guard other.node != store.node || other.path != store.path else { throw CommandError("\(path) is this store: merge takes another store's file") }
             let summary = try store.merge(from: other)
-            var lines = ["merged from \(other.node): \(summary.applied) changes applied, \(summary.newConflicts) new conflicts"]
+            var lines = ["merged from \(other.node): \(Self.plural(summary.applied, "change", "changes")) applied, \(Self.plural(summary.newConflicts, "new conflict", "new conflicts"))"]
             if let stop = summary.stop { lines.append("stopped: \(stop)") }
             for fork in summary.forks { lines.append("FORK: \(fork)") }
             for skew in summary.skews { lines.append("clock: \(skew.dot.origin) is \(Self.duration(skew.skewMilliseconds)) past the allowed drift") }
@@ -136,7 +159,9 @@ public final class Session {
             return Output(text: lines.joined(separator: "\n"))
         case .forkFind(let origin, let remoteName): return try forkFind(origin, remoteName)
         case .forkKeep(let origin):
-            try store.keepBranch(of: origin)
+            guard try store.keepBranch(of: origin) else {
+                throw CommandError("this store has recorded no fork of \(origin): nothing to keep (status lists the forks it knows)")
+            }
             return Output(text: "kept this store's history of \(origin)")
         case .help(let topic): return try help(topic)
         case .quit: return Output(text: "", quit: true)

@@ -76,6 +76,14 @@ enum Tokenizer {
                 i += 1
                 continue
             }
+            // A comma inside a value (`suspects=fia-lahore-2,fia-lahore-3`, `amount=1,250,000.50`)
+            // belongs to it; between fields or names (`a=1, b=2`, `order by city, age`) it
+            // separates them.
+            if c == ",", inWord, !quoted, case .symbol? = tokens.last, Self.commaContinuesValue(scalars, after: i) {
+                current.append(c)
+                i += 1
+                continue
+            }
             if c == "(" || c == ")" || c == "," {
                 flush()
                 tokens.append(c == "(" ? .openParen : c == ")" ? .closeParen : .comma)
@@ -100,5 +108,17 @@ enum Tokenizer {
         }
         flush()
         return tokens
+    }
+
+    /// Whether the comma at `index` is followed by more of the same value: no space after it,
+    /// and no `=` or comparison before the next space (which would make it the next field).
+    static func commaContinuesValue(_ scalars: [Unicode.Scalar], after index: Int) -> Bool {
+        var j = index + 1
+        guard j < scalars.count, !scalars[j].properties.isWhitespace else { return false }
+        while j < scalars.count, !scalars[j].properties.isWhitespace {
+            if "=<>!()\"'".unicodeScalars.contains(scalars[j]) { return false }
+            j += 1
+        }
+        return true
     }
 }

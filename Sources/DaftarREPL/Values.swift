@@ -9,14 +9,27 @@ public enum ValueSyntax {
             if quoted { return try FieldValue.text(normalizing: raw) }
             if raw == "true" { return .boolean(true) }
             if raw == "false" { return .boolean(false) }
-            if isCanonicalNumber(raw) {
-                if !raw.contains("."), let n = Int64(raw) { return .integer(n) }
-                return .decimal(try ExactDecimal(raw))
+            // 1,250,000.50 is a number written with thousands separators.
+            let number = isGroupedNumber(raw) ? raw.replacingOccurrences(of: ",", with: "") : raw
+            if isCanonicalNumber(number) {
+                if !number.contains("."), let n = Int64(number) { return .integer(n) }
+                return .decimal(try ExactDecimal(number))
             }
             return try FieldValue.text(normalizing: raw)
         } catch {
             throw CommandError(error.message)
         }
+    }
+
+    /// `-?[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?`: digits grouped in threes by commas.
+    static func isGroupedNumber(_ raw: String) -> Bool {
+        guard raw.contains(",") else { return false }
+        var s = Substring(raw)
+        if s.hasPrefix("-") { s = s.dropFirst() }
+        let whole = s.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        let groups = whole.split(separator: ",", omittingEmptySubsequences: false)
+        guard let lead = groups.first, (1...3).contains(lead.count), !lead.hasPrefix("0") else { return false }
+        return groups.allSatisfy { $0.allSatisfy { $0.isASCII && $0.isNumber } } && groups.dropFirst().allSatisfy { $0.count == 3 }
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?`
@@ -36,7 +49,7 @@ public enum ValueSyntax {
     /// true or false, empty text, or text in quotes), which is written quoted.
     public static func csvCell(_ value: FieldValue) -> String {
         guard case .text(let s) = value else { return literal(value) }
-        let misread = s.isEmpty || s == "true" || s == "false" || isCanonicalNumber(s) || (s.hasPrefix("\"") && s.hasSuffix("\"")) || s.hasPrefix("'")
+        let misread = s.isEmpty || s == "true" || s == "false" || isCanonicalNumber(s) || isGroupedNumber(s) || (s.hasPrefix("\"") && s.hasSuffix("\"")) || s.hasPrefix("'")
         return misread ? literal(value) : s
     }
 

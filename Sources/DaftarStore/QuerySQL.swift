@@ -120,8 +120,14 @@ enum QuerySQL {
             guard case .text(let text) = value else {
                 throw StoreError(.badRequest, "contains compares text: quote the value, for example title contains \"raid\"")
             }
-            arguments += [name.rawValue, TextForm.folded(text)]
-            return member + "value >= '' AND value < x'' AND instr(daftar_fold(value), ?) > 0)"
+            // Numbers are matched by their written digits. A decimal is a float in the index: its
+            // text there is its written form up to 15 digits; a larger one is a candidate anyway,
+            // and the exact check decides.
+            let needle = TextForm.folded(text)
+            arguments += [name.rawValue, needle, needle, needle]
+            return member
+                + "((value >= '' AND value < x'' AND instr(daftar_fold(value), ?) > 0) OR (typeof(value) = 'integer' AND instr(value, ?) > 0)"
+                + " OR (typeof(value) = 'real' AND (instr(CAST(value AS TEXT), ?) > 0 OR abs(value) >= 1e15))))"
         }
         if case .null = value {
             // field = null finds entries where the field is unset; != null where it is set.
@@ -190,8 +196,12 @@ enum QuerySQL {
         case .compare(let name, let comparison, let value):
             let field = state.fields[name]?.value ?? .null
             if comparison == .contains {
-                guard case .text(let have) = field, case .text(let want) = value else { return false }
-                return TextForm.folded(have).contains(TextForm.folded(want))
+                guard case .text(let want) = value else { return false }
+                switch field {
+                case .text(let have): return TextForm.folded(have).contains(TextForm.folded(want))
+                case .integer, .decimal: return field.displayText.contains(TextForm.folded(want))
+                default: return false
+                }
             }
             guard let order = field.compare(to: value) else { return comparison == .notEqual }
             switch comparison {
@@ -208,13 +218,18 @@ enum QuerySQL {
 
     /// An FTS5 query from an officer's words: each word folded and quoted, so no word is read as
     /// FTS5 syntax; a trailing `*` keeps prefix matching.
+    /// A word with separators inside (`LEA-1234`) also matches its joined form (`lea1234`),
+    /// which the index holds for such values.
     static func ftsQuery(_ text: String) -> String? {
         let words = TextForm.folded(text).split(whereSeparator: { $0.isWhitespace || $0 == "\"" })
         let terms = words.compactMap { word -> String? in
             let prefix = word.hasSuffix("*")
             let bare = prefix ? word.dropLast() : word[...]
             guard !bare.isEmpty else { return nil }
-            return "\"\(bare)\"" + (prefix ? "*" : "")
+            let star = prefix ? "*" : ""
+            let pieces = bare.split(whereSeparator: { !($0.isLetter || $0.isNumber) })
+            guard pieces.count > 1 else { return "\"\(bare)\"" + star }
+            return "(\"\(bare)\"\(star) OR \"\(pieces.joined())\"\(star))"
         }
         return terms.isEmpty ? nil : terms.joined(separator: " ")
     }

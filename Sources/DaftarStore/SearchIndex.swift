@@ -24,7 +24,7 @@ final class SearchIndex: Sendable {
     /// write lock.
     private let catchingUp = Mutex(())
     /// The layout of the index file; another one is rebuilt.
-    static let version = 2
+    static let version = 3
     /// The last failure of background upkeep, until upkeep succeeds again; and whom to tell.
     private let backgroundFailure = Mutex<(at: Date, message: String)?>(nil)
     let onBackgroundError: (@Sendable (String) -> Void)?
@@ -51,6 +51,11 @@ final class SearchIndex: Sendable {
             PRIMARY KEY (name, value, record)
         ) WITHOUT ROWID;
         CREATE VIRTUAL TABLE IF NOT EXISTS record_text USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
+        CREATE TABLE IF NOT EXISTS kind_field (
+            kind TEXT NOT NULL,                -- every field name entries of a kind have had a value in
+            name TEXT NOT NULL,
+            PRIMARY KEY (kind, name)
+        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS indexed (
             record INTEGER PRIMARY KEY,
             fields BLOB NOT NULL,              -- the values the field index holds for the record
@@ -124,7 +129,7 @@ final class SearchIndex: Sendable {
     /// Empties the index in the transaction `db` holds; `generation` is the store's log
     /// generation it will be made from (nil: unchanged).
     static func empty(_ db: Database, generation: Int64?) throws {
-        try db.execute(sql: "DELETE FROM field_index; DELETE FROM indexed; DELETE FROM record_text")
+        try db.execute(sql: "DELETE FROM field_index; DELETE FROM indexed; DELETE FROM record_text; DELETE FROM kind_field")
         try db.execute(sql: "UPDATE meta SET indexed_ord = 0, indexed_hash = NULL WHERE id = 1")
         if let generation { try db.execute(sql: "UPDATE meta SET log_generation = ? WHERE id = 1", arguments: [generation]) }
     }
@@ -277,6 +282,9 @@ final class SearchIndex: Sendable {
         }
         for (name, key) in new where old[name] != key {
             try db.cachedStatement(sql: "INSERT INTO field_index (name, value, record) VALUES (?, ?, ?)").execute(arguments: [name, key.databaseValue, num])
+            if old[name] == nil, let kind = state?.kind {
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO kind_field (kind, name) VALUES (?, ?)").execute(arguments: [kind.rawValue, name])
+            }
         }
         let text = state.flatMap(searchText)
         let textHash = text.map { Data(SHA256.hash(Array($0.utf8))) }
@@ -291,13 +299,41 @@ final class SearchIndex: Sendable {
         }
     }
 
-    /// The folded text of a record's shown text values, or nil when it has none.
+    /// The folded text of a record's shown text and number values (numbers as their written
+    /// digits), or nil when it has none. A value written with separators inside (a plate
+    /// `LEA-1234`, a phone `0300-1234567`) is also indexed joined (`lea1234`, `03001234567`), so
+    /// a search finds it however the separators were typed.
     static func searchText(_ state: RecordState) -> String? {
         var parts: [String] = []
         for name in state.fields.keys.sorted() {
-            if case .text(let s) = state.fields[name]!.value { parts.append(TextForm.folded(s)) }
+            switch state.fields[name]!.value {
+            case .text(let s):
+                let folded = TextForm.folded(s)
+                parts.append(folded)
+                let joined = joinedForms(folded)
+                if !joined.isEmpty { parts.append(joined.joined(separator: " ")) }
+            case .integer, .decimal: parts.append(state.fields[name]!.value.displayText)
+            default: break
+            }
         }
         return parts.isEmpty ? nil : parts.joined(separator: "\n")
+    }
+
+    /// The words of `text` with separators between letters and digits left out: for each run
+    /// of words joined by punctuation (`LEA-1234`, `0300-1234567`, `35202-1234567-1`), and for a
+    /// short value spaced into groups (`LEA 1234`), the run written as one word.
+    static func joinedForms(_ text: String) -> [String] {
+        var out: [String] = []
+        for token in text.split(whereSeparator: \.isWhitespace) {
+            let pieces = token.split(whereSeparator: { !($0.isLetter || $0.isNumber) })
+            if pieces.count > 1 { out.append(pieces.joined()) }
+        }
+        let words = text.split(whereSeparator: { !($0.isLetter || $0.isNumber) })
+        if words.count > 1, text.count <= 24, words.contains(where: { $0.contains(where: \.isNumber) }) {
+            let whole = words.joined()
+            if !out.contains(whole) { out.append(whole) }
+        }
+        return out
     }
 
     /// The indexed values of a record: per field, name, a type tag and the value.

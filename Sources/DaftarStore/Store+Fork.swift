@@ -155,9 +155,12 @@ extension Store {
 
     /// Forgets a fork of `origin` on a store whose branch is the one that lives, once the stores
     /// holding the other branch have discarded it.
-    public func keepBranch(of origin: NodeID) throws(StoreError) {
+    /// Returns false when no fork of `origin` was recorded here.
+    @discardableResult
+    public func keepBranch(of origin: NodeID) throws(StoreError) -> Bool {
         try writeTransaction { db in
             try db.execute(sql: "DELETE FROM fork WHERE origin = ?", arguments: [origin.rawValue])
+            return db.changesCount > 0
         }
     }
 

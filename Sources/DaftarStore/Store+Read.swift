@@ -118,6 +118,45 @@ extension Store {
         }
     }
 
+    /// Entries (not deleted) whose text fields hold `id` as a word of its own: a case's persons,
+    /// a seizure's incident, a list `fia-lahore-2,fia-lahore-3`. Found through the full-text
+    /// index, each checked against its values as read; the entry itself is left out.
+    public func referring(to id: RecordID, limit: Int = 200) throws(StoreError) -> [RecordState] {
+        guard let match = QuerySQL.ftsQuery(id.description) else { return [] }
+        let target = id.description
+        return try indexedRead { db in
+            var out: [RecordState] = []
+            let cursor = try Data.fetchCursor(
+                db, sql: "SELECT r.state FROM record_text t JOIN record r ON r.num = t.rowid WHERE record_text MATCH ? AND r.deleted = 0 ORDER BY r.num",
+                arguments: [match])
+            while out.count < limit, let blob = try cursor.next() {
+                let state = try RecordState(encoded: blob)
+                guard state.id != id else { continue }
+                if state.values.values.contains(where: { Self.holdsID($0, target) }) { out.append(state) }
+            }
+            return out
+        }
+    }
+
+    /// Whether `value` is text that holds `id` with no id letter, digit or '-' on either side.
+    static func holdsID(_ value: FieldValue, _ id: String) -> Bool {
+        guard case .text(let text) = value else { return false }
+        let haystack = Array(text.lowercased().utf8)
+        let needle = Array(id.utf8)
+        guard needle.count <= haystack.count else { return false }
+        func partOfID(_ byte: UInt8) -> Bool { (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2D }
+        var start = 0
+        while start + needle.count <= haystack.count {
+            if haystack[start..<(start + needle.count)].elementsEqual(needle) {
+                let before = start == 0 || !partOfID(haystack[start - 1])
+                let after = start + needle.count == haystack.count || !partOfID(haystack[start + needle.count])
+                if before && after { return true }
+            }
+            start += 1
+        }
+        return false
+    }
+
     /// Whether the index, as this read transaction sees it, is at the same point of the log as
     /// the store.
     static func indexInStep(_ db: Database) throws -> Bool {
@@ -207,6 +246,21 @@ extension Store {
     /// The names of the fields that have a value in some entry, sorted.
     public func fieldNames() throws(StoreError) -> [FieldName] {
         try indexedRead { db in try Self.distinct(db, "name", in: "field_index").compactMap { try? FieldName($0) } }
+    }
+
+    /// The names of the fields entries of `kind` have had a value in, sorted.
+    public func fieldNames(of kind: Kind) throws(StoreError) -> [FieldName] {
+        try indexedRead { db in
+            try String.fetchAll(db, sql: "SELECT name FROM ix.kind_field WHERE kind = ? ORDER BY name", arguments: [kind.rawValue]).compactMap { try? FieldName($0) }
+        }
+    }
+
+    /// Up to `limit` entry ids that start with `prefix`, in order.
+    public func ids(startingWith prefix: String, limit: Int = 50) throws(StoreError) -> [String] {
+        try read { db in
+            try String.fetchAll(
+                db, sql: "SELECT id FROM record WHERE id >= ? AND id < ? ORDER BY id LIMIT ?", arguments: [prefix, prefix + "\u{10FFFF}", max(0, limit)])
+        }
     }
 
     /// The distinct values of an indexed column, found one index step at a time so that it stays

@@ -120,3 +120,35 @@ extension Store {
         try write(as: officer) { tx in try tx.add(kind: kind, fields: fields) }
     }
 }
+
+/// A file imported into the store before.
+public struct ImportedFile: Sendable, Equatable {
+    public var path: String
+    public var entries: Int
+    public var importedAt: Int64
+    public var officer: String
+}
+
+extension StoreTransaction {
+    /// Notes, in this transaction, that the file whose bytes hash to `hash` was imported.
+    public func noteImport(hash: [UInt8], path: String, entries: Int) throws(StoreError) {
+        do {
+            try ledger.db.execute(
+                sql: "INSERT OR REPLACE INTO imported_file (hash, path, entries, imported_at, officer) VALUES (?, ?, ?, ?, ?)",
+                arguments: [Data(hash), path, entries, Int64(clamping: wallClock()), officer])
+        } catch {
+            throw StoreError.from(error, path: self.path)
+        }
+    }
+}
+
+extension Store {
+    /// When the file whose bytes hash to `hash` was imported here before.
+    public func importedFile(hash: [UInt8]) throws(StoreError) -> ImportedFile? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT path, entries, imported_at, officer FROM imported_file WHERE hash = ?", arguments: [Data(hash)]).map {
+                ImportedFile(path: $0["path"], entries: $0["entries"], importedAt: $0["imported_at"], officer: $0["officer"])
+            }
+        }
+    }
+}

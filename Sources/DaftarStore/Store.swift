@@ -105,8 +105,14 @@ public final class Store: Sendable {
     /// Opens an existing store, migrating an older schema forward. Refuses a file that is not a
     /// Daftar store, and a store written by a newer Daftar, without changing either.
     public static func open(at path: String, options: Options = Options()) throws(StoreError) -> Store {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw StoreError(.noStore, "no store at \(path): create one with `daftar init --node NODE-ID --db \(path)`")
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw StoreError(
+                .noStore, "no store at \(path): check the path; a new store is made by opening the console on it: daftar --db \(path) --node NODE-ID")
+        }
+        if isFolder.boolValue {
+            throw StoreError(
+                .notAStore, "\(path) is a folder, not a store file: give the store's file, for example \(path.hasSuffix("/") ? path : path + "/")register.daftar")
         }
         do {
             try checkHeader(path)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaftarClient
 import DaftarModel
 import DaftarREPL
 import DaftarStore
@@ -32,6 +33,27 @@ struct Daftar: AsyncParsableCommand {
     @Flag(help: "Print results as JSON documents, one per result.")
     var json = false
 
+    /// `daftar --json SUBCOMMAND ...` means the subcommand's --json: the flag is moved after the
+    /// subcommand's name, where the subcommand reads it.
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        let names = Set(configuration.subcommands.map { $0._commandName })
+        if let sub = arguments.firstIndex(where: { names.contains($0) }), let flag = arguments[..<sub].firstIndex(of: "--json") {
+            arguments.remove(at: flag)
+            arguments.insert("--json", at: sub)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     func run() async throws {
         try runConsole()
     }
@@ -45,6 +67,9 @@ struct Daftar: AsyncParsableCommand {
             officer = ask("Officer on duty (your name, recorded with every change): ") { $0.isEmpty ? "a name is needed" : nil } ?? ""
         }
         let session = Session(store: opened, officer: officer, json: json)
+        // `source FILE` shows each command's result as it comes.
+        session.printer = { emit($0) }
+        if isatty(STDOUT_FILENO) == 1 { session.terminalWidth = Terminal.size()?.columns }
         if let command {
             let output = session.run(command)
             emit(output)
@@ -55,10 +80,14 @@ struct Daftar: AsyncParsableCommand {
             console(session)
         } else {
             var failed = false
+            var number = 0
             while let line = readLine(strippingNewline: true) {
+                number += 1
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-                let output = session.run(line)
+                var output = session.run(line)
+                // Which input line failed, so that a long script can be fixed.
+                if let error = output.error { output.error = "line \(number): \(error)" }
                 emit(output)
                 failed = failed || !output.ok
                 if output.quit { break }
@@ -72,18 +101,68 @@ struct Daftar: AsyncParsableCommand {
         let s = session.store
         let entries = (try? s.count(Query())) ?? 0
         print("Daftar — \(s.node), officer \(session.officer.isEmpty ? "(none: give --officer)" : session.officer), \(entries) entries. Type help, or quit.")
-        let kinds = (try? s.kinds().map(\.rawValue)) ?? []
-        let fields = (try? s.fieldNames().map(\.rawValue)) ?? []
         try? FileManager.default.createDirectory(atPath: StoreOptions.dataFolder, withIntermediateDirectories: true)
+        // Completion reads the store as it is at each Tab, not as it was when the session began.
+        let source = Completion.Source(
+            kinds: { (try? s.kinds().map(\.rawValue)) ?? [] },
+            fields: { kind in
+                if let kind, let k = try? Kind(kind) { return (try? s.fieldNames(of: k).map(\.rawValue)) ?? [] }
+                return (try? s.fieldNames().map(\.rawValue)) ?? []
+            },
+            ids: { prefix in (try? s.ids(startingWith: prefix)) ?? [] },
+            kindOf: { id in (try? s.resolveID(id)).flatMap { try? s.record($0) }?.kind.rawValue },
+            remotes: { (try? s.remotes().map(\.name)) ?? [] })
         let editor = LineEditor(historyPath: store.historyPath) { line, word in
-            Completion.candidates(line: line, word: word, kinds: kinds, fields: fields)
+            Completion.candidates(line: line, word: word, source: source)
         }
         while let line = editor.readLine(prompt: "\(s.node)> ") {
+            let size = Terminal.size()
+            session.terminalWidth = size?.columns
             let output = session.run(line)
+            if session.pager, let size, output.error == nil, output.text.count > size.rows,
+                output.text.reduce(into: 0, { n, c in if c == "\n" { n += 1 } }) >= size.rows - 1, Terminal.page(output.text)
+            {
+                if output.quit { break }
+                continue
+            }
             emit(output)
             if output.quit { break }
         }
         if !editor.isEditing { print("") }
+    }
+}
+
+/// The terminal the console runs in.
+enum Terminal {
+    /// Columns and rows of the terminal on standard output; nil when it is not one.
+    static func size() -> (columns: Int, rows: Int)? {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return (Int(size.ws_col), Int(size.ws_row))
+    }
+
+    /// Shows `text` through the pager ($PAGER, else `less -S`); false when there is none to run
+    /// (then the caller prints it). Ctrl-C belongs to the pager while it runs.
+    static func page(_ text: String) -> Bool {
+        let environment = ProcessInfo.processInfo.environment
+        let command = environment["PAGER"] ?? "less -S"
+        guard !command.trimmingCharacters(in: .whitespaces).isEmpty else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        var env = environment
+        if env["LESS"] == nil { env["LESS"] = "-FRX" }  // leave at once when it fits; keep what was shown
+        process.environment = env
+        let pipe = Pipe()
+        process.standardInput = pipe
+        let previous = signal(SIGINT, SIG_IGN)
+        defer { signal(SIGINT, previous) }
+        do { try process.run() } catch { return false }
+        pipe.fileHandleForWriting.write(Data((text + "\n").utf8))
+        try? pipe.fileHandleForWriting.close()
+        process.waitUntilExit()
+        // A pager that could not start (`sh: less: not found`) has shown nothing.
+        return process.terminationStatus != 127
     }
 }
 
@@ -109,10 +188,18 @@ func ask(_ prompt: String, default fallback: String? = nil, problem: (String) ->
     }
 }
 
-/// Options every use of a store takes.
-struct StoreOptions: ParsableArguments {
+/// Where the store is, for commands that only read or copy the file.
+struct StorePath: ParsableArguments {
     @Option(name: .long, help: "The store file (default: $DAFTAR_DB, else ~/.local/share/daftar/register.daftar).")
     var db: String?
+
+    var path: String { StoreOptions.path(db: db) }
+}
+
+/// Options every use of a store takes.
+struct StoreOptions: ParsableArguments {
+    @OptionGroup var location: StorePath
+    var db: String? { location.db }
 
     @Option(name: .long, help: "This office's node id, used when the store is created (default: $DAFTAR_NODE, else asked).")
     var node: String?
@@ -126,10 +213,12 @@ struct StoreOptions: ParsableArguments {
         return base + "/daftar"
     }
 
-    var path: String {
+    var path: String { Self.path(db: db) }
+
+    static func path(db: String?) -> String {
         if let db { return db }
         if let db = ProcessInfo.processInfo.environment["DAFTAR_DB"], !db.isEmpty { return db }
-        return Self.dataFolder + "/register.daftar"
+        return dataFolder + "/register.daftar"
     }
 
     var historyPath: String { Self.dataFolder + "/history" }
@@ -168,13 +257,36 @@ struct StoreOptions: ParsableArguments {
 }
 
 /// Reports an error as one line on standard error and gives exit status 1; never a stack trace.
-func fail(_ error: any Error) -> ExitCode {
+/// With `json`, standard output also gets `{"error": CODE, "message": ...}`.
+func fail(_ error: any Error, json: Bool = false) -> ExitCode {
     let message: String
+    var code = "error"
     switch error {
-    case let error as StoreError: message = error.message
-    case let error as DaftarModel.ValidationError: message = error.message
+    case let error as StoreError:
+        message = error.message
+        code = error.code.rawValue
+    case let error as DaftarModel.ValidationError:
+        message = error.message
+        code = error.code.rawValue
+    case let error as SyncError:
+        message = error.message
+        code = error.code.rawValue
     default: message = "\(error)"
     }
+    if json { FileHandle.standardOutput.write(Data((encodeJSON(["error": code, "message": message]) + "\n").utf8)) }
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))
     return ExitCode(1)
+}
+
+/// One JSON document on one line, keys sorted.
+func encodeJSON<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    guard let data = try? encoder.encode(value) else { return "{}" }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// Prints a command's result: text, or with `json` one JSON document.
+func say<T: Encodable>(_ text: @autoclosure () -> String, json: Bool, _ document: @autoclosure () -> T) {
+    print(json ? encodeJSON(document()) : text())
 }

@@ -15,27 +15,38 @@ struct RemoteCommand: ParsableCommand {
         @Argument(help: "The server's address, http://HOST:PORT or https://HOST:PORT.") var url: String
         @Option(help: "The token the server's operator gave this node.") var token: String
         @Option(help: "A CA certificate (PEM) to trust for an https server.") var ca: String?
+        @Flag(help: "Print the result as one JSON document.") var json = false
 
         func run() throws {
             do {
                 let s = try store.openOrCreate(askIfMissing: false)
                 try RemoteCommand.check(name: name, url: url, token: token)
                 try s.saveRemote(Remote(name: name, url: url, token: token, caFile: ca.map { URL(fileURLWithPath: $0).standardizedFileURL.path }))
-                print("remembered \(name) at \(url)")
-            } catch { throw fail(error) }
+                say("remembered \(name) at \(url)", json: json, ["remembered": name, "url": url])
+            } catch { throw fail(error, json: json) }
         }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The remembered servers (tokens not shown).")
         @OptionGroup var store: StoreOptions
+        @Flag(help: "Print the remotes as one JSON document.") var json = false
 
         func run() throws {
             do {
                 let remotes = try store.open().remotes()
+                if json {
+                    print(
+                        encodeJSON([
+                            "remotes": remotes.map {
+                                ["name": $0.name, "url": $0.url, "ca": $0.caFile, "lastSync": $0.lastSync.map { Date(timeIntervalSince1970: Double($0) / 1000).formatted(.iso8601) }]
+                            }
+                        ]))
+                    return
+                }
                 if remotes.isEmpty { print("no remotes: daftar remote add NAME URL --token TOKEN") }
                 for r in remotes { print("\(r.name)  \(r.url)\(r.caFile.map { "  ca \($0)" } ?? "")  \(r.lastKnowledge.map { "server held \($0.count) changes at last sync" } ?? "never synced")") }
-            } catch { throw fail(error) }
+            } catch { throw fail(error, json: json) }
         }
     }
 
@@ -43,12 +54,13 @@ struct RemoteCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Forget a server.")
         @OptionGroup var store: StoreOptions
         @Argument var name: String
+        @Flag(help: "Print the result as one JSON document.") var json = false
 
         func run() throws {
             do {
                 try store.open().removeRemote(named: name)
-                print("forgot \(name)")
-            } catch { throw fail(error) }
+                say("forgot \(name)", json: json, ["forgot": name])
+            } catch { throw fail(error, json: json) }
         }
     }
 

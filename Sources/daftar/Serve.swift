@@ -1,7 +1,9 @@
 import ArgumentParser
 import DaftarServer
 import DaftarStore
+import DaftarClient
 import Foundation
+import NIOCore
 import Logging
 
 #if canImport(Glibc)
@@ -77,6 +79,9 @@ struct Serve: AsyncParsableCommand {
             }
             try await app.runService()
             logger.info("stopped")
+        } catch let error as IOError {
+            let extra = error.errnoCode == EADDRINUSE ? " (another server, perhaps another daftar serve, runs there): stop it, or give another --port" : ""
+            throw fail(StoreError(.badRequest, "cannot listen on \(host):\(port): \(NetworkTrouble.describe(error))\(extra)"))
         } catch {
             throw fail(error)
         }

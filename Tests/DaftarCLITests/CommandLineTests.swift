@@ -118,7 +118,7 @@ import Testing
         #expect(try command("karachi.daftar", "set fia-lahore-1 status=referred").status == 0)
         let merged = try command("lahore.daftar", "merge \(folder.file("karachi.daftar"))")
         #expect(merged.status == 0, "\(merged.err)")
-        #expect(merged.out.contains("1 changes applied, 1 new conflicts"))
+        #expect(merged.out.contains("1 change applied, 1 new conflict"), "\(merged.out)")
         let list = try command("lahore.daftar", "conflicts")
         #expect(list.out.contains("fia-lahore-1") && list.out.contains("status"))
         let sides = try command("lahore.daftar", "conflicts fia-lahore-1")

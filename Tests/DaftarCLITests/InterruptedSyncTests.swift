@@ -224,7 +224,7 @@ import Testing
         // The console's own sync and remotes commands.
         let console = try daftar.run(["--db", office], input: "remotes\nsync central\nstatus\n", environment: environment)
         #expect(console.status == 0, "\(console.err)")
-        #expect(console.out.contains("synced with central: sent 1, received 0"), "\(console.out)")
+        #expect(console.out.contains("synced with central (central): sent 1, received 0"), "\(console.out)")
         #expect(console.out.contains("0 not yet sent anywhere"))
         #expect(try daftar.run(["--db", office, "-c", "sync nowhere"], environment: environment).err.contains("no remote named nowhere"))
         let every = try Background(daftar.url, ["sync", "--every", "1s", "--db", office], environment: environment, output: folder.file("every.out"))

@@ -127,7 +127,7 @@ private let genNodeID = zip(
     func invalidKinds(raw: String) {
         let error = expectValidationError(.invalidKind) { _ = try Kind(raw) }
         #expect(error?.message.contains("'\(raw.prefix(80))' is not a kind") == true)
-        #expect(error?.message.contains("up to 64 letters, digits and '_'") == true)
+        #expect(error?.message.contains("up to 64 English letters (a-z, A-Z), digits and '_'") == true)
         #expect(error?.message.contains("call_centre_raid") == true)
     }
 

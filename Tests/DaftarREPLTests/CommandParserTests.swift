@@ -47,7 +47,7 @@ func assigned(_ assignments: String) throws -> [FieldName: FieldValue] {
 
 /// The query of `find ...`.
 func findQuery(_ rest: String) throws -> Query? {
-    guard case .find(let q)? = try CommandParser.parse("find " + rest) else { return nil }
+    guard case .find(let q, _)? = try CommandParser.parse("find " + rest) else { return nil }
     return q
 }
 
@@ -223,13 +223,13 @@ func condition(_ text: String) throws -> Query.Condition? {
     }
 
     @Test func search() throws {
-        #expect(try CommandParser.parse("search rashid karachi") == .search("rashid karachi", limit: 20))
-        #expect(try CommandParser.parse("s rashid") == .search("rashid", limit: 20))
+        #expect(try CommandParser.parse("search rashid karachi") == .search("rashid karachi", limit: nil))
+        #expect(try CommandParser.parse("s rashid") == .search("rashid", limit: nil))
         #expect(try CommandParser.parse("search rashid karachi limit 5") == .search("rashid karachi", limit: 5))
         #expect(try CommandParser.parse("search rashid limit 5 karachi") == .search("rashid karachi", limit: 5))
-        #expect(try CommandParser.parse("search ras*") == .search("ras*", limit: 20))
-        #expect(try CommandParser.parse("search رشید کراچی") == .search("رشید کراچی", limit: 20))
-        #expect(try CommandParser.parse("search \"call centre\" raid") == .search("call centre raid", limit: 20))
+        #expect(try CommandParser.parse("search ras*") == .search("ras*", limit: nil))
+        #expect(try CommandParser.parse("search رشید کراچی") == .search("رشید کراچی", limit: nil))
+        #expect(try CommandParser.parse("search \"call centre\" raid") == .search("call centre raid", limit: nil))
     }
 
     @Test func searchTakesSymbolsAsWords() throws {
@@ -237,9 +237,9 @@ func condition(_ text: String) throws -> Query.Condition? {
     }
 
     @Test func searchLimitWordWithoutNumberIsAWord() throws {
-        #expect(try CommandParser.parse("search speed limit") == .search("speed limit", limit: 20))
-        #expect(try CommandParser.parse("search speed limit ahead") == .search("speed limit ahead", limit: 20))
-        #expect(try CommandParser.parse("search \"limit\" 5") == .search("limit 5", limit: 20))
+        #expect(try CommandParser.parse("search speed limit") == .search("speed limit", limit: nil))
+        #expect(try CommandParser.parse("search speed limit ahead") == .search("speed limit ahead", limit: nil))
+        #expect(try CommandParser.parse("search \"limit\" 5") == .search("limit 5", limit: nil))
     }
 
     @Test func conflicts() throws {
@@ -474,7 +474,7 @@ func condition(_ text: String) throws -> Query.Condition? {
 
     @Test func conditionMissingOperatorOrValue() {
         expectError("find where city", "city needs an operator and a value", "city = value")
-        expectError("find where age >=", "age >= needs a value", "age >= Lahore")
+        expectError("find where age >=", "age >= needs a value", "age >= 30")
         expectError("find where name contains", "name contains needs a value")
         expectError("find where age < )", "age < needs a value")
     }
@@ -512,7 +512,7 @@ func condition(_ text: String) throws -> Query.Condition? {
     }
 
     @Test func badFieldName() {
-        expectError("set x 9lives=1", "'9lives' is not a field name", "letters, digits and '_'")
+        expectError("set x 9lives=1", "'9lives' is not a field name", "English letters (a-z, A-Z), digits and '_'")
         expectError("add person نام=علی", "'نام' is not a field name")
         expectError("add person full-name=Ali", "'full-name' is not a field name")
         expectError("unset x 9a", "'9a' is not a field name")
@@ -652,7 +652,7 @@ func condition(_ text: String) throws -> Query.Condition? {
         expectError("merge", "usage: merge PATH", "for example: merge /media/usb/karachi.daftar")
         expectError("search", "usage: search WORDS... [limit N]", "for example: search rashid karachi")
         expectError("search limit 5", "usage: search WORDS...")
-        expectError("resolve x", "usage: resolve ID keep SIDE | resolve ID name=value ...", "for example: resolve fia-lahore-12 keep 2")
+        expectError("resolve x", "usage: resolve ID keep SIDE | resolve ID keep deleted|live | resolve ID name=value ...", "for example: resolve fia-lahore-12 keep 2")
     }
 
     @Test func resolveKeepNeedsASide() {

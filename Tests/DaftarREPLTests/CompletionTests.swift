@@ -2,90 +2,128 @@ import Testing
 
 @testable import DaftarREPL
 
+/// Completion by position in the grammar, from a source that stands for the store: persons and
+/// vehicles have different fields, and each question the completer asks is counted.
 @Suite struct CompletionTests {
-    let kinds = ["incident", "person", "vehicle", "seizure"]
-    let fields = ["city", "cnic", "name", "status"]
-    let allNames = CommandSpec.all.map(\.name).sorted()
-    let queryWords = ["where", "and", "or", "contains", "order", "by", "limit", "asc", "desc"]
+    final class Store {
+        var kinds = ["incident", "person", "vehicle", "seizure"]
+        var fieldsByKind = ["person": ["city", "cnic", "name"], "vehicle": ["colour", "plate"], "incident": ["city", "status", "title"], "seizure": ["amount"]]
+        var ids = ["fia-lahore-1", "fia-lahore-12", "fia-lahore-2"]
+        var kindOfID = ["fia-lahore-1": "person", "fia-lahore-12": "vehicle", "fia-lahore-2": "incident"]
+        var remotes = ["central", "hub"]
 
-    func complete(_ line: String, _ word: String) -> [String] {
-        Completion.candidates(line: line, word: word, kinds: kinds, fields: fields)
+        var source: Completion.Source {
+            Completion.Source(
+                kinds: { self.kinds },
+                fields: { kind in kind.map { self.fieldsByKind[$0] ?? [] } ?? Array(Set(self.fieldsByKind.values.flatMap { $0 })) },
+                ids: { prefix in self.ids.filter { $0.hasPrefix(prefix) } },
+                kindOf: { id in self.kindOfID[id] },
+                remotes: { self.remotes })
+        }
+    }
+
+    let store = Store()
+    let allNames = CommandSpec.all.map(\.name).sorted()
+
+    func complete(_ line: String) -> Completion.Result {
+        // libedit's word: what follows the last space or '='.
+        let word = String(line.split(separator: " ", omittingEmptySubsequences: false).last?.split(separator: "=", omittingEmptySubsequences: false).last ?? "")
+        return Completion.candidates(line: line, word: word, source: store.source)
+    }
+
+    func words(_ line: String) -> [String] {
+        guard case .words(let w) = complete(line) else { return ["<files>"] }
+        return w
     }
 
     @Test func emptyLineOffersEveryCommand() {
-        #expect(complete("", "") == allNames)
-        #expect(complete("   ", "") == allNames)
-        #expect(allNames.contains("find") && allNames.contains("quit"))
-        #expect(!allNames.contains("ls"))
+        #expect(words("") == allNames)
+        #expect(words("   ") == allNames)
+        #expect(allNames.contains("undo") && allNames.contains("refs") && allNames.contains("source"))
     }
 
     @Test func firstWordByPrefix() {
-        #expect(complete("f", "f") == ["find", "fork"])
-        #expect(complete("s", "s") == ["search", "set", "show", "status", "sync"])
-        #expect(complete("re", "re") == ["remotes", "resolve", "restore"])
-        #expect(complete("ex", "ex") == ["export"])
-        #expect(complete("zz", "zz") == [])
+        #expect(words("f") == ["find", "fork"])
+        #expect(words("re") == ["refs", "remotes", "resolve", "restore"])
+        #expect(words("zz") == [])
     }
 
-    @Test(arguments: ["add ", "new ", "find ", "list ", "ls ", "count ", "ADD ", "  find  "])
-    func kindsAfterKindTakingCommands(line: String) {
-        #expect(complete(line, "") == kinds.sorted())
+    @Test(arguments: ["add ", "new ", "ADD "])
+    func kindsAfterAdd(line: String) {
+        #expect(words(line) == store.kinds.sorted())
     }
 
-    @Test func kindsByPrefix() {
-        #expect(complete("add p", "p") == ["person"])
-        #expect(complete("find v", "v") == ["vehicle"])
-        #expect(complete("count s", "s") == ["seizure"])
-        #expect(complete("add x", "x") == [])
+    @Test func fieldsAreTheKindsOwn() {
+        #expect(words("add person ") == ["city", "cnic", "name"])
+        #expect(words("add vehicle ") == ["colour", "plate"])
+        #expect(words("add person name=Ali c") == ["city", "cnic"])
+        #expect(words("add person name=") == [], "a value is the officer's to type")
     }
 
-    @Test func fieldsAfterAKind() {
-        #expect(complete("add person ", "") == fields)
-        #expect(complete("add person c", "c") == ["city", "cnic"])
-        #expect(complete("add person name=Ali c", "c") == ["city", "cnic"])
+    /// Nothing after `add` or in a value falls back to file names (libedit's default).
+    @Test func noFileNamesWhereNoFileGoes() {
+        #expect(complete("add ") != .files)
+        #expect(complete("add person name=") == .words([]))
+        #expect(complete("find person where name = ") == .words([]))
+        #expect(complete("export csv ") == .files)
+        #expect(complete("import jsonl ") == .files)
+        #expect(complete("merge ") == .files)
+        #expect(complete("source ") == .files)
     }
 
-    @Test func fieldsElsewhere() {
-        #expect(complete("set fia-1 ", "") == fields)
-        #expect(complete("set fia-1 st", "st") == ["status"])
-        #expect(complete("unset fia-1 n", "n") == ["name"])
-        #expect(complete("resolve fia-1 ", "") == fields)
-        #expect(complete("unknownverb ", "") == fields)
+    @Test func idsThenTheEntrysFields() {
+        #expect(words("show fia-lahore-1") == ["fia-lahore-1", "fia-lahore-12"])
+        #expect(words("set fia-lahore-12 ") == ["colour", "plate"])
+        #expect(words("unset fia-lahore-1 c") == ["city", "cnic"])
+        #expect(words("history ") == store.ids.sorted())
+        #expect(words("show fia-lahore-1 ") == [])
     }
 
-    @Test func queryWordsAfterTheKindOfFindAndCount() {
-        #expect(complete("find person ", "") == (fields + queryWords).sorted())
-        #expect(complete("find person w", "w") == ["where"])
-        #expect(complete("find person where c", "c") == ["city", "cnic", "contains"])
-        #expect(complete("count person where name = x o", "o") == ["or", "order"])
-        #expect(complete("find person order by name d", "d") == ["desc"])
-        #expect(!complete("set x ", "").contains("where"))
+    @Test func resolveOffersKeepAndFields() {
+        #expect(words("resolve fia-lahore-2 ") == ["city", "keep", "status", "title"])
+        #expect(words("resolve fia-lahore-2 keep ") == ["deleted", "live"])
     }
 
-    /// `asc` is part of the grammar (`order by FIELD [asc|desc]`) but is not offered.
-    @Test func ascIsOfferedAfterOrderBy() {
-        #expect(complete("find person order by name a", "a") == ["and", "asc"])
+    @Test func findFollowsTheGrammar() {
+        #expect(words("find ") == (store.kinds + ["where", "order", "limit", "offset", "vertical"]).sorted())
+        #expect(words("find person ") == ["limit", "offset", "order", "vertical", "where"])
+        #expect(words("find person where ") == ["city", "cnic", "name"])
+        #expect(words("find vehicle where ") == ["colour", "plate"])
+        #expect(words("find person where city ") == ["contains"])
+        #expect(words("find person where city = Lahore ") == ["and", "limit", "offset", "or", "order", "vertical"])
+        #expect(words("find person where city = Lahore and ") == ["city", "cnic", "name"])
+        #expect(words("find person order ") == ["by"])
+        #expect(words("find person order by ") == ["city", "cnic", "id", "name"])
+        #expect(words("find person order by name ") == ["asc", "desc", "limit", "offset", "vertical"])
+        #expect(words("find person limit 5 ") == ["offset", "vertical"])
     }
 
-    @Test func formatsAfterExportAndImport() {
-        #expect(complete("export ", "") == ["csv", "jsonl"])
-        #expect(complete("import ", "") == ["csv", "jsonl"])
-        #expect(complete("export j", "j") == ["jsonl"])
-        #expect(complete("EXPORT c", "c") == ["csv"])
+    /// `count` takes no order, limit or offset: none is offered.
+    @Test func countOffersNoOrderOrLimit() {
+        #expect(words("count person ") == ["where"])
+        #expect(words("count person where city = Lahore ") == ["and", "or"])
+        #expect(!words("count ").contains("limit"))
+        #expect(!words("count person where city = Lahore ").contains("desc"))
     }
 
-    @Test func helpOffersCommands() {
-        #expect(complete("help ", "") == allNames)
-        #expect(complete("? f", "f") == ["find", "fork"])
+    /// Completion asks the store each time: a kind or field recorded after the session began
+    /// is offered.
+    @Test func theStoreAsItIsNow() {
+        #expect(!words("add ").contains("boat"))
+        store.kinds.append("boat")
+        store.fieldsByKind["boat"] = ["hull"]
+        #expect(words("add ").contains("boat"))
+        #expect(words("add boat ") == ["hull"])
     }
 
-    @Test func jsonOffersOnOff() {
-        #expect(complete("json ", "") == ["off", "on"])
-        #expect(complete("json of", "of") == ["off"])
-    }
-
-    @Test func candidatesAreSorted() {
-        let c = Completion.candidates(line: "add ", word: "", kinds: ["zeta", "alpha", "mid"], fields: [])
-        #expect(c == ["alpha", "mid", "zeta"])
+    @Test func settingsAndRemotes() {
+        #expect(words("json ") == ["off", "on"])
+        #expect(words("view ") == ["table", "vertical"])
+        #expect(words("sync ") == ["central", "hub"])
+        #expect(words("fork find fia-x ") == ["with"])
+        #expect(words("fork discard fia-x ") == ["from"])
+        #expect(words("help ") == allNames)
+        #expect(words("export csv out.csv ").contains("--excel"))
+        #expect(words("import csv in.csv ").contains("--again"))
     }
 }

@@ -112,7 +112,7 @@ final class Flag: Sendable {
     @Test func indexTextHash_isSHA256OfTheEntrysText_nullWithoutText() throws {
         let store = try Store.make("fia-lahore", in: folder)
         let withText = try store.add(kind: kind("person"), fields: [name("name"): text("Bilal Qureshi"), name("city"): text("Lahore"), name("n"): .integer(7)], as: "a")
-        let withoutText = try store.add(kind: kind("vehicle"), fields: [name("n"): .integer(3)], as: "a")
+        let withoutText = try store.add(kind: kind("vehicle"), fields: [name("seized"): .boolean(true)], as: "a")
         try store.updateIndex()
         let num: (RecordID) throws -> Int64 = { id in
             try #require(try store.pool.read { db in try Int64.fetchOne(db, sql: "SELECT num FROM record WHERE id = ?", arguments: [id.description]) })

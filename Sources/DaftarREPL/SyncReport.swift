@@ -1,0 +1,59 @@
+public import DaftarClient
+import DaftarModel
+import DaftarStore
+public import Foundation
+
+/// How one sync's outcome is told: a few lines for the officer, or one JSON document.
+public enum SyncReport {
+    /// The JSON form of a sync, documented in the README.
+    public struct JSON: Encodable, Sendable {
+        public var remote: String
+        public var server: String?
+        public var ok: Bool
+        public var sent: Int
+        public var received: Int
+        public var newConflicts: Int
+        public var milliseconds: Int
+        public var serverStopped: String?
+        public var localStopped: String?
+        public var heldBack: [String]
+        public var forks: [String]
+        public var error: String?
+        public var at: String
+    }
+
+    public static func milliseconds(_ d: Duration) -> Int {
+        Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    public static func ok(_ s: SyncSummary) -> Bool { s.serverStop == nil && s.localStop == nil && s.forks.isEmpty }
+
+    public static func json(_ s: SyncSummary, at: Date = Date()) -> JSON {
+        JSON(
+            remote: s.remote, server: s.server?.rawValue, ok: ok(s), sent: s.progress.sentChanges, received: s.progress.receivedChanges,
+            newConflicts: s.newConflicts, milliseconds: milliseconds(s.duration), serverStopped: s.serverStop?.message, localStopped: s.localStop.map { "\($0)" },
+            heldBack: s.heldBack.map(\.description), forks: s.forks.map(\.description), error: nil, at: at.formatted(.iso8601))
+    }
+
+    public static func json(failed remote: String, _ error: SyncError, at: Date = Date()) -> JSON {
+        JSON(
+            remote: remote, server: nil, ok: false, sent: 0, received: 0, newConflicts: 0, milliseconds: 0, serverStopped: nil, localStopped: nil, heldBack: [],
+            forks: [], error: error.message, at: at.formatted(.iso8601))
+    }
+
+    public static func text(_ s: SyncSummary) -> String {
+        var lines = [
+            "synced with \(s.remote)\(s.server.map { " (\($0))" } ?? ""): sent \(s.progress.sentChanges), received \(s.progress.receivedChanges), \(Session.plural(s.newConflicts, "new conflict", "new conflicts")), \(milliseconds(s.duration)) ms"
+        ]
+        if let stop = s.serverStop { lines.append("  \(s.remote) stopped taking this node's changes: \(stop.message)") }
+        if let stop = s.localStop { lines.append("  this node stopped taking \(s.remote)'s changes: \(stop)") }
+        if !s.heldBack.isEmpty {
+            lines.append(
+                "  \(s.heldBack.count) origin(s) held back from \(s.remote), first \(s.heldBack[0]): this node may pass on only its own changes there; register it as a relay on \(s.remote), or let \(s.remote) get them from their origin"
+            )
+        }
+        for fork in s.forks { lines.append("  FORK: \(fork)") }
+        for skew in s.skews { lines.append("  clock: \(skew.dot.origin) is \(skew.skewMilliseconds / 1000) s past the allowed drift") }
+        return lines.joined(separator: "\n")
+    }
+}
