@@ -178,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaftarCLITests",
-            dependencies: ["daftar", "DaftarMigrationsTool", "DaftarTesting", "DaftarModel", "DaftarStore"],
+            dependencies: ["daftar", "DaftarMigrationsTool", "DaftarTesting", "DaftarModel", "DaftarStore", "DaftarREPL"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -139,7 +139,7 @@ extension Session {
             var blocks: [String] = []
             for record in records {
                 anyConflict = anyConflict || record.inConflict
-                var table = Table(header: ["field", "value"], width: terminalWidth, wrapping: [1])
+                var table = Table(header: ["", ""], width: terminalWidth, wrapping: [1])
                 for (name, value) in record.values.sorted(by: { $0.key < $1.key }) {
                     table.rows.append([name.rawValue + (record.fields[name]?.inConflict == true ? " ≠" : ""), value.displayText])
                 }

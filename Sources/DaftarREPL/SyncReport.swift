@@ -5,6 +5,17 @@ public import Foundation
 
 /// How one sync's outcome is told: a few lines for the officer, or one JSON document.
 public enum SyncReport {
+    /// The longest wait between attempts of `sync --every` while the link is down (unless the
+    /// interval itself is longer).
+    public static let longestBackOff = 60.0
+
+    /// The wait after `failures` failed syncs in a row (0 after a success: the interval): the
+    /// interval doubled per failure, at most ``longestBackOff`` or the interval if that is longer.
+    public static func backOff(interval: Double, failures: Int) -> Double {
+        guard failures > 0 else { return interval }
+        return min(interval * pow(2, Double(min(failures, 30))), max(interval, longestBackOff))
+    }
+
     /// The JSON form of a sync, documented in the README.
     public struct JSON: Encodable, Sendable {
         public var remote: String

@@ -29,11 +29,14 @@ public struct Table: Sendable {
         var widths = [Int](repeating: 0, count: columns)
         for row in cells { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], Self.displayWidth(cell)) } }
         if let width {
-            // Narrow the widest column, one column at a time, until the table fits.
+            // Narrow the widest column, one column at a time, until the table fits: first the
+            // columns that wrap (they lose nothing), then any.
             func total() -> Int { widths.reduce(0, +) + 2 * max(0, columns - 1) }
-            while total() > width {
-                guard let widest = widths.indices.max(by: { widths[$0] < widths[$1] }), widths[widest] > Self.narrowest else { break }
-                widths[widest] -= 1
+            for pool in [widths.indices.filter { wrapping.contains($0) }, Array(widths.indices)] {
+                while total() > width {
+                    guard let widest = pool.max(by: { widths[$0] < widths[$1] }), widths[widest] > Self.narrowest else { break }
+                    widths[widest] -= 1
+                }
             }
         }
         var lines: [String] = []

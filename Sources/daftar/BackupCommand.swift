@@ -8,7 +8,8 @@ struct BackupCommand: ParsableCommand {
         commandName: "backup", abstract: "Write a consistent copy of the store, while it stays in use.")
     @OptionGroup var location: StorePath
     @Argument(help: "The new backup file.") var path: String
-    @Flag(help: "Print the result as one JSON document.") var json = false
+    @OptionGroup var output: OutputOptions
+    var json: Bool { output.json }
 
     func run() throws {
         do {
@@ -27,7 +28,8 @@ struct RestoreCommand: ParsableCommand {
     @OptionGroup var location: StorePath
     @Argument(help: "The backup file.") var backup: String
     @Option(name: .customLong("as"), help: "The new node id, never used before, for example fia-lahore-2.") var newNode: String
-    @Flag(help: "Print the result as one JSON document.") var json = false
+    @OptionGroup var output: OutputOptions
+    var json: Bool { output.json }
 
     func run() throws {
         do {

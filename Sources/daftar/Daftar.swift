@@ -30,8 +30,8 @@ struct Daftar: AsyncParsableCommand {
     @Option(name: .customShort("c"), help: "Run one console command and exit, for example: daftar -c 'find person where city = Lahore'")
     var command: String?
 
-    @Flag(help: "Print results as JSON documents, one per result.")
-    var json = false
+    @OptionGroup var output: OutputOptions
+    var json: Bool { output.json }
 
     /// `daftar --json SUBCOMMAND ...` means the subcommand's --json: the flag is moved after the
     /// subcommand's name, where the subcommand reads it.
@@ -69,7 +69,7 @@ struct Daftar: AsyncParsableCommand {
         let session = Session(store: opened, officer: officer, json: json)
         // `source FILE` shows each command's result as it comes.
         session.printer = { emit($0) }
-        if isatty(STDOUT_FILENO) == 1 { session.terminalWidth = Terminal.size()?.columns }
+        session.terminalWidth = Terminal.size()?.columns
         if let command {
             let output = session.run(command)
             emit(output)
@@ -135,10 +135,14 @@ struct Daftar: AsyncParsableCommand {
 /// The terminal the console runs in.
 enum Terminal {
     /// Columns and rows of the terminal on standard output; nil when it is not one.
+    /// A terminal that does not know its size (a serial console) goes by $COLUMNS and $LINES.
     static func size() -> (columns: Int, rows: Int)? {
+        guard isatty(STDOUT_FILENO) == 1 else { return nil }
         var size = winsize()
-        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
-        return (Int(size.ws_col), Int(size.ws_row))
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return (Int(size.ws_col), Int(size.ws_row)) }
+        let environment = ProcessInfo.processInfo.environment
+        guard let columns = environment["COLUMNS"].flatMap({ Int($0) }), columns > 0 else { return nil }
+        return (columns, environment["LINES"].flatMap { Int($0) } ?? 24)
     }
 
     /// Shows `text` through the pager ($PAGER, else `less -S`); false when there is none to run
@@ -186,6 +190,12 @@ func ask(_ prompt: String, default fallback: String? = nil, problem: (String) ->
         }
         return answer
     }
+}
+
+/// How results are printed; every command takes it.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print results as JSON documents, one per result (a command's summary as one document).")
+    var json = false
 }
 
 /// Where the store is, for commands that only read or copy the file.

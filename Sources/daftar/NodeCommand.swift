@@ -13,7 +13,8 @@ struct NodeCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @Argument(help: "The node id, for example fia-karachi.") var id: String
         @Flag(help: "A relay (a hub, or an office for office-to-office sync) may pass on other origins' changes.") var relay = false
-        @Flag(help: "Print the result as one JSON document.") var json = false
+        @OptionGroup var output: OutputOptions
+    var json: Bool { output.json }
 
         func run() throws {
             do {
@@ -28,7 +29,8 @@ struct NodeCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The registered nodes, their roles, when last seen and what they held.")
         @OptionGroup var store: StoreOptions
-        @Flag(help: "Print the nodes as one JSON document.") var json = false
+        @OptionGroup var output: OutputOptions
+    var json: Bool { output.json }
 
         func run() throws {
             do {
@@ -69,7 +71,8 @@ struct NodeCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End a node's token at once.")
         @OptionGroup var store: StoreOptions
         @Argument var id: String
-        @Flag(help: "Print the result as one JSON document.") var json = false
+        @OptionGroup var output: OutputOptions
+    var json: Bool { output.json }
 
         func run() throws {
             do {

@@ -15,7 +15,8 @@ struct RemoteCommand: ParsableCommand {
         @Argument(help: "The server's address, http://HOST:PORT or https://HOST:PORT.") var url: String
         @Option(help: "The token the server's operator gave this node.") var token: String
         @Option(help: "A CA certificate (PEM) to trust for an https server.") var ca: String?
-        @Flag(help: "Print the result as one JSON document.") var json = false
+        @OptionGroup var output: OutputOptions
+    var json: Bool { output.json }
 
         func run() throws {
             do {
@@ -30,7 +31,8 @@ struct RemoteCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The remembered servers (tokens not shown).")
         @OptionGroup var store: StoreOptions
-        @Flag(help: "Print the remotes as one JSON document.") var json = false
+        @OptionGroup var output: OutputOptions
+    var json: Bool { output.json }
 
         func run() throws {
             do {
@@ -54,7 +56,8 @@ struct RemoteCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Forget a server.")
         @OptionGroup var store: StoreOptions
         @Argument var name: String
-        @Flag(help: "Print the result as one JSON document.") var json = false
+        @OptionGroup var output: OutputOptions
+    var json: Bool { output.json }
 
         func run() throws {
             do {

@@ -17,13 +17,12 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Argument(help: "The remote's name (default: every remote).") var name: String?
     @Option(help: "Sync again after this long, for example 30s, 5m or 1h; keeps running.") var every: String?
-    @Flag(help: "Print each sync's summary as one JSON document.") var json = false
+    @OptionGroup var output: OutputOptions
+    var json: Bool { output.json }
     @Flag(name: .customLong("json-body"), help: "Send JSON request bodies instead of the compact encoding (for inspecting traffic).") var jsonBody = false
     @Flag(help: "Compress bodies both ways with gzip (for slow links).") var gzip = false
     @Flag(help: "Only send this node's changes; receive nothing this time (a quick push over a slow link).") var push = false
 
-    /// The longest wait between attempts while the link is down (unless the interval is longer).
-    static let longestBackOff = 60.0
 
     func run() async throws {
         let s: Store
@@ -37,17 +36,12 @@ struct SyncCommand: AsyncParsableCommand {
                 return
             }
             failures = ok ? 0 : failures + 1
-            let wait = ok ? interval : Self.backOff(interval: interval, failures: failures)
+            let wait = ok ? interval : SyncReport.backOff(interval: interval, failures: failures)
             if !ok { note("will try again in \(Int(wait)) s", stamped: true) }
             do { try await Task.sleep(for: .seconds(wait)) } catch { return }
         }
     }
 
-    /// The wait after `failures` failures in a row: the interval doubled each time, at most
-    /// ``longestBackOff`` (or the interval, if that is longer).
-    static func backOff(interval: Double, failures: Int) -> Double {
-        min(interval * pow(2, Double(min(failures, 20))), max(interval, longestBackOff))
-    }
 
     static func parseDuration(_ text: String) throws -> Double {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]

@@ -1,3 +1,5 @@
+import DaftarModel
+import DaftarStore
 import Foundation
 import Testing
 
@@ -125,5 +127,105 @@ import Testing
         #expect(again.waitFor("quit", after: mark), "\(again.screen)")
         again.type("\r")
         #expect(again.finish() == 0)
+    }
+
+    /// Starts a console on `db` in a pseudo-terminal with `extra` environment.
+    func console(_ db: String, _ folder: TemporaryFolder, extra: [String: String] = [:]) throws -> PseudoTerminal {
+        let daftar = try Executable("daftar")
+        var env = ProcessInfo.processInfo.environment
+        env["XDG_DATA_HOME"] = folder.path
+        env["TERM"] = "xterm"
+        // As on a machine where no locale is set: the console must not depend on one.
+        env["LANG"] = nil
+        env["LC_ALL"] = nil
+        env["LC_CTYPE"] = nil
+        for (k, v) in extra { env[k] = v }
+        // `exec`: the console is the terminal's only process, so Ctrl-C reaches it alone (a shell
+        // in between would take the signal too, and end with status 130 after the console).
+        return try PseudoTerminal("exec \(daftar.url.path) --db \(db) --node fia-lahore --officer Rashid", environment: env)
+    }
+
+    /// Items 1 and 3: Urdu, accented Latin and a pasted 1,000-character line typed at the prompt
+    /// are stored as typed; Ctrl-C abandons a half-typed line and the session goes on; Ctrl-D
+    /// on an empty line leaves with a newline.
+    @Test func urduTypedAtThePrompt_andCtrlC() throws {
+        let folder = try TemporaryFolder()
+        let db = folder.file("u.daftar")
+        let terminal = try console(db, folder)
+        defer { if terminal.process.isRunning { terminal.process.terminate() } }
+        #expect(terminal.waitFor("fia-lahore> "), "\(terminal.screen)")
+        terminal.type("add person name=\"محمد علی\" alias=\"José Müller\"\r")
+        #expect(terminal.waitFor("fia-lahore-1"), "\(terminal.screen)")
+        let long = String(repeating: "لاہور ", count: 160) + String(repeating: "x", count: 40)
+        #expect(long.count == 1000)
+        var mark = terminal.screen.count
+        terminal.type("add note text=\"\(long)\"\r")
+        // libedit redraws a long right-to-left line as it grows: on a loaded machine that takes a while.
+        #expect(terminal.waitFor("fia-lahore-2\r\nfia-lahore> ", after: mark, timeout: 90), "\(terminal.screen.suffix(300))")
+        // Half a line, then Ctrl-C: nothing of it runs, and the prompt comes back.
+        mark = terminal.screen.count
+        terminal.type("add person name=Half")
+        #expect(terminal.waitFor("Half", after: mark))
+        terminal.type("\u{03}")
+        #expect(terminal.waitFor("^C", after: mark), "\(terminal.screen.suffix(200))")
+        mark = terminal.screen.count
+        terminal.type("search علي\r")
+        #expect(terminal.waitFor("fia-lahore-1", after: mark), "\(terminal.screen.suffix(300))")
+        // Ctrl-D once the prompt is back (typed ahead, a terminal reading lines would take it).
+        #expect(terminal.waitFor("fia-lahore> ", after: mark))
+        terminal.type("\u{04}")
+        #expect(terminal.finish() == 0)
+        let store = try Store.open(at: db)
+        let first = try #require(try store.record(try RecordID("fia-lahore-1")))
+        #expect(first.values[try FieldName("name")] == .text("محمد علی"))
+        #expect(first.values[try FieldName("alias")] == .text("José Müller"))
+        let second = try #require(try store.record(try RecordID("fia-lahore-2")))
+        #expect(second.values[try FieldName("text")] == .text(long.precomposedStringWithCanonicalMapping))
+        #expect(try store.count(Query()) == 2, "the half-typed line must not have run")
+    }
+
+    /// Items 5, 9 and 14: tables fit the terminal (show wraps a long value whole), completion
+    /// offers the kind's own fields, and a result taller than the terminal goes through the pager.
+    @Test func widthCompletionAndPager() throws {
+        let folder = try TemporaryFolder()
+        let db = folder.file("w.daftar")
+        let pager = folder.file("pager.sh")
+        try "#!/bin/sh\nsed 's/^/PAGED: /'\n".write(toFile: pager, atomically: true, encoding: .utf8)
+        chmod(pager, 0o755)
+        let terminal = try console(db, folder, extra: ["COLUMNS": "60", "LINES": "10", "PAGER": pager])
+        defer { if terminal.process.isRunning { terminal.process.terminate() } }
+        #expect(terminal.waitFor("fia-lahore> "))
+        let words = (1...30).map { "word\($0)" }.joined(separator: " ")
+        terminal.type("add vehicle plate=LEA-1 colour=white\r")
+        terminal.type("add person name=Ali note=\"\(words)\"\r")
+        #expect(terminal.waitFor("fia-lahore-2"))
+        var mark = terminal.screen.count
+        terminal.type("show fia-lahore-2\r")
+        #expect(terminal.waitFor("vector", after: mark), "\(terminal.screen.suffix(600))")
+        let shown = String(terminal.screen.dropFirst(mark)).replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "PAGED: ", with: "")
+        for line in shown.split(separator: "\n") where !line.contains("fia-lahore> ") {
+            #expect(line.count <= 60, "wider than the terminal: \(line)")
+        }
+        // Every word of the value is shown, none cut.
+        for i in 1...30 { #expect(shown.contains("word\(i)"), "word\(i) missing: \(shown)") }
+        // Completion: the fields of persons, not of vehicles.
+        mark = terminal.screen.count
+        terminal.type("add person \t\t")
+        #expect(terminal.waitFor("note", after: mark), "\(terminal.screen.suffix(300))")
+        #expect(!terminal.screen.dropFirst(mark).contains("colour"))
+        terminal.type("\u{15}")  // Ctrl-U: the line is emptied
+        // Taller than 10 rows: through the pager.
+        for i in 1...12 { terminal.type("add case n=\(i)\r") }
+        #expect(terminal.waitFor("fia-lahore-14"))
+        mark = terminal.screen.count
+        terminal.type("find case\r")
+        #expect(terminal.waitFor("PAGED: fia-lahore-14", after: mark), "\(terminal.screen.suffix(400))")
+        mark = terminal.screen.count
+        terminal.type("pager off\r")
+        terminal.type("find case\r")
+        #expect(terminal.waitFor("fia-lahore-14", after: mark))
+        #expect(!terminal.screen.dropFirst(mark).contains("PAGED"))
+        terminal.type("quit\r")
+        #expect(terminal.finish() == 0)
     }
 }
