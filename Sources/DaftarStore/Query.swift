@@ -36,15 +36,15 @@ public struct Query: Sendable, Hashable {
     public var condition: Condition?
     public var ordering: [Ordering]
     public var limit: Int?
+    /// How many matching entries to skip, in the query's order (a later page).
     public var offset: Int
-    public var includeDeleted: Bool
 
-    public init(kind: Kind? = nil, where condition: Condition? = nil, orderBy ordering: [Ordering] = [], limit: Int? = nil, offset: Int = 0, includeDeleted: Bool = false) {
+    /// Deleted entries are never found (`history ID` and `show ID` still show them).
+    public init(kind: Kind? = nil, where condition: Condition? = nil, orderBy ordering: [Ordering] = [], limit: Int? = nil, offset: Int = 0) {
         self.kind = kind
         self.condition = condition
         self.ordering = ordering
         self.limit = limit
         self.offset = offset
-        self.includeDeleted = includeDeleted
     }
 }

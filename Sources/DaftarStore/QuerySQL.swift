@@ -5,17 +5,24 @@ internal import GRDB
 /// Turns a ``Query`` into parameterised SQL over the record table and the field index.
 enum QuerySQL {
     static func whereClause(_ query: Query) throws(StoreError) -> (String, StatementArguments) {
-        var clauses: [String] = []
+        var clauses: [String] = ["r.deleted = 0"]
         var arguments = StatementArguments()
-        if !query.includeDeleted { clauses.append("r.deleted = 0") }
         if let kind = query.kind {
             clauses.append("r.kind = ?")
             arguments += [kind.rawValue]
         }
         if let condition = query.condition {
-            clauses.append(try sql(condition, &arguments))
+            clauses.append(try sql(condition, kind: query.kind, &arguments))
         }
-        return (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), arguments)
+        return (" WHERE " + clauses.joined(separator: " AND "), arguments)
+    }
+
+    /// The field index's kind column for a query: one range for a kind, else every kind (a seek
+    /// per kind, so that a value is still looked up, not scanned for).
+    static func kindTerm(_ kind: Kind?, _ arguments: inout StatementArguments, column: String = "kind") -> String {
+        guard let kind else { return "\(column) IN (SELECT kind FROM main.kind_count)" }
+        arguments += [kind.rawValue]
+        return "\(column) = ?"
     }
 
     /// The terms of a condition that must all hold.
@@ -28,7 +35,7 @@ enum QuerySQL {
     /// the other terms entry by entry, stopping at the limit. Decimals are kept as floats in the
     /// index, so they do not drive.
     static func driverCandidates(_ query: Query) -> [(FieldName, FieldValue)] {
-        guard query.ordering.isEmpty, let condition = query.condition else { return [] }
+        guard let condition = query.condition else { return [] }
         return conjuncts(condition).compactMap { term in
             guard case .compare(let name, .equal, let value) = term else { return nil }
             switch value {
@@ -40,20 +47,19 @@ enum QuerySQL {
 
     /// The select for a find driven by the equality `driver`.
     static func driven(_ query: Query, by driver: (FieldName, FieldValue)) throws(StoreError) -> (String, StatementArguments) {
-        var arguments: StatementArguments = [driver.0.rawValue, IndexValue(driver.1)!.databaseValue]
-        var clauses = ["d.name = ?", "d.value = ?"]
-        if !query.includeDeleted { clauses.append("r.deleted = 0") }
-        if let kind = query.kind {
-            clauses.append("r.kind = ?")
-            arguments += [kind.rawValue]
-        }
+        var arguments: StatementArguments = [driver.0.rawValue]
+        var clauses = ["d.name = ?"]
+        clauses.append(kindTerm(query.kind, &arguments, column: "d.kind"))
+        clauses.append("d.value = ?")
+        arguments += [IndexValue(driver.1)!.databaseValue]
+        clauses.append("r.deleted = 0")
         var skipped = false
         for term in conjuncts(query.condition!) {
             if !skipped, case .compare(let n, .equal, let v) = term, n == driver.0, v == driver.1 {
                 skipped = true
                 continue
             }
-            clauses.append(try probe(term, &arguments))
+            clauses.append(try probe(term, kind: query.kind, &arguments))
         }
         var sql = "SELECT r.state FROM field_index d JOIN record r ON r.num = d.record WHERE " + clauses.joined(separator: " AND ") + " ORDER BY d.record"
         if let limit = query.limit {
@@ -64,15 +70,15 @@ enum QuerySQL {
     }
 
     /// A term checked entry by entry: an equality is one look-up in the field index's key.
-    private static func probe(_ term: Query.Condition, _ arguments: inout StatementArguments) throws(StoreError) -> String {
+    private static func probe(_ term: Query.Condition, kind: Kind?, _ arguments: inout StatementArguments) throws(StoreError) -> String {
         if case .compare(let name, .equal, let value) = term, let indexed = IndexValue(value) {
             if case .decimal = value {
             } else {
                 arguments += [name.rawValue, indexed.databaseValue]
-                return "EXISTS (SELECT 1 FROM field_index p WHERE p.name = ? AND p.value = ? AND p.record = r.num)"
+                return "EXISTS (SELECT 1 FROM field_index p WHERE p.name = ? AND p.kind = r.kind AND p.value = ? AND p.record = r.num)"
             }
         }
-        return try sql(term, &arguments)
+        return try sql(term, kind: kind, &arguments)
     }
 
     static func select(_ query: Query) throws(StoreError) -> (String, StatementArguments) {
@@ -88,7 +94,18 @@ enum QuerySQL {
                 orders.append("r.id \(direction)")
             }
         }
-        orders.append("r.num")
+        // Ties in creation order, reversed with a descending first ordering (as the index walks
+        // them); entries without the first ordering's field always in creation order.
+        if let first = query.ordering.first, first.descending {
+            if let field = first.field {
+                orders.append("CASE WHEN daftar_field(r.state, ?) IS NULL THEN r.num ELSE -r.num END")
+                arguments += [field.rawValue]
+            } else {
+                orders.append("r.num DESC")
+            }
+        } else {
+            orders.append("r.num")
+        }
         sql += " ORDER BY " + orders.joined(separator: ", ")
         if let limit = query.limit {
             sql += " LIMIT ? OFFSET ?"
@@ -105,17 +122,30 @@ enum QuerySQL {
         return ("SELECT count(*) FROM record r" + sql, arguments)
     }
 
-    private static func sql(_ condition: Query.Condition, _ arguments: inout StatementArguments) throws(StoreError) -> String {
+    private static func sql(_ condition: Query.Condition, kind: Kind?, _ arguments: inout StatementArguments) throws(StoreError) -> String {
         switch condition {
-        case .and(let a, let b): return "(\(try sql(a, &arguments)) AND \(try sql(b, &arguments)))"
-        case .or(let a, let b): return "(\(try sql(a, &arguments)) OR \(try sql(b, &arguments)))"
+        case .and(let a, let b): return "(\(try sql(a, kind: kind, &arguments)) AND \(try sql(b, kind: kind, &arguments)))"
+        case .or(let a, let b): return "(\(try sql(a, kind: kind, &arguments)) OR \(try sql(b, kind: kind, &arguments)))"
         case .compare(let name, let comparison, let value):
-            return try compare(name, comparison, value, &arguments)
+            var values = StatementArguments()
+            let test = try valueTest(comparison, value, &values)
+            guard let test else {
+                // field = null: unset; field != null: set.
+                arguments += [name.rawValue]
+                let set = "r.num IN (SELECT record FROM field_index WHERE name = ? AND \(kindTerm(kind, &arguments)))"
+                return comparison == .equal ? "NOT " + set : set
+            }
+            arguments += [name.rawValue]
+            let range = kindTerm(kind, &arguments)
+            arguments += values
+            let member = "r.num IN (SELECT record FROM field_index WHERE name = ? AND \(range) AND \(test.sql))"
+            return test.negated ? "NOT " + member : member
         }
     }
 
-    private static func compare(_ name: FieldName, _ comparison: Query.Comparison, _ value: FieldValue, _ arguments: inout StatementArguments) throws(StoreError) -> String {
-        let member = "r.num IN (SELECT record FROM field_index WHERE name = ? AND "
+    /// The test of a field index row's `value` for one comparison; nil for a comparison with null
+    /// (set or unset). `negated`: the entries are those without a matching row (`!=`).
+    static func valueTest(_ comparison: Query.Comparison, _ value: FieldValue, _ arguments: inout StatementArguments) throws(StoreError) -> (sql: String, negated: Bool)? {
         if comparison == .contains {
             guard case .text(let text) = value else {
                 throw StoreError(.badRequest, "contains compares text: quote the value, for example title contains \"raid\"")
@@ -124,20 +154,15 @@ enum QuerySQL {
             // text there is its written form up to 15 digits; a larger one is a candidate anyway,
             // and the exact check decides.
             let needle = TextForm.folded(text)
-            arguments += [name.rawValue, needle, needle, needle]
-            return member
-                + "((value >= '' AND value < x'' AND instr(daftar_fold(value), ?) > 0) OR (typeof(value) = 'integer' AND instr(value, ?) > 0)"
-                + " OR (typeof(value) = 'real' AND (instr(CAST(value AS TEXT), ?) > 0 OR abs(value) >= 1e15))))"
+            arguments += [needle, needle, needle]
+            return (
+                "((value >= '' AND value < x'' AND instr(daftar_fold(value), ?) > 0) OR (typeof(value) = 'integer' AND instr(value, ?) > 0)"
+                    + " OR (typeof(value) = 'real' AND (instr(CAST(value AS TEXT), ?) > 0 OR abs(value) >= 1e15)))", false
+            )
         }
         if case .null = value {
-            // field = null finds entries where the field is unset; != null where it is set.
-            arguments += [name.rawValue]
-            let set = "r.num IN (SELECT record FROM field_index WHERE name = ?)"
-            switch comparison {
-            case .equal: return "NOT " + set
-            case .notEqual: return set
-            default: throw StoreError(.badRequest, "null can only be compared with = or !=")
-            }
+            guard comparison == .equal || comparison == .notEqual else { throw StoreError(.badRequest, "null can only be compared with = or !=") }
+            return nil
         }
         guard let indexed = IndexValue(value) else { throw StoreError(.badRequest, "cannot compare with \(value)") }
         // Keep a range within the value's own type: numbers sort before text, text before blobs.
@@ -152,20 +177,20 @@ enum QuerySQL {
             typeBounds = ""
         case .null: typeBounds = ""
         }
-        arguments += [name.rawValue, indexed.databaseValue]
+        arguments += [indexed.databaseValue]
         // Decimals are floats in the index: a strict comparison with a decimal is made loose
         // there, and the exact check of the candidates decides. (A decimal field with more than
         // about 15 significant digits compared with an integer may still round the wrong way.)
         let numeric: Bool
         if case .decimal = value { numeric = true } else { numeric = false }
         switch comparison {
-        case .equal: return member + "value = ?)"
-        case .notEqual: return "NOT " + member + "value = ?)"
-        case .less: return member + (numeric ? "value <= ?" : "value < ?") + typeBounds + ")"
-        case .lessOrEqual: return member + "value <= ?" + typeBounds + ")"
-        case .greater: return member + (numeric ? "value >= ?" : "value > ?") + typeBounds + ")"
-        case .greaterOrEqual: return member + "value >= ?" + typeBounds + ")"
-        case .contains: return ""  // handled above
+        case .equal: return ("value = ?", false)
+        case .notEqual: return ("value = ?", true)
+        case .less: return ((numeric ? "value <= ?" : "value < ?") + typeBounds, false)
+        case .lessOrEqual: return ("value <= ?" + typeBounds, false)
+        case .greater: return ((numeric ? "value >= ?" : "value > ?") + typeBounds, false)
+        case .greaterOrEqual: return ("value >= ?" + typeBounds, false)
+        case .contains: return nil  // handled above
         }
     }
 

@@ -45,10 +45,11 @@ final class SearchIndex: Sendable {
             log_generation INTEGER NOT NULL DEFAULT 0  -- the store's log generation it was made from
         );
         CREATE TABLE IF NOT EXISTS field_index (
-            name TEXT NOT NULL,
-            value NOT NULL,
-            record INTEGER NOT NULL,
-            PRIMARY KEY (name, value, record)
+            name TEXT NOT NULL,                -- entries not deleted, by field, kind and value:
+            kind TEXT NOT NULL,                -- a find or count of one kind reads one range,
+            value NOT NULL,                    -- in value order (for order by) and, within a
+            record INTEGER NOT NULL,           -- value, in creation order
+            PRIMARY KEY (name, kind, value, record)
         ) WITHOUT ROWID;
         CREATE VIRTUAL TABLE IF NOT EXISTS record_text USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
         CREATE TABLE IF NOT EXISTS kind_field (
@@ -58,6 +59,7 @@ final class SearchIndex: Sendable {
         ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS indexed (
             record INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
             fields BLOB NOT NULL,              -- the values the field index holds for the record
             text_hash BLOB                     -- SHA-256 of the text in record_text; NULL when none
         );
@@ -269,24 +271,33 @@ final class SearchIndex: Sendable {
     }
 
     /// Brings one record's field-index rows and text in line with its state (nil: removed).
+    /// A deleted entry has no field-index rows (finds and counts never show one) and no text.
     static func reindex(_ num: Int64, _ state: RecordState?, _ db: Database) throws {
-        let previous = try Row.fetchOne(db.cachedStatement(sql: "SELECT fields, text_hash FROM indexed WHERE record = ?"), arguments: [num])
+        let previous = try Row.fetchOne(db.cachedStatement(sql: "SELECT kind, fields, text_hash FROM indexed WHERE record = ?"), arguments: [num])
         let old = try previous.map { try decode([UInt8]($0["fields"] as Data)) } ?? [:]
+        let oldKind: String? = previous?["kind"]
         let oldTextHash: Data? = previous?["text_hash"]
+        let live = state.map { !$0.isDeleted } ?? false
+        let kind = state?.kind.rawValue ?? oldKind ?? ""
         var new: [String: Key] = [:]
-        for (name, field) in state?.fields ?? [:] {
-            if let key = Key(field.value) { new[name.rawValue] = key }
-        }
-        for (name, key) in old where new[name] != key {
-            try db.cachedStatement(sql: "DELETE FROM field_index WHERE name = ? AND value = ? AND record = ?").execute(arguments: [name, key.databaseValue, num])
-        }
-        for (name, key) in new where old[name] != key {
-            try db.cachedStatement(sql: "INSERT INTO field_index (name, value, record) VALUES (?, ?, ?)").execute(arguments: [name, key.databaseValue, num])
-            if old[name] == nil, let kind = state?.kind {
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO kind_field (kind, name) VALUES (?, ?)").execute(arguments: [kind.rawValue, name])
+        if live {
+            for (name, field) in state?.fields ?? [:] {
+                if let key = Key(field.value) { new[name.rawValue] = key }
             }
         }
-        let text = state.flatMap(searchText)
+        for (name, key) in old where new[name] != key {
+            try db.cachedStatement(sql: "DELETE FROM field_index WHERE name = ? AND kind = ? AND value = ? AND record = ?").execute(arguments: [
+                name, oldKind ?? kind, key.databaseValue, num,
+            ])
+        }
+        for (name, key) in new where old[name] != key {
+            try db.cachedStatement(sql: "INSERT INTO field_index (name, kind, value, record) VALUES (?, ?, ?, ?)").execute(arguments: [name, kind, key.databaseValue, num])
+        }
+        // Completion's fields of a kind: every field its entries have had a value in.
+        for (name, field) in state?.fields ?? [:] where old[name.rawValue] == nil && !field.value.isNull {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO kind_field (kind, name) VALUES (?, ?)").execute(arguments: [kind, name.rawValue])
+        }
+        let text = live ? state.flatMap(searchText) : nil
         let textHash = text.map { Data(SHA256.hash(Array($0.utf8))) }
         if textHash != oldTextHash {
             if oldTextHash != nil { try db.cachedStatement(sql: "DELETE FROM record_text WHERE rowid = ?").execute(arguments: [num]) }
@@ -295,7 +306,9 @@ final class SearchIndex: Sendable {
         if state == nil {
             try db.cachedStatement(sql: "DELETE FROM indexed WHERE record = ?").execute(arguments: [num])
         } else if new != old || textHash != oldTextHash || previous == nil {
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO indexed (record, fields, text_hash) VALUES (?, ?, ?)").execute(arguments: [num, Data(encode(new)), textHash])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO indexed (record, kind, fields, text_hash) VALUES (?, ?, ?, ?)").execute(arguments: [
+                num, kind, Data(encode(new)), textHash,
+            ])
         }
     }
 

@@ -42,49 +42,6 @@ extension Store {
         }
     }
 
-    /// The entries that match `query`.
-    public func find(_ query: Query) throws(StoreError) -> [RecordState] {
-        let candidates = QuerySQL.driverCandidates(query)
-        var plan = try QuerySQL.select(query)
-        // The index is caught up once, before the rarest equality is chosen; both reads use it.
-        try catchUpIndex()
-        if !candidates.isEmpty, query.limit != nil {
-            // Drive by the rarest equality: count up to a bound how many entries hold each.
-            let best: (FieldName, FieldValue) = try read { db in
-                var best = candidates[0]
-                var fewest = Int.max
-                for candidate in candidates {
-                    let n =
-                        try Int.fetchOne(
-                            db, sql: "SELECT count(*) FROM (SELECT 1 FROM field_index WHERE name = ? AND value = ? LIMIT 20000)",
-                            arguments: [candidate.0.rawValue, IndexValue(candidate.1)!.databaseValue]) ?? 0
-                    if n < fewest {
-                        fewest = n
-                        best = candidate
-                    }
-                }
-                return best
-            }
-            plan = try QuerySQL.driven(query, by: best)
-        }
-        let (sql, arguments) = plan
-        return try read { db in
-            var out: [RecordState] = []
-            let cursor = try Data.fetchCursor(db, sql: sql, arguments: arguments)
-            while let blob = try cursor.next() {
-                let state = try RecordState(encoded: blob)
-                if try QuerySQL.matchesExactly(query.condition, state) { out.append(state) }
-            }
-            return out
-        }
-    }
-
-    /// How many entries match `query` (its ordering, limit and offset aside).
-    public func count(_ query: Query) throws(StoreError) -> Int {
-        let (sql, arguments) = try QuerySQL.count(query)
-        return try indexedRead { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
-    }
-
     /// How many entries of each kind, deleted ones left out.
     public func countByKind() throws(StoreError) -> [(kind: Kind, count: Int)] {
         try read { db in
