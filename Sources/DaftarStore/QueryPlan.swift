@@ -76,12 +76,20 @@ struct QueryPlan {
         return try states(sql, arguments, skip: 0, take: Int.max)
     }
 
-    /// Runs `sql` (selecting `state`), keeping entries that still match as read.
+    /// Runs `sql` (selecting `state`), keeping entries that still match as read, after skipping
+    /// `skip` of them, until `take` are kept.
     func states(_ sql: String, _ arguments: StatementArguments, skip: Int, take: Int) throws -> [RecordState] {
+        try scan(sql, arguments, skip: skip, take: take).found
+    }
+
+    /// As ``states(_:_:skip:take:)``, with how many rows were read.
+    func scan(_ sql: String, _ arguments: StatementArguments, skip: Int, take: Int) throws -> (found: [RecordState], read: Int) {
         var out: [RecordState] = []
         var skipped = 0
+        var read = 0
         let cursor = try Data.fetchCursor(db, sql: sql, arguments: arguments)
         while out.count < take, let blob = try cursor.next() {
+            read += 1
             let state = try RecordState(encoded: blob)
             guard matches(state) else { continue }
             if skipped < skip {
@@ -90,7 +98,7 @@ struct QueryPlan {
             }
             out.append(state)
         }
-        return out
+        return (out, read)
     }
 
     func matches(_ state: RecordState) -> Bool {
@@ -140,20 +148,7 @@ struct QueryPlan {
                 arguments += [kind.rawValue]
             }
             sql += " ORDER BY num LIMIT \(Self.scanFirst)"
-            var out: [RecordState] = []
-            var skipped = 0
-            var read = 0
-            let cursor = try Data.fetchCursor(db, sql: sql, arguments: arguments)
-            while out.count < limit, let blob = try cursor.next() {
-                read += 1
-                let state = try RecordState(encoded: blob)
-                guard matches(state) else { continue }
-                if skipped < query.offset {
-                    skipped += 1
-                    continue
-                }
-                out.append(state)
-            }
+            let (out, read) = try scan(sql, arguments, skip: query.offset, take: limit)
             if out.count == limit || read < Self.scanFirst { return out }
         }
         let (sql, arguments) = try QuerySQL.select(query)

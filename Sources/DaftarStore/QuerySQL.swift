@@ -153,11 +153,16 @@ enum QuerySQL {
             // Numbers are matched by their written digits. A decimal is a float in the index: its
             // text there is its written form up to 15 digits; a larger one is a candidate anyway,
             // and the exact check decides.
+            // Text of ASCII alone folds to its lower case, which SQLite's LIKE ignores: it
+            // decides without a call into Swift per row. Other text has its folded form in the
+            // index's `fold` column.
             let needle = TextForm.folded(text)
-            arguments += [needle, needle, needle]
+            let pattern = "%" + needle.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            arguments += [pattern, needle, needle, needle]
             return (
-                "((value >= '' AND value < x'' AND instr(daftar_fold(value), ?) > 0) OR (typeof(value) = 'integer' AND instr(value, ?) > 0)"
-                    + " OR (typeof(value) = 'real' AND (instr(CAST(value AS TEXT), ?) > 0 OR abs(value) >= 1e15)))", false
+                "(CASE WHEN value >= '' AND value < x'' THEN (fold IS NULL AND value LIKE ? ESCAPE '\\') OR instr(fold, ?) > 0"
+                    + " WHEN typeof(value) = 'integer' THEN instr(value, ?) > 0"
+                    + " WHEN typeof(value) = 'real' THEN instr(CAST(value AS TEXT), ?) > 0 OR abs(value) >= 1e15 ELSE 0 END)", false
             )
         }
         if case .null = value {

@@ -24,7 +24,7 @@ final class SearchIndex: Sendable {
     /// write lock.
     private let catchingUp = Mutex(())
     /// The layout of the index file; another one is rebuilt.
-    static let version = 3
+    static let version = 4
     /// The last failure of background upkeep, until upkeep succeeds again; and whom to tell.
     private let backgroundFailure = Mutex<(at: Date, message: String)?>(nil)
     let onBackgroundError: (@Sendable (String) -> Void)?
@@ -49,6 +49,7 @@ final class SearchIndex: Sendable {
             kind TEXT NOT NULL,                -- a find or count of one kind reads one range,
             value NOT NULL,                    -- in value order (for order by) and, within a
             record INTEGER NOT NULL,           -- value, in creation order
+            fold TEXT,                         -- text with letters beyond ASCII: its folded form (contains)
             PRIMARY KEY (name, kind, value, record)
         ) WITHOUT ROWID;
         CREATE VIRTUAL TABLE IF NOT EXISTS record_text USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
@@ -291,7 +292,11 @@ final class SearchIndex: Sendable {
             ])
         }
         for (name, key) in new where old[name] != key {
-            try db.cachedStatement(sql: "INSERT INTO field_index (name, kind, value, record) VALUES (?, ?, ?, ?)").execute(arguments: [name, kind, key.databaseValue, num])
+            var fold: String?
+            if case .text(let text) = key, !text.utf8.allSatisfy({ $0 < 0x80 }) { fold = TextForm.folded(text) }
+            try db.cachedStatement(sql: "INSERT INTO field_index (name, kind, value, record, fold) VALUES (?, ?, ?, ?, ?)").execute(arguments: [
+                name, kind, key.databaseValue, num, fold,
+            ])
         }
         // Completion's fields of a kind: every field its entries have had a value in.
         for (name, field) in state?.fields ?? [:] where old[name.rawValue] == nil && !field.value.isNull {

@@ -212,6 +212,13 @@ do {
     case "codec": Report.print(try codecBench(try Options(arguments.dropFirst())))
     case "all": try runAll(try Options(arguments.dropFirst()))
     case "find-search": try findSearch(try Options(arguments.dropFirst()))
+    case "query-forms":
+        // daftar-bench query-forms --daftar PATH [--dir PATH]: on the million-entry store find-search made.
+        let options = try Options(arguments.dropFirst())
+        guard let daftar = options.daftar else { throw BenchError("query-forms needs --daftar PATH (a release build of daftar)") }
+        let store = options.folder + "/daftar-bench-1000000.daftar"
+        guard FileManager.default.fileExists(atPath: store) else { throw BenchError("no store at \(store): run daftar-bench find-search --entries 1000000 first") }
+        Report.print(try queryFormsBench(daftar: daftar, store: store))
     case "write-batch": try writes(try Options(arguments.dropFirst()), perTransaction: 1000)
     case "write-single": try writes(try Options(arguments.dropFirst()), perTransaction: 1)
     case "load":
@@ -234,7 +241,7 @@ do {
         print(held ? "load: every exchange answered, nothing lost, converged" : "load: FAILED")
         if !held { exit(1) }
     default:
-        print("usage: daftar-bench all|find-search|write-batch|write-single|apply|codec|sync-hop|sync-many|load [--entries N] [--dir PATH] [--repeat R] [--daftar PATH] [--out FILE]")
+        print("usage: daftar-bench all|find-search|query-forms|write-batch|write-single|apply|codec|sync-hop|sync-many|load [--entries N] [--dir PATH] [--repeat R] [--daftar PATH] [--out FILE]")
         exit(arguments.first == nil ? 0 : 64)
     }
 } catch {
@@ -311,6 +318,7 @@ func runAll(_ options: Options) throws {
     if storePath.isEmpty { storePath = large.folder + "/daftar-bench-\(large.entries).daftar" }
     if let daftar = options.daftar {
         try step("start") { try startBench(daftar: daftar, store: storePath) }
+        try step("query-forms") { try queryFormsBench(daftar: daftar, store: storePath) }
         try step("memory") { try memoryBench(daftar: daftar, office: storePath, folder: options.folder) }
     }
     print("")

@@ -4,24 +4,13 @@ import Foundation
 import Testing
 
 /// The `daftar` executable driven from outside, as an officer's script would.
-@Suite struct CommandLineTests {
+@Suite struct CommandLineTests: ConsoleScripts {
     let daftar: Executable
     let folder: TemporaryFolder
 
     init() throws {
         daftar = try Executable("daftar")
         folder = try TemporaryFolder()
-    }
-
-    var environment: [String: String] { ["DAFTAR_OFFICER": "Insp. Rashid", "XDG_DATA_HOME": folder.path, "TZ": "Asia/Karachi"] }
-
-    /// Runs commands one per line through a pipe against store `name`.
-    func script(_ name: String, node: String = "fia-lahore", _ lines: [String], json: Bool = false) throws -> Executable.Result {
-        try daftar.run(["--db", folder.file(name), "--node", node] + (json ? ["--json"] : []), input: lines.joined(separator: "\n") + "\n", environment: environment)
-    }
-
-    func command(_ name: String, _ line: String, json: Bool = false) throws -> Executable.Result {
-        try daftar.run(["--db", folder.file(name), "-c", line] + (json ? ["--json"] : []), environment: environment)
     }
 
     @Test func pipedCommands_noPromptNoBanner_findSearchHistory() throws {

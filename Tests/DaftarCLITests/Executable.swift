@@ -56,3 +56,23 @@ struct Executable: Sendable {
         return Result(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
     }
 }
+
+/// A suite that drives `daftar` against stores in its own folder, as an officer's script would.
+protocol ConsoleScripts {
+    var daftar: Executable { get }
+    var folder: TemporaryFolder { get }
+}
+
+extension ConsoleScripts {
+    var environment: [String: String] { ["DAFTAR_OFFICER": "Insp. Rashid", "XDG_DATA_HOME": folder.path, "TZ": "Asia/Karachi"] }
+
+    /// Runs commands one per line through a pipe against store `name`.
+    func script(_ name: String, node: String = "fia-lahore", _ lines: [String], json: Bool = false) throws -> Executable.Result {
+        try daftar.run(["--db", folder.file(name), "--node", node] + (json ? ["--json"] : []), input: lines.joined(separator: "\n") + "\n", environment: environment)
+    }
+
+    /// Runs one command with `-c` against store `name`.
+    func command(_ name: String, _ line: String, json: Bool = false) throws -> Executable.Result {
+        try daftar.run(["--db", folder.file(name), "-c", line] + (json ? ["--json"] : []), environment: environment)
+    }
+}

@@ -10,23 +10,13 @@ import Testing
 
 /// What a field officer hit in the console's first hour, each driven through the real
 /// executable as the officer did (the interactive prompt is in TerminalTests).
-@Suite struct FirstHourTests {
+@Suite struct FirstHourTests: ConsoleScripts {
     let daftar: Executable
     let folder: TemporaryFolder
 
     init() throws {
         daftar = try Executable("daftar")
         folder = try TemporaryFolder()
-    }
-
-    var environment: [String: String] { ["DAFTAR_OFFICER": "Insp. Rashid", "XDG_DATA_HOME": folder.path, "TZ": "Asia/Karachi"] }
-
-    func script(_ name: String, node: String = "fia-lahore", _ lines: [String], json: Bool = false) throws -> Executable.Result {
-        try daftar.run(["--db", folder.file(name), "--node", node] + (json ? ["--json"] : []), input: lines.joined(separator: "\n") + "\n", environment: environment)
-    }
-
-    func command(_ name: String, _ line: String, json: Bool = false) throws -> Executable.Result {
-        try daftar.run(["--db", folder.file(name), "-c", line] + (json ? ["--json"] : []), environment: environment)
     }
 
     func ids(_ out: String) -> [String] {

@@ -13,7 +13,7 @@ import Testing
     init() throws { folder = try TemporaryFolder() }
 
     static let kinds = ["person", "vehicle", "case"].map(kind)
-    static let cities = ["Lahore", "Karachi", "Quetta", "lahore", "Ali Town"]
+    static let cities = ["Lahore", "Karachi", "Quetta", "lahore", "Ali Town", "لاہور", "LAHORE_50%"]
 
     /// A value of field `f` for entry `i`: missing, a number, a decimal, text or a boolean.
     static func value(_ rng: inout SplitMix) -> FieldValue? {
@@ -93,7 +93,7 @@ import Testing
             case 0: break
             case 1: query.condition = .compare(field, .equal, Self.value(&rng) ?? .text("Lahore"))
             case 2: query.condition = .compare(field, [.less, .lessOrEqual, .greater, .greaterOrEqual][Int.random(in: 0..<4, using: &rng)], .integer(Int64.random(in: 20...70, using: &rng)))
-            case 3: query.condition = .compare(field, .contains, .text(["ahore", "a", "4", "Town"][Int.random(in: 0..<4, using: &rng)]))
+            case 3: query.condition = .compare(field, .contains, .text(["ahore", "a", "4", "Town", "لاه", "_5", "%", "e_"][Int.random(in: 0..<8, using: &rng)]))
             case 4: query.condition = .compare(field, .notEqual, .text("Lahore"))
             case 5:
                 query.condition = .and(.compare(name("city"), .equal, .text("Lahore")), .compare(name("age"), .greaterOrEqual, .integer(30)))
