@@ -235,8 +235,10 @@ final class SearchIndex: Sendable {
                     guard let meta = try Row.fetchOne(db, sql: "SELECT indexed_ord, log_generation FROM meta WHERE id = 1"),
                         meta["indexed_ord"] as Int64 == from, meta["log_generation"] as Int64 == generation
                     else { return }
+                    // The kinds' fields already noted: most entries add none.
+                    var kindFields = Set(try Row.fetchAll(db, sql: "SELECT kind, name FROM kind_field").map { ($0["kind"] as String) + "." + ($0["name"] as String) })
                     for (num, blob) in batch.states {
-                        try Self.reindex(num, blob.isEmpty ? nil : try RecordState(encoded: blob), db)
+                        try Self.reindex(num, blob.isEmpty ? nil : try RecordState(encoded: blob), db, kindFields: &kindFields)
                     }
                     try db.execute(sql: "UPDATE meta SET indexed_ord = ?, indexed_hash = ? WHERE id = 1", arguments: [batch.to, batch.hash])
                 }
@@ -273,7 +275,7 @@ final class SearchIndex: Sendable {
 
     /// Brings one record's field-index rows and text in line with its state (nil: removed).
     /// A deleted entry has no field-index rows (finds and counts never show one) and no text.
-    static func reindex(_ num: Int64, _ state: RecordState?, _ db: Database) throws {
+    static func reindex(_ num: Int64, _ state: RecordState?, _ db: Database, kindFields: inout Set<String>) throws {
         let previous = try Row.fetchOne(db.cachedStatement(sql: "SELECT kind, fields, text_hash FROM indexed WHERE record = ?"), arguments: [num])
         let old = try previous.map { try decode([UInt8]($0["fields"] as Data)) } ?? [:]
         let oldKind: String? = previous?["kind"]
@@ -299,7 +301,7 @@ final class SearchIndex: Sendable {
             ])
         }
         // Completion's fields of a kind: every field its entries have had a value in.
-        for (name, field) in state?.fields ?? [:] where old[name.rawValue] == nil && !field.value.isNull {
+        for (name, field) in state?.fields ?? [:] where !field.value.isNull && kindFields.insert(kind + "." + name.rawValue).inserted {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO kind_field (kind, name) VALUES (?, ?)").execute(arguments: [kind, name.rawValue])
         }
         let text = live ? state.flatMap(searchText) : nil

@@ -9,8 +9,9 @@ import Testing
 #endif
 
 /// What a field officer hit in the console's first hour, each driven through the real
-/// executable as the officer did (the interactive prompt is in TerminalTests).
-@Suite struct FirstHourTests: ConsoleScripts {
+/// executable as the officer did (the interactive prompt is in TerminalTests). One test at a
+/// time: each starts many processes, and the timing tests of other suites run beside them.
+@Suite(.serialized) struct FirstHourTests: ConsoleScripts {
     let daftar: Executable
     let folder: TemporaryFolder
 

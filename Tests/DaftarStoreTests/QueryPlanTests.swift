@@ -8,7 +8,7 @@ import Testing
 /// creation order, the general statement) answers as a plain reading of every entry would:
 /// random stores of entries of three kinds with fields of mixed types, some missing, some
 /// deleted, and random queries with kinds, conditions, orderings, limits and offsets.
-@Suite struct QueryPlanTests {
+@Suite(.serialized) struct QueryPlanTests {
     let folder: TemporaryFolder
     init() throws { folder = try TemporaryFolder() }
 
