@@ -43,6 +43,8 @@ public enum Completion {
         let words = rest.compactMap { token -> String? in if case .word(let w, _) = token { return w } else { return nil } }
         let last = rest.last
         let afterAssign = last == .symbol("=")
+        // After an id-taking verb the first word is the id; a symbol there leaves nothing to offer.
+        let id = words.first ?? ""
         switch spec.name {
         case "add":
             if rest.isEmpty { return offer(source.kinds()) }
@@ -51,15 +53,15 @@ public enum Completion {
             return offer(source.fields(words.first))
         case "set", "unset":
             if rest.isEmpty { return offer(source.ids(word)) }
-            if afterAssign { return .words([]) }
-            return offer(source.fields(source.kindOf(words[0])))
+            if afterAssign || words.isEmpty { return .words([]) }
+            return offer(source.fields(source.kindOf(id)))
         case "resolve":
             if rest.isEmpty { return offer(source.ids(word)) }
-            if afterAssign { return .words([]) }
-            if rest.count == 1 { return offer(["keep"] + source.fields(source.kindOf(words[0]))) }
+            if afterAssign || words.isEmpty { return .words([]) }
+            if rest.count == 1 { return offer(["keep"] + source.fields(source.kindOf(id))) }
             if case .word(let w, quoted: false)? = last, w.lowercased() == "keep" { return offer(["deleted", "live"]) }
             if words.count >= 2, words[1].lowercased() == "keep" { return .words([]) }
-            return offer(source.fields(source.kindOf(words[0])))
+            return offer(source.fields(source.kindOf(id)))
         case "delete", "restore", "show", "history", "conflicts", "refs":
             return rest.isEmpty ? offer(source.ids(word)) : .words([])
         case "find", "count":

@@ -8,6 +8,9 @@ struct Edit {
     var id: RecordID
     /// The entry before the edit; nil when the edit made it.
     var before: RecordState?
+    /// The entry just after it: what is still as the edit left it can be reverted; what another
+    /// change (a sync, a merge) has written since is left alone.
+    var after: RecordState?
     /// The fields the edit wrote.
     var fields: [FieldName]
     /// What the command was, for the officer: "set", "delete", ...
@@ -19,7 +22,7 @@ extension Session {
     func edit(_ id: RecordID, _ what: String, fields: [FieldName], _ body: (StoreTransaction) throws -> Void) throws {
         let before = try store.record(id)
         try store.write(as: officer, body)
-        edits.append(Edit(id: id, before: before, fields: fields, what: what))
+        edits.append(Edit(id: id, before: before, after: try store.record(id), fields: fields, what: what))
         if edits.count > 100 { edits.removeFirst() }
     }
 
@@ -29,6 +32,9 @@ extension Session {
         guard let last = edits.last else { throw CommandError("nothing to undo: undo reverts changes made in this session, and none is left") }
         guard let now = try store.record(last.id) else { throw StoreError(.unknownRecord, "no entry \(last.id)") }
         var did: [String] = []
+        var left: [String] = []
+        // Whether a register is still as the undone edit left it (no later change shows there).
+        func unchanged(_ now: Register?, _ after: Register?) -> Bool { now?.entries.map(\.dot) == after?.entries.map(\.dot) }
         try store.write(as: officer) { tx in
             guard let before = last.before else {
                 // Undoing an add: the entry is deleted (it can be restored).
@@ -36,15 +42,23 @@ extension Session {
                 did.append("deleted \(last.id), which that add made")
                 return
             }
-            if before.isDeleted, !now.isDeleted || now.isDeletedInConflict {
-                try tx.delete(last.id)
-                did.append("deleted it again")
-            } else if !before.isDeleted, now.isDeleted || now.isDeletedInConflict {
-                try tx.restore(last.id)
-                did.append("restored it")
+            if before.isDeleted != (last.after?.isDeleted ?? before.isDeleted) {
+                if !unchanged(now.deleted, last.after?.deleted) {
+                    left.append("whether it is deleted (changed since, by \(now.deleted.entries.first?.dot.origin.rawValue ?? "another change"))")
+                } else if before.isDeleted {
+                    try tx.delete(last.id)
+                    did.append("deleted it again")
+                } else {
+                    try tx.restore(last.id)
+                    did.append("restored it")
+                }
             }
             var fields: [FieldName: FieldValue] = [:]
             for name in last.fields {
+                guard unchanged(now.fields[name], last.after?.fields[name]) else {
+                    left.append("\(name) (changed since, by \(now.fields[name]?.entries.first?.dot.origin.rawValue ?? "another change"))")
+                    continue
+                }
                 let was = before.fields[name]?.value ?? .null
                 if now.fields[name]?.value != was || now.fields[name]?.inConflict == true { fields[name] = was }
             }
@@ -54,7 +68,8 @@ extension Session {
             }
         }
         edits.removeLast()
-        let summary = did.isEmpty ? "nothing to change: \(last.id) already is as it was" : did.joined(separator: ", ")
+        var summary = did.isEmpty ? "nothing to change: \(last.id) already is as it was" : did.joined(separator: ", ")
+        if !left.isEmpty { summary += "; left as they are: " + left.joined(separator: ", ") }
         if json { return Output(text: encode(["id": last.id.description, "undid": last.what, "done": summary])) }
         return Output(text: "undid \(last.what) of \(last.id): \(summary)")
     }
@@ -155,7 +170,8 @@ extension Session {
         var failed: [Int] = []
         var collected: [String] = []
         var errors: [String] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines end with \n or \r\n (a file saved on Windows): "\r\n" is one Character.
+        for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             var output = run(trimmed)
@@ -173,9 +189,11 @@ extension Session {
             if output.quit { break }
         }
         let summary = failed.isEmpty ? nil : "\(failed.count) of \(ran) commands in \(path) failed (line \(failed.map(String.init).joined(separator: ", ")))"
+        var shown = collected
+        if json { shown.append(encode(["source": AnyEncodable(path), "ran": AnyEncodable(ran), "failedLines": AnyEncodable(failed)])) }
         if printer == nil, !errors.isEmpty {
-            return Output(text: collected.joined(separator: "\n"), error: (errors + [summary!]).joined(separator: "\n"))
+            return Output(text: shown.joined(separator: "\n"), error: (errors + [summary!]).joined(separator: "\n"))
         }
-        return Output(text: collected.joined(separator: "\n"), error: summary)
+        return Output(text: shown.joined(separator: "\n"), error: summary)
     }
 }

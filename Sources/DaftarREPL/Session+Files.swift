@@ -104,7 +104,7 @@ extension Session {
         switch format {
         case .jsonl:
             let decoder = JSONDecoder()
-            for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
                 let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
                 if trimmed.isEmpty { continue }
                 let entry: ImportedEntry

@@ -153,7 +153,7 @@ extension Session {
             for record in records { for name in record.values.keys { frequency[name, default: 0] += 1 } }
             let columns = frequency.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(8).map(\.key)
             shown = columns.count
-            var table = Table(header: ["id"] + (showKind ? ["kind"] : []) + columns.map(\.rawValue), width: terminalWidth)
+            var table = Table(header: ["id"] + (showKind ? ["kind"] : []) + columns.map(\.rawValue), width: terminalWidth, fixed: showKind ? [0, 1] : [0])
             for record in records {
                 anyConflict = anyConflict || record.inConflict
                 let values = record.values
@@ -193,7 +193,7 @@ extension Session {
         let records = try store.conflicts(limit: 1001)
         if json { return Output(text: encode(ListJSON(entries: records.prefix(1000).map(EntryJSON.init), more: max(0, records.count - 1000)))) }
         if records.isEmpty { return Output(text: "no conflicts") }
-        var table = Table(header: ["id", "kind", "in conflict"], width: terminalWidth, wrapping: [2])
+        var table = Table(header: ["id", "kind", "in conflict"], width: terminalWidth, wrapping: [2], fixed: [0])
         for record in records.prefix(1000) {
             let names = record.conflictingFields.map(\.rawValue) + (record.isDeletedInConflict ? ["(deleted)"] : [])
             table.rows.append([record.id.description, record.kind.rawValue, names.joined(separator: ", ")])

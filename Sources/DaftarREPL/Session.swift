@@ -148,11 +148,18 @@ public final class Session {
                     text: encode([
                         "from": AnyEncodable(other.node.rawValue), "applied": AnyEncodable(summary.applied), "newConflicts": AnyEncodable(summary.newConflicts),
                         "stop": AnyEncodable(summary.stop.map { "\($0)" }), "forks": AnyEncodable(summary.forks.map(\.description)),
-                    ]))
+                    ]), error: summary.stop.map { "\($0)" })
             }
             return Output(text: lines.joined(separator: "\n"), error: summary.stop.map { "\($0)" })
         case .forkDiscard(let origin, let seq):
             let report = try store.discardBranch(of: origin, from: seq)
+            if json {
+                return Output(
+                    text: encode([
+                        "origin": AnyEncodable(report.origin.rawValue), "fromSeq": AnyEncodable(report.fromSeq), "reissued": AnyEncodable(report.reissued),
+                        "node": AnyEncodable(report.newNode.rawValue), "renamed": AnyEncodable(Dictionary(uniqueKeysWithValues: report.renamed.map { ($0.key.description, $0.value.description) })),
+                    ]))
+            }
             var lines = ["re-issued \(report.reissued) changes of \(report.origin) from seq \(report.fromSeq) as \(report.newNode)"]
             lines += report.renamed.sorted { $0.key < $1.key }.map { "  \($0.key) is now \($0.value)" }
             if report.tookNewIdentity { lines.append("this store is now node \(report.newNode)") }
@@ -162,7 +169,7 @@ public final class Session {
             guard try store.keepBranch(of: origin) else {
                 throw CommandError("this store has recorded no fork of \(origin): nothing to keep (status lists the forks it knows)")
             }
-            return Output(text: "kept this store's history of \(origin)")
+            return Output(text: json ? encode(["kept": origin.rawValue]) : "kept this store's history of \(origin)")
         case .help(let topic): return try help(topic)
         case .quit: return Output(text: "", quit: true)
         }

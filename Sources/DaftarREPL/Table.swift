@@ -10,13 +10,16 @@ public struct Table: Sendable {
     public var width: Int?
     /// Columns whose cells wrap onto more lines instead of being cut when narrowed.
     public var wrapping: Set<Int>
+    /// Columns never narrowed (an id must stay whole to be typed back).
+    public var fixed: Set<Int>
 
-    public init(header: [String], rows: [[String]] = [], maxCellWidth: Int? = nil, width: Int? = nil, wrapping: Set<Int> = []) {
+    public init(header: [String], rows: [[String]] = [], maxCellWidth: Int? = nil, width: Int? = nil, wrapping: Set<Int> = [], fixed: Set<Int> = []) {
         self.header = header
         self.rows = rows
         self.maxCellWidth = maxCellWidth
         self.width = width
         self.wrapping = wrapping
+        self.fixed = fixed
     }
 
     /// Columns narrower than this are never narrowed further to fit the width.
@@ -32,7 +35,7 @@ public struct Table: Sendable {
             // Narrow the widest column, one column at a time, until the table fits: first the
             // columns that wrap (they lose nothing), then any.
             func total() -> Int { widths.reduce(0, +) + 2 * max(0, columns - 1) }
-            for pool in [widths.indices.filter { wrapping.contains($0) }, Array(widths.indices)] {
+            for pool in [widths.indices.filter { wrapping.contains($0) }, widths.indices.filter { !fixed.contains($0) }] {
                 while total() > width {
                     guard let widest = pool.max(by: { widths[$0] < widths[$1] }), widths[widest] > Self.narrowest else { break }
                     widths[widest] -= 1

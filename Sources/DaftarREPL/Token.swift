@@ -110,13 +110,15 @@ enum Tokenizer {
         return tokens
     }
 
-    /// Whether the comma at `index` is followed by more of the same value: no space after it,
-    /// and no `=` or comparison before the next space (which would make it the next field).
+    /// Whether the comma at `index` is followed by more of the same value: no space or `)`
+    /// right after it, and no `=`, comparison or quote before the next space or `)` (which would
+    /// make what follows the next field).
     static func commaContinuesValue(_ scalars: [Unicode.Scalar], after index: Int) -> Bool {
         var j = index + 1
-        guard j < scalars.count, !scalars[j].properties.isWhitespace else { return false }
-        while j < scalars.count, !scalars[j].properties.isWhitespace {
-            if "=<>!()\"'".unicodeScalars.contains(scalars[j]) { return false }
+        guard j < scalars.count, !scalars[j].properties.isWhitespace, scalars[j] != ")", scalars[j] != "," else { return false }
+        while j < scalars.count, !scalars[j].properties.isWhitespace, scalars[j] != ")" {
+            let c = scalars[j]
+            if "=<>\"'".unicodeScalars.contains(c) || (c == "!" && j + 1 < scalars.count && scalars[j + 1] == "=") { return false }
             j += 1
         }
         return true

@@ -54,8 +54,25 @@ struct QueryPlan {
             all += arguments
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM field_index WHERE name = ? AND \(range) AND \(test.sql)", arguments: all) ?? 0
         }
+        // A comparison with a decimal is loosened in the index (it holds floats): the
+        // candidates are counted as their states say.
+        if Self.comparesDecimals(condition) {
+            var unbounded = query
+            unbounded.limit = nil
+            unbounded.offset = 0
+            unbounded.ordering = []
+            let (sql, arguments) = try QuerySQL.select(unbounded)
+            return try states(sql, arguments, skip: 0, take: Int.max).count
+        }
         let (sql, general) = try QuerySQL.count(query)
         return try Int.fetchOne(db, sql: sql, arguments: general) ?? 0
+    }
+
+    static func comparesDecimals(_ condition: Query.Condition) -> Bool {
+        switch condition {
+        case .and(let a, let b), .or(let a, let b): return comparesDecimals(a) || comparesDecimals(b)
+        case .compare(_, _, let value): return value.isDecimal
+        }
     }
 
     // MARK: find
@@ -72,8 +89,13 @@ struct QueryPlan {
     /// The general plan: one statement, every term a set of entries from the index, sorted by
     /// SQLite. Correct for every query; slow for broad ones on large stores.
     func general() throws -> [RecordState] {
-        let (sql, arguments) = try QuerySQL.select(query)
-        return try states(sql, arguments, skip: 0, take: Int.max)
+        // Limit and offset apply after the exact check: a candidate SQL admits and the check
+        // refuses (a decimal near a bound) must not take a place on the page.
+        var unbounded = query
+        unbounded.limit = nil
+        unbounded.offset = 0
+        let (sql, arguments) = try QuerySQL.select(unbounded)
+        return try states(sql, arguments, skip: query.offset, take: limit)
     }
 
     /// Runs `sql` (selecting `state`), keeping entries that still match as read, after skipping
@@ -151,8 +173,7 @@ struct QueryPlan {
             let (out, read) = try scan(sql, arguments, skip: query.offset, take: limit)
             if out.count == limit || read < Self.scanFirst { return out }
         }
-        let (sql, arguments) = try QuerySQL.select(query)
-        return try states(sql, arguments, skip: 0, take: Int.max)
+        return try general()
     }
 
     /// `order by FIELD` within one kind: the index rows of that field and kind are in value

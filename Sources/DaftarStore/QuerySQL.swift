@@ -155,14 +155,14 @@ enum QuerySQL {
             // and the exact check decides.
             // Text of ASCII alone folds to its lower case, which SQLite's LIKE ignores: it
             // decides without a call into Swift per row. Other text has its folded form in the
-            // index's `fold` column.
+            // index's `fold` column, and a decimal its written form.
             let needle = TextForm.folded(text)
             let pattern = "%" + needle.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
             arguments += [pattern, needle, needle, needle]
             return (
                 "(CASE WHEN value >= '' AND value < x'' THEN (fold IS NULL AND value LIKE ? ESCAPE '\\') OR instr(fold, ?) > 0"
                     + " WHEN typeof(value) = 'integer' THEN instr(value, ?) > 0"
-                    + " WHEN typeof(value) = 'real' THEN instr(CAST(value AS TEXT), ?) > 0 OR abs(value) >= 1e15 ELSE 0 END)", false
+                    + " WHEN typeof(value) = 'real' THEN instr(fold, ?) > 0 ELSE 0 END)", false
             )
         }
         if case .null = value {

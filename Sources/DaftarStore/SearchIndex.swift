@@ -24,7 +24,7 @@ final class SearchIndex: Sendable {
     /// write lock.
     private let catchingUp = Mutex(())
     /// The layout of the index file; another one is rebuilt.
-    static let version = 4
+    static let version = 5
     /// The last failure of background upkeep, until upkeep succeeds again; and whom to tell.
     private let backgroundFailure = Mutex<(at: Date, message: String)?>(nil)
     let onBackgroundError: (@Sendable (String) -> Void)?
@@ -49,7 +49,7 @@ final class SearchIndex: Sendable {
             kind TEXT NOT NULL,                -- a find or count of one kind reads one range,
             value NOT NULL,                    -- in value order (for order by) and, within a
             record INTEGER NOT NULL,           -- value, in creation order
-            fold TEXT,                         -- text with letters beyond ASCII: its folded form (contains)
+            fold TEXT,                         -- for contains: text beyond ASCII folded; a decimal as written
             PRIMARY KEY (name, kind, value, record)
         ) WITHOUT ROWID;
         CREATE VIRTUAL TABLE IF NOT EXISTS record_text USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
@@ -283,9 +283,18 @@ final class SearchIndex: Sendable {
         let live = state.map { !$0.isDeleted } ?? false
         let kind = state?.kind.rawValue ?? oldKind ?? ""
         var new: [String: Key] = [:]
+        // What `contains` reads for a value: text beyond ASCII folded, a decimal as written
+        // (the index keeps it as a float, whose text may differ).
+        var folds: [String: String] = [:]
         if live {
             for (name, field) in state?.fields ?? [:] {
-                if let key = Key(field.value) { new[name.rawValue] = key }
+                guard let key = Key(field.value) else { continue }
+                new[name.rawValue] = key
+                switch field.value {
+                case .text(let text) where !text.utf8.allSatisfy({ $0 < 0x80 }): folds[name.rawValue] = TextForm.folded(text)
+                case .decimal(let decimal): folds[name.rawValue] = decimal.normalForm
+                default: break
+                }
             }
         }
         for (name, key) in old where new[name] != key {
@@ -294,10 +303,8 @@ final class SearchIndex: Sendable {
             ])
         }
         for (name, key) in new where old[name] != key {
-            var fold: String?
-            if case .text(let text) = key, !text.utf8.allSatisfy({ $0 < 0x80 }) { fold = TextForm.folded(text) }
             try db.cachedStatement(sql: "INSERT INTO field_index (name, kind, value, record, fold) VALUES (?, ?, ?, ?, ?)").execute(arguments: [
-                name, kind, key.databaseValue, num, fold,
+                name, kind, key.databaseValue, num, folds[name],
             ])
         }
         // Completion's fields of a kind: every field its entries have had a value in.

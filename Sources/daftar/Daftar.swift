@@ -161,8 +161,12 @@ enum Terminal {
         process.standardInput = pipe
         let previous = signal(SIGINT, SIG_IGN)
         defer { signal(SIGINT, previous) }
+        // A pager left before the end (`q` on the first screen), or one that never started,
+        // closes the pipe: the write fails, it must not stop the console.
+        let previousPipe = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, previousPipe) }
         do { try process.run() } catch { return false }
-        pipe.fileHandleForWriting.write(Data((text + "\n").utf8))
+        try? pipe.fileHandleForWriting.write(contentsOf: Data((text + "\n").utf8))
         try? pipe.fileHandleForWriting.close()
         process.waitUntilExit()
         // A pager that could not start (`sh: less: not found`) has shown nothing.

@@ -116,6 +116,46 @@ import Testing
         return (count, received, applied)
     }
 
+    /// A server killed while an office pulls from it: the office's error says how many changes it
+    /// had received and applied (and kept), not only that the server cannot be reached, and the
+    /// number is what the office holds.
+    @Test func serverKilledMidPull_theErrorSaysHowManyWereApplied() throws {
+        let entries = 30_000
+        var lines = ""
+        for i in 0..<entries { lines += "{\"kind\":\"incident\",\"fields\":{\"n\":\(i),\"title\":\"entry number \(i) at central\"}}\n" }
+        try folder.write("central.jsonl", lines)
+        let pristine = folder.file("central-made.daftar")
+        let imported = try daftar.run(["--db", pristine, "--node", "central", "-c", "import jsonl \(folder.file("central.jsonl"))"], environment: environment)
+        #expect(imported.status == 0, "\(imported.err)")
+        var misses: [String] = []
+        for attempt in 0..<4 {
+            let central = folder.file("pull-central-\(attempt).daftar")
+            let office = folder.file("pull-office-\(attempt).daftar")
+            try FileManager.default.copyItem(atPath: pristine, toPath: central)
+            let token = try daftar.run(["node", "add", "fia-lahore", "--db", central], environment: environment).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try daftar.run(["--db", office, "--node", "fia-lahore", "-c", "status"], environment: environment).status == 0)
+            let server = try Background(daftar.url, ["serve", "--db", central, "--port", "0"], environment: environment, output: folder.file("pull-serve-\(attempt).out"))
+            defer { server.kill() }
+            let port = try #require(server.port())
+            #expect(try daftar.run(["remote", "add", "central", "http://127.0.0.1:\(port)", "--token", token, "--db", office], environment: environment).status == 0)
+            let errors = folder.file("pull-\(attempt).err")
+            let client = try Background(daftar.url, ["sync", "--db", office], environment: environment, output: folder.file("pull-\(attempt).out"), errors: errors)
+            let seen = try waitForMore(office, of: "central", than: 0)
+            server.kill()
+            client.process.waitUntilExit()
+            let held = try held(office, of: "central")
+            guard seen != nil, held > 0, held < UInt64(entries), client.process.terminationStatus == 1 else {
+                misses.append("attempt \(attempt): the kill left the office holding \(held) of \(entries) (status \(client.process.terminationStatus))")
+                continue
+            }
+            let said = try String(contentsOfFile: errors, encoding: .utf8)
+            #expect(said.contains("cannot reach central"), "\(said)")
+            #expect(said.contains("before that, \(held) changes were received and applied here, and kept"), "the office holds \(held): \(said)")
+            return
+        }
+        Issue.record("no attempt killed the server mid-pull: \(misses)")
+    }
+
     /// A client killed, then a server killed, each after some of the office's changes reached the server but before all did; the resumed sync sends exactly the changes the server lacked, and both stores end identical.
     @Test func killedClientAndKilledServer_midSync_resumedSyncSendsOnlyWhatWasMissing() throws {
         let entries = 30_000

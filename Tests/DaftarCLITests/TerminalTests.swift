@@ -176,16 +176,8 @@ import Testing
         // prompt is back (typed ahead, while the command runs, the terminal is not in the
         // console's hands).
         #expect(terminal.waitFor("محمد علی\r\nfia-lahore> ", after: mark), "\(terminal.screen.suffix(300))")
-        // libedit prints the prompt a moment before it takes the terminal over; a Ctrl-D typed in
-        // that moment is the terminal driver's, not the console's. As an officer would: press it
-        // again if nothing happened.
-        terminal.type("\u{04}")
-        var finished = terminal.finish(timeout: 3, stop: false)
-        if finished == nil {
-            terminal.type("\u{04}")
-            finished = terminal.finish()
-        }
-        #expect(finished == 0, "\(terminal.screen.suffix(400).debugDescription)")
+        terminal.type("quit\r")
+        #expect(terminal.finish() == 0, "\(terminal.screen.suffix(400).debugDescription)")
         let store = try Store.open(at: db)
         let first = try #require(try store.record(try RecordID("fia-lahore-1")))
         #expect(first.values[try FieldName("name")] == .text("محمد علی"))
@@ -193,6 +185,22 @@ import Testing
         let second = try #require(try store.record(try RecordID("fia-lahore-2")))
         #expect(second.values[try FieldName("text")] == .text(long.precomposedStringWithCanonicalMapping))
         #expect(try store.count(Query()) == 2, "the half-typed line must not have run")
+    }
+
+    /// Ctrl-D on an empty line leaves, with a newline after the prompt.
+    @Test func ctrlDOnAnEmptyLineLeaves() throws {
+        let folder = try TemporaryFolder()
+        let terminal = try console(folder.file("d.daftar"), folder)
+        defer { if terminal.process.isRunning { terminal.process.terminate() } }
+        #expect(terminal.waitFor("fia-lahore> "))
+        // As an officer would: press it again if the first press landed before the prompt was ready.
+        var finished: Int32?
+        for _ in 0..<3 where finished == nil {
+            terminal.type("\u{04}")
+            finished = terminal.finish(timeout: 10, stop: false)
+        }
+        #expect(finished == 0, "\(terminal.screen.suffix(300).debugDescription)")
+        #expect(terminal.screen.unicodeScalars.last == "\n", "\(terminal.screen.suffix(100).debugDescription)")
     }
 
     /// Items 5, 9 and 14: tables fit the terminal (show wraps a long value whole), completion

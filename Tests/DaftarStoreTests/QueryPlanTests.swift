@@ -20,7 +20,9 @@ import Testing
         switch Int.random(in: 0..<10, using: &rng) {
         case 0: return nil
         case 1, 2: return .integer(Int64.random(in: 18...80, using: &rng))
-        case 3: return .decimal(try! ExactDecimal("\(Int.random(in: 1...99, using: &rng)).5"))
+        case 3:
+            let forms = ["\(Int.random(in: 1...99, using: &rng)).5", "0.00005", "25.0", "1234567.123456789", "2.5"]
+            return .decimal(try! ExactDecimal(forms[Int.random(in: 0..<forms.count, using: &rng)]))
         case 4: return .boolean(Bool.random(using: &rng))
         default: return .text(cities[Int.random(in: 0..<cities.count, using: &rng)])
         }
@@ -92,8 +94,10 @@ import Testing
             switch Int.random(in: 0..<7, using: &rng) {
             case 0: break
             case 1: query.condition = .compare(field, .equal, Self.value(&rng) ?? .text("Lahore"))
-            case 2: query.condition = .compare(field, [.less, .lessOrEqual, .greater, .greaterOrEqual][Int.random(in: 0..<4, using: &rng)], .integer(Int64.random(in: 20...70, using: &rng)))
-            case 3: query.condition = .compare(field, .contains, .text(["ahore", "a", "4", "Town", "لاه", "_5", "%", "e_"][Int.random(in: 0..<8, using: &rng)]))
+            case 2:
+                let bound: FieldValue = Bool.random(using: &rng) ? .integer(Int64.random(in: 20...70, using: &rng)) : .decimal(try! ExactDecimal("2.5"))
+                query.condition = .compare(field, [.less, .lessOrEqual, .greater, .greaterOrEqual][Int.random(in: 0..<4, using: &rng)], bound)
+            case 3: query.condition = .compare(field, .contains, .text(["ahore", "a", "4", "Town", "لاه", "_5", "%", "e_", "00005", "6789", "0"][Int.random(in: 0..<11, using: &rng)]))
             case 4: query.condition = .compare(field, .notEqual, .text("Lahore"))
             case 5:
                 query.condition = .and(.compare(name("city"), .equal, .text("Lahore")), .compare(name("age"), .greaterOrEqual, .integer(30)))
