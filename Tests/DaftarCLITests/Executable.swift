@@ -2,6 +2,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Runs one of the package's built executables, as a person or a script would.
 struct Executable: Sendable {
     let url: URL
@@ -20,41 +24,56 @@ struct Executable: Sendable {
     }
 
     /// Runs with `arguments`, feeding `input` to standard input; gives up after `timeout`.
+    ///
+    /// Started with posix_spawn rather than Foundation's Process, which crashed (in its copying
+    /// of the arguments and environment) when hundreds of processes were started from several
+    /// test threads; standard input comes from a file, standard output and error go to files.
     func run(_ arguments: [String], input: String = "", environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> Result {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "DAFTAR_DB")
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        // Output goes to files, so that a chatty process never blocks on a full pipe.
-        let outPath = NSTemporaryDirectory() + "daftar-out-\(UUID().uuidString)"
-        let errPath = NSTemporaryDirectory() + "daftar-err-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: outPath)
-            try? FileManager.default.removeItem(atPath: errPath)
-        }
-        let stdin = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
-        try spawn(process)
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
+        let base = NSTemporaryDirectory() + "daftar-run-\(UUID().uuidString)"
+        let (inPath, outPath, errPath) = (base + ".in", base + ".out", base + ".err")
+        FileManager.default.createFile(atPath: inPath, contents: Data(input.utf8))
+        defer { for path in [inPath, outPath, errPath] { try? FileManager.default.removeItem(atPath: path) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // Other tests' pipes stay out of the child, so their readers still see the end.
+        Self.closeFrom?(&actions, 3)
+        let argv = ([url.path] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv + envp { free(p) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, url.path, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
+        var status: Int32 = 0
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        if process.isRunning {
-            process.terminate()
-            Issue.record("\(url.lastPathComponent) \(arguments) did not finish within \(timeout) s")
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline {
+                kill(pid, SIGTERM)
+                _ = waitpid(pid, &status, 0)
+                Issue.record("\(url.lastPathComponent) \(arguments) did not finish within \(timeout) s")
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.005)
         }
-        process.waitUntilExit()
+        // Exit status, or 128 + the signal that ended it, as a shell reports it.
+        let signal = status & 0x7F
+        let code = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
         let outData = FileManager.default.contents(atPath: outPath) ?? Data()
         let errData = FileManager.default.contents(atPath: errPath) ?? Data()
-        return Result(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
+        return Result(status: code, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
     }
+
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34 and later), found at run time.
+    nonisolated(unsafe) static let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 }
 
 /// A suite that drives `daftar` against stores in its own folder, as an officer's script would.

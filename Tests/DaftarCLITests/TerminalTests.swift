@@ -50,6 +50,28 @@ import Testing
             return screen.count > start && screen.dropFirst(start).contains(text)
         }
 
+        /// Waits until the program reads keys one by one (libedit has the terminal: canonical
+        /// mode off), so that a control key typed next is the console's, not the terminal
+        /// driver's; false after `timeout`.
+        func waitUntilEditing(timeout: TimeInterval = 20) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            let me = process.processIdentifier
+            while Date() < deadline {
+                let children = (try? String(contentsOfFile: "/proc/\(me)/task/\(me)/children", encoding: .utf8)) ?? ""
+                if let child = children.split(separator: " ").first {
+                    let fd = open("/proc/\(child)/fd/0", O_RDONLY | O_NOCTTY | O_NONBLOCK)
+                    if fd >= 0 {
+                        var modes = termios()
+                        let read = tcgetattr(fd, &modes)
+                        close(fd)
+                        if read == 0, modes.c_lflag & tcflag_t(ICANON) == 0 { return true }
+                    }
+                }
+                waitFor("\u{0}", timeout: 0.02)
+            }
+            return false
+        }
+
         /// The exit status once the program ends; nil if it is still running after `timeout`
         /// (then it is stopped, unless `stop` is false).
         func finish(timeout: TimeInterval = 20, stop: Bool = true) -> Int32? {
@@ -150,101 +172,109 @@ import Testing
     /// Items 1 and 3: Urdu, accented Latin and a pasted 1,000-character line typed at the prompt
     /// are stored as typed; Ctrl-C abandons a half-typed line and the session goes on; Ctrl-D
     /// on an empty line leaves with a newline.
-    @Test func urduTypedAtThePrompt_andCtrlC() throws {
-        let folder = try TemporaryFolder()
-        let db = folder.file("u.daftar")
-        let terminal = try console(db, folder)
-        defer { if terminal.process.isRunning { terminal.process.terminate() } }
-        #expect(terminal.waitFor("fia-lahore> "), "\(terminal.screen)")
-        terminal.type("add person name=\"محمد علی\" alias=\"José Müller\"\r")
-        #expect(terminal.waitFor("fia-lahore-1"), "\(terminal.screen)")
-        let long = String(repeating: "لاہور ", count: 160) + String(repeating: "x", count: 40)
-        #expect(long.count == 1000)
-        var mark = terminal.screen.count
-        terminal.type("add note text=\"\(long)\"\r")
-        // libedit redraws a long right-to-left line as it grows: on a loaded machine that takes a while.
-        #expect(terminal.waitFor("fia-lahore-2\r\nfia-lahore> ", after: mark, timeout: 90), "\(terminal.screen.suffix(300))")
-        // Half a line, then Ctrl-C: nothing of it runs, and the prompt comes back.
-        mark = terminal.screen.count
-        terminal.type("add person name=Half")
-        #expect(terminal.waitFor("Half", after: mark))
-        terminal.type("\u{03}")
-        #expect(terminal.waitFor("^C", after: mark), "\(terminal.screen.suffix(200))")
-        mark = terminal.screen.count
-        terminal.type("search علي\r")
-        // The result's last column is the name; the prompt follows it. Ctrl-D only once the
-        // prompt is back (typed ahead, while the command runs, the terminal is not in the
-        // console's hands).
-        #expect(terminal.waitFor("محمد علی\r\nfia-lahore> ", after: mark), "\(terminal.screen.suffix(300))")
-        terminal.type("quit\r")
-        #expect(terminal.finish() == 0, "\(terminal.screen.suffix(400).debugDescription)")
-        let store = try Store.open(at: db)
-        let first = try #require(try store.record(try RecordID("fia-lahore-1")))
-        #expect(first.values[try FieldName("name")] == .text("محمد علی"))
-        #expect(first.values[try FieldName("alias")] == .text("José Müller"))
-        let second = try #require(try store.record(try RecordID("fia-lahore-2")))
-        #expect(second.values[try FieldName("text")] == .text(long.precomposedStringWithCanonicalMapping))
-        #expect(try store.count(Query()) == 2, "the half-typed line must not have run")
+    @Test func urduTypedAtThePrompt_andCtrlC() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            let folder = try TemporaryFolder()
+            let db = folder.file("u.daftar")
+            let terminal = try console(db, folder)
+            defer { if terminal.process.isRunning { terminal.process.terminate() } }
+            #expect(terminal.waitFor("fia-lahore> "), "\(terminal.screen)")
+            terminal.type("add person name=\"محمد علی\" alias=\"José Müller\"\r")
+            #expect(terminal.waitFor("fia-lahore-1"), "\(terminal.screen)")
+            let long = String(repeating: "لاہور ", count: 160) + String(repeating: "x", count: 40)
+            #expect(long.count == 1000)
+            var mark = terminal.screen.count
+            terminal.type("add note text=\"\(long)\"\r")
+            // libedit redraws a long right-to-left line as it grows: on a loaded machine that takes a while.
+            #expect(terminal.waitFor("fia-lahore-2\r\nfia-lahore> ", after: mark, timeout: 90), "\(terminal.screen.suffix(300))")
+            // Half a line, then Ctrl-C: nothing of it runs, and the prompt comes back.
+            mark = terminal.screen.count
+            terminal.type("add person name=Half")
+            #expect(terminal.waitFor("Half", after: mark))
+            terminal.type("\u{03}")
+            #expect(terminal.waitFor("^C", after: mark), "\(terminal.screen.suffix(200))")
+            mark = terminal.screen.count
+            terminal.type("search علي\r")
+            // The result's last column is the name; the prompt follows it. Ctrl-D only once the
+            // prompt is back (typed ahead, while the command runs, the terminal is not in the
+            // console's hands).
+            #expect(terminal.waitFor("محمد علی\r\nfia-lahore> ", after: mark), "\(terminal.screen.suffix(300))")
+            terminal.type("quit\r")
+            #expect(terminal.finish() == 0, "\(terminal.screen.suffix(400).debugDescription)")
+            let store = try Store.open(at: db)
+            let first = try #require(try store.record(try RecordID("fia-lahore-1")))
+            #expect(first.values[try FieldName("name")] == .text("محمد علی"))
+            #expect(first.values[try FieldName("alias")] == .text("José Müller"))
+            let second = try #require(try store.record(try RecordID("fia-lahore-2")))
+            #expect(second.values[try FieldName("text")] == .text(long.precomposedStringWithCanonicalMapping))
+            #expect(try store.count(Query()) == 2, "the half-typed line must not have run")
+        }
     }
 
     /// Ctrl-D on an empty line leaves, with a newline after the prompt.
-    @Test func ctrlDOnAnEmptyLineLeaves() throws {
-        let folder = try TemporaryFolder()
-        let terminal = try console(folder.file("d.daftar"), folder)
-        defer { if terminal.process.isRunning { terminal.process.terminate() } }
-        #expect(terminal.waitFor("fia-lahore> "))
-        // As an officer would: press it again if the first press landed before the prompt was ready.
-        var finished: Int32?
-        for _ in 0..<3 where finished == nil {
+    @Test func ctrlDOnAnEmptyLineLeaves() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            let folder = try TemporaryFolder()
+            let terminal = try console(folder.file("d.daftar"), folder)
+            defer { if terminal.process.isRunning { terminal.process.terminate() } }
+            #expect(terminal.waitFor("fia-lahore> "))
+            // libedit prints the prompt a moment before it takes the terminal: a Ctrl-D typed in
+            // that moment would be the terminal driver's.
+            #expect(terminal.waitUntilEditing())
             terminal.type("\u{04}")
-            finished = terminal.finish(timeout: 10, stop: false)
+            let finished = terminal.finish()
+            #expect(finished == 0, "\(terminal.screen.suffix(300).debugDescription)")
+            #expect(terminal.screen.unicodeScalars.last == "\n", "\(terminal.screen.suffix(100).debugDescription)")
         }
-        #expect(finished == 0, "\(terminal.screen.suffix(300).debugDescription)")
-        #expect(terminal.screen.unicodeScalars.last == "\n", "\(terminal.screen.suffix(100).debugDescription)")
     }
 
     /// Items 5, 9 and 14: tables fit the terminal (show wraps a long value whole), completion
     /// offers the kind's own fields, and a result taller than the terminal goes through the pager.
-    @Test func widthCompletionAndPager() throws {
-        let folder = try TemporaryFolder()
-        let db = folder.file("w.daftar")
-        let pager = folder.file("pager.sh")
-        try "#!/bin/sh\nsed 's/^/PAGED: /'\n".write(toFile: pager, atomically: true, encoding: .utf8)
-        chmod(pager, 0o755)
-        let terminal = try console(db, folder, extra: ["COLUMNS": "60", "LINES": "10", "PAGER": pager])
-        defer { if terminal.process.isRunning { terminal.process.terminate() } }
-        #expect(terminal.waitFor("fia-lahore> "))
-        let words = (1...30).map { "word\($0)" }.joined(separator: " ")
-        terminal.type("add vehicle plate=LEA-1 colour=white\r")
-        terminal.type("add person name=Ali note=\"\(words)\"\r")
-        #expect(terminal.waitFor("fia-lahore-2"))
-        var mark = terminal.screen.count
-        terminal.type("show fia-lahore-2\r")
-        #expect(terminal.waitFor("vector", after: mark), "\(terminal.screen.suffix(600))")
-        let shown = String(terminal.screen.dropFirst(mark)).replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "PAGED: ", with: "")
-        for line in shown.split(separator: "\n") where !line.contains("fia-lahore> ") {
-            #expect(line.count <= 60, "wider than the terminal: \(line)")
+    @Test func widthCompletionAndPager() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            let folder = try TemporaryFolder()
+            let db = folder.file("w.daftar")
+            let pager = folder.file("pager.sh")
+            try "#!/bin/sh\nsed 's/^/PAGED: /'\n".write(toFile: pager, atomically: true, encoding: .utf8)
+            chmod(pager, 0o755)
+            let terminal = try console(db, folder, extra: ["COLUMNS": "60", "LINES": "10", "PAGER": pager])
+            defer { if terminal.process.isRunning { terminal.process.terminate() } }
+            #expect(terminal.waitFor("fia-lahore> "))
+            let words = (1...30).map { "word\($0)" }.joined(separator: " ")
+            terminal.type("add vehicle plate=LEA-1 colour=white\r")
+            terminal.type("add person name=Ali note=\"\(words)\"\r")
+            #expect(terminal.waitFor("fia-lahore-2"))
+            var mark = terminal.screen.count
+            terminal.type("show fia-lahore-2\r")
+            #expect(terminal.waitFor("vector", after: mark), "\(terminal.screen.suffix(600))")
+            let shown = String(terminal.screen.dropFirst(mark)).replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "PAGED: ", with: "")
+            for line in shown.split(separator: "\n") where !line.contains("fia-lahore> ") {
+                #expect(line.count <= 60, "wider than the terminal: \(line)")
+            }
+            // Every word of the value is shown, none cut.
+            for i in 1...30 { #expect(shown.contains("word\(i)"), "word\(i) missing: \(shown)") }
+            // Completion: the fields of persons, not of vehicles.
+            mark = terminal.screen.count
+            terminal.type("add person \t\t")
+            #expect(terminal.waitFor("note", after: mark), "\(terminal.screen.suffix(300))")
+            #expect(!terminal.screen.dropFirst(mark).contains("colour"))
+            terminal.type("\u{15}")  // Ctrl-U: the line is emptied
+            // Taller than 10 rows: through the pager.
+            for i in 1...12 { terminal.type("add case n=\(i)\r") }
+            #expect(terminal.waitFor("fia-lahore-14"))
+            mark = terminal.screen.count
+            terminal.type("find case\r")
+            #expect(terminal.waitFor("PAGED: fia-lahore-14", after: mark), "\(terminal.screen.suffix(400))")
+            mark = terminal.screen.count
+            terminal.type("pager off\r")
+            terminal.type("find case\r")
+            #expect(terminal.waitFor("fia-lahore-14", after: mark))
+            #expect(!terminal.screen.dropFirst(mark).contains("PAGED"))
+            terminal.type("quit\r")
+            #expect(terminal.finish() == 0)
         }
-        // Every word of the value is shown, none cut.
-        for i in 1...30 { #expect(shown.contains("word\(i)"), "word\(i) missing: \(shown)") }
-        // Completion: the fields of persons, not of vehicles.
-        mark = terminal.screen.count
-        terminal.type("add person \t\t")
-        #expect(terminal.waitFor("note", after: mark), "\(terminal.screen.suffix(300))")
-        #expect(!terminal.screen.dropFirst(mark).contains("colour"))
-        terminal.type("\u{15}")  // Ctrl-U: the line is emptied
-        // Taller than 10 rows: through the pager.
-        for i in 1...12 { terminal.type("add case n=\(i)\r") }
-        #expect(terminal.waitFor("fia-lahore-14"))
-        mark = terminal.screen.count
-        terminal.type("find case\r")
-        #expect(terminal.waitFor("PAGED: fia-lahore-14", after: mark), "\(terminal.screen.suffix(400))")
-        mark = terminal.screen.count
-        terminal.type("pager off\r")
-        terminal.type("find case\r")
-        #expect(terminal.waitFor("fia-lahore-14", after: mark))
-        #expect(!terminal.screen.dropFirst(mark).contains("PAGED"))
-        terminal.type("quit\r")
-        #expect(terminal.finish() == 0)
     }
 }
