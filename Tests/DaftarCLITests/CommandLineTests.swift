@@ -13,32 +13,35 @@ import Testing
         folder = try TemporaryFolder()
     }
 
-    @Test func pipedCommands_noPromptNoBanner_findSearchHistory() throws {
-        let result = try script(
-            "lahore.daftar",
-            [
-                "add incident title=\"Raid on call centre\" city=Lahore status=open cnic=03001234567 amount=12.50",
-                "add person name=\"محمد علی\" city=Karachi age=41",
-                "# a comment line is skipped",
-                "add person name=\"Ayesha Khan\" city=Lahore age=29",
-                "set fia-lahore-1 status=closed",
-                "count person where age >= 30",
-            ])
-        #expect(result.status == 0, "\(result.err)")
-        #expect(result.out == "fia-lahore-1\nfia-lahore-2\nfia-lahore-3\nfia-lahore-1 set\n1\n")
-        // Folded Urdu letters: Arabic yeh (ي) finds Urdu yeh (ی), in search and in contains.
-        let search = try command("lahore.daftar", "search علي")
-        #expect(search.out.contains("fia-lahore-2"))
-        #expect(!search.out.contains("fia-lahore-3"))
-        let contains = try command("lahore.daftar", "find person where name contains \"علي\"")
-        #expect(contains.out.contains("محمد علی"))
-        let found = try command("lahore.daftar", "find where city = Lahore order by id desc")
-        let ids = found.out.split(separator: "\n").dropFirst(2).map { $0.split(separator: " ").first.map(String.init) ?? "" }
-        #expect(ids == ["fia-lahore-3", "fia-lahore-1"])
-        #expect(found.out.contains("03001234567"))
-        let history = try command("lahore.daftar", "history fia-lahore-1")
-        #expect(history.out.contains("add") && history.out.contains("status=closed"))
-        #expect(history.out.contains("Insp. Rashid"))
+    @Test func pipedCommands_noPromptNoBanner_findSearchHistory() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            let result = try script(
+                "lahore.daftar",
+                [
+                    "add incident title=\"Raid on call centre\" city=Lahore status=open cnic=03001234567 amount=12.50",
+                    "add person name=\"محمد علی\" city=Karachi age=41",
+                    "# a comment line is skipped",
+                    "add person name=\"Ayesha Khan\" city=Lahore age=29",
+                    "set fia-lahore-1 status=closed",
+                    "count person where age >= 30",
+                ])
+            #expect(result.status == 0, "\(result.err)")
+            #expect(result.out == "fia-lahore-1\nfia-lahore-2\nfia-lahore-3\nfia-lahore-1 set\n1\n")
+            // Folded Urdu letters: Arabic yeh (ي) finds Urdu yeh (ی), in search and in contains.
+            let search = try command("lahore.daftar", "search علي")
+            #expect(search.out.contains("fia-lahore-2"))
+            #expect(!search.out.contains("fia-lahore-3"))
+            let contains = try command("lahore.daftar", "find person where name contains \"علي\"")
+            #expect(contains.out.contains("محمد علی"))
+            let found = try command("lahore.daftar", "find where city = Lahore order by id desc")
+            let ids = found.out.split(separator: "\n").dropFirst(2).map { $0.split(separator: " ").first.map(String.init) ?? "" }
+            #expect(ids == ["fia-lahore-3", "fia-lahore-1"])
+            #expect(found.out.contains("03001234567"))
+            let history = try command("lahore.daftar", "history fia-lahore-1")
+            #expect(history.out.contains("add") && history.out.contains("status=closed"))
+            #expect(history.out.contains("Insp. Rashid"))
+        }
     }
 
     /// A sync that cannot reach its server (or whose server refuses it) is one `error:` line in
@@ -69,83 +72,95 @@ import Testing
 
     /// The connection limits of `serve` refuse values that make no sense, saying the range, and
     /// start nothing (the store is not even created).
-    @Test func serveWithBadConnectionLimits_isRefusedWithTheRange() throws {
-        let db = folder.file("central.daftar")
-        for (flag, value, says) in [
-            ("--header-timeout", "0", "--header-timeout must be 1 to 3600 seconds"), ("--body-timeout", "99999", "--body-timeout must be 1 to 3600 seconds"),
-            ("--max-connections", "0", "--max-connections must be 1 to 1000000"), ("--max-connections", "many", "many"),
-        ] {
-            let result = try daftar.run(["serve", "--db", db, "--node", "central", "--port", "0", flag, value], environment: environment, timeout: 20)
-            #expect(result.status != 0 && result.err.contains(says), "\(flag) \(value): \(result.status) \(result.err)")
-            #expect(!result.out.contains("listening on"))
+    @Test func serveWithBadConnectionLimits_isRefusedWithTheRange() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            let db = folder.file("central.daftar")
+            for (flag, value, says) in [
+                ("--header-timeout", "0", "--header-timeout must be 1 to 3600 seconds"), ("--body-timeout", "99999", "--body-timeout must be 1 to 3600 seconds"),
+                ("--max-connections", "0", "--max-connections must be 1 to 1000000"), ("--max-connections", "many", "many"),
+            ] {
+                let result = try daftar.run(["serve", "--db", db, "--node", "central", "--port", "0", flag, value], environment: environment, timeout: 20)
+                #expect(result.status != 0 && result.err.contains(says), "\(flag) \(value): \(result.status) \(result.err)")
+                #expect(!result.out.contains("listening on"))
+            }
+            #expect(!FileManager.default.fileExists(atPath: db))
         }
-        #expect(!FileManager.default.fileExists(atPath: db))
     }
 
-    @Test func failingCommand_oneLine_sessionGoesOn_exitNonZero() throws {
-        let result = try script(
-            "a.daftar", ["add incident title=x", "add incident title=y", "bogus", "find person where age ~ 3", "add incident title=\"open", "show fia", "show zzz-9", "count"])
-        #expect(result.status == 1)
-        #expect(result.out == "fia-lahore-1\nfia-lahore-2\n2\n")  // the commands after each failure still ran
-        let errors = result.err.split(separator: "\n").filter { $0.hasPrefix("error: ") }
-        #expect(errors.count == 5, "\(result.err)")
-        #expect(errors[0].contains("unknown command 'bogus'"))
-        #expect(errors[1].contains("unknown operator"))
-        #expect(errors[2].contains("unterminated quote"))
-        #expect(errors[3].contains("could be fia-lahore-1, fia-lahore-2"))
-        #expect(errors[4].contains("no entry zzz-9"))
-        let single = try command("a.daftar", "set fia-lahore-1")
-        #expect(single.status == 1)
-        #expect(single.err.hasPrefix("error: usage: set ID name=value"))
+    @Test func failingCommand_oneLine_sessionGoesOn_exitNonZero() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            let result = try script(
+                "a.daftar", ["add incident title=x", "add incident title=y", "bogus", "find person where age ~ 3", "add incident title=\"open", "show fia", "show zzz-9", "count"])
+            #expect(result.status == 1)
+            #expect(result.out == "fia-lahore-1\nfia-lahore-2\n2\n")  // the commands after each failure still ran
+            let errors = result.err.split(separator: "\n").filter { $0.hasPrefix("error: ") }
+            #expect(errors.count == 5, "\(result.err)")
+            #expect(errors[0].contains("unknown command 'bogus'"))
+            #expect(errors[1].contains("unknown operator"))
+            #expect(errors[2].contains("unterminated quote"))
+            #expect(errors[3].contains("could be fia-lahore-1, fia-lahore-2"))
+            #expect(errors[4].contains("no entry zzz-9"))
+            let single = try command("a.daftar", "set fia-lahore-1")
+            #expect(single.status == 1)
+            #expect(single.err.hasPrefix("error: usage: set ID name=value"))
+        }
     }
 
-    @Test func conflictsAfterMergingAnotherStore_resolvedByKeepingASide() throws {
-        #expect(try script("lahore.daftar", ["add case title=Smuggling status=open"]).status == 0)
-        // Karachi starts from a copy of Lahore's changes, then both edit the same field.
-        #expect(try script("karachi.daftar", node: "fia-karachi", ["merge \(folder.file("lahore.daftar"))"]).status == 0)
-        #expect(try command("lahore.daftar", "set fia-lahore-1 status=closed").status == 0)
-        #expect(try command("karachi.daftar", "set fia-lahore-1 status=referred").status == 0)
-        let merged = try command("lahore.daftar", "merge \(folder.file("karachi.daftar"))")
-        #expect(merged.status == 0, "\(merged.err)")
-        #expect(merged.out.contains("1 change applied, 1 new conflict"), "\(merged.out)")
-        let list = try command("lahore.daftar", "conflicts")
-        #expect(list.out.contains("fia-lahore-1") && list.out.contains("status"))
-        let sides = try command("lahore.daftar", "conflicts fia-lahore-1")
-        #expect(sides.out.contains("closed") && sides.out.contains("referred"))
-        let sidesJSON = try JSONSerialization.jsonObject(with: Data(try command("lahore.daftar", "conflicts fia-lahore-1", json: true).out.utf8)) as? [String: Any]
-        let listed = try #require(sidesJSON?["sides"] as? [[String: String]])
-        let closedSide = try #require(listed.first { $0["office"] == "fia-lahore" }?["side"])
-        #expect(try command("lahore.daftar", "resolve fia-lahore-1 keep \(closedSide)").status == 0)
-        #expect(try command("lahore.daftar", "conflicts").out == "no conflicts\n")
-        // The resolution is an ordinary change: merged back, it ends the conflict at Karachi too.
-        #expect(try command("karachi.daftar", "merge \(folder.file("lahore.daftar"))").status == 0)
-        #expect(try command("karachi.daftar", "conflicts").out == "no conflicts\n")
-        let shown = try command("karachi.daftar", "show fia-lahore-1", json: true)
-        let entry = try #require(try JSONSerialization.jsonObject(with: Data(shown.out.utf8)) as? [String: Any])
-        let status = try #require((entry["fields"] as? [String: Any])?["status"] as? [[String: Any]])
-        #expect(status.count == 1 && status[0]["value"] as? String == "closed")
-        // Both values are still in history.
-        let history = try command("karachi.daftar", "history fia-lahore-1")
-        #expect(history.out.contains("referred") && history.out.contains("closed"))
+    @Test func conflictsAfterMergingAnotherStore_resolvedByKeepingASide() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            #expect(try script("lahore.daftar", ["add case title=Smuggling status=open"]).status == 0)
+            // Karachi starts from a copy of Lahore's changes, then both edit the same field.
+            #expect(try script("karachi.daftar", node: "fia-karachi", ["merge \(folder.file("lahore.daftar"))"]).status == 0)
+            #expect(try command("lahore.daftar", "set fia-lahore-1 status=closed").status == 0)
+            #expect(try command("karachi.daftar", "set fia-lahore-1 status=referred").status == 0)
+            let merged = try command("lahore.daftar", "merge \(folder.file("karachi.daftar"))")
+            #expect(merged.status == 0, "\(merged.err)")
+            #expect(merged.out.contains("1 change applied, 1 new conflict"), "\(merged.out)")
+            let list = try command("lahore.daftar", "conflicts")
+            #expect(list.out.contains("fia-lahore-1") && list.out.contains("status"))
+            let sides = try command("lahore.daftar", "conflicts fia-lahore-1")
+            #expect(sides.out.contains("closed") && sides.out.contains("referred"))
+            let sidesJSON = try JSONSerialization.jsonObject(with: Data(try command("lahore.daftar", "conflicts fia-lahore-1", json: true).out.utf8)) as? [String: Any]
+            let listed = try #require(sidesJSON?["sides"] as? [[String: String]])
+            let closedSide = try #require(listed.first { $0["office"] == "fia-lahore" }?["side"])
+            #expect(try command("lahore.daftar", "resolve fia-lahore-1 keep \(closedSide)").status == 0)
+            #expect(try command("lahore.daftar", "conflicts").out == "no conflicts\n")
+            // The resolution is an ordinary change: merged back, it ends the conflict at Karachi too.
+            #expect(try command("karachi.daftar", "merge \(folder.file("lahore.daftar"))").status == 0)
+            #expect(try command("karachi.daftar", "conflicts").out == "no conflicts\n")
+            let shown = try command("karachi.daftar", "show fia-lahore-1", json: true)
+            let entry = try #require(try JSONSerialization.jsonObject(with: Data(shown.out.utf8)) as? [String: Any])
+            let status = try #require((entry["fields"] as? [String: Any])?["status"] as? [[String: Any]])
+            #expect(status.count == 1 && status[0]["value"] as? String == "closed")
+            // Both values are still in history.
+            let history = try command("karachi.daftar", "history fia-lahore-1")
+            #expect(history.out.contains("referred") && history.out.contains("closed"))
+        }
     }
 
-    @Test func exportThenImportIntoAFreshStore_givesTheSameRegister() throws {
-        let lines = [
-            "add person name=\"محمد علی\" cnic=03001234567 age=41 height=1.80 armed=false note=\"says \\\"hello\\\", twice\"",
-            "add person name=\"12\" city=\"true\" remark=\"line one\\nline two\"",
-            "add vehicle plate=LEA-1234 colour=white seized=true",
-            "delete fia-lahore-3",
-            "add vehicle plate=\"\" colour=' quoted'",
-        ]
-        #expect(try script("source.daftar", lines).status == 0)
-        for format in ["csv", "jsonl"] {
-            let file = folder.file("register.\(format)")
-            #expect(try command("source.daftar", "export \(format) \(file)").status == 0)
-            let target = "fresh-\(format).daftar"
-            let imported = try script(target, node: "fia-quetta", ["import \(format) \(file)"])
-            #expect(imported.status == 0, "\(imported.err)")
-            #expect(imported.out.contains("imported 3 entries"))
-            #expect(try register("source.daftar") == register(target), "\(format)")
+    @Test func exportThenImportIntoAFreshStore_givesTheSameRegister() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            let lines = [
+                "add person name=\"محمد علی\" cnic=03001234567 age=41 height=1.80 armed=false note=\"says \\\"hello\\\", twice\"",
+                "add person name=\"12\" city=\"true\" remark=\"line one\\nline two\"",
+                "add vehicle plate=LEA-1234 colour=white seized=true",
+                "delete fia-lahore-3",
+                "add vehicle plate=\"\" colour=' quoted'",
+            ]
+            #expect(try script("source.daftar", lines).status == 0)
+            for format in ["csv", "jsonl"] {
+                let file = folder.file("register.\(format)")
+                #expect(try command("source.daftar", "export \(format) \(file)").status == 0)
+                let target = "fresh-\(format).daftar"
+                let imported = try script(target, node: "fia-quetta", ["import \(format) \(file)"])
+                #expect(imported.status == 0, "\(imported.err)")
+                #expect(imported.out.contains("imported 3 entries"))
+                #expect(try register("source.daftar") == register(target), "\(format)")
+            }
         }
     }
 
@@ -160,62 +175,74 @@ import Testing
         }.sorted()
     }
 
-    @Test func importWithABadRow_importsNothing_andNamesTheLine() throws {
-        try folder.write("bad.csv", "kind,name,age\nperson,Ali,30\nperson,Bilal,31\n1bad,Sara,20\n")
-        let result = try script("a.daftar", ["import csv \(folder.file("bad.csv"))", "count"])
-        #expect(result.status == 1)
-        #expect(result.err.contains("line 4"), "\(result.err)")
-        #expect(result.out == "0\n")
-        try folder.write("bad.jsonl", "{\"kind\":\"person\",\"fields\":{\"name\":\"Ali\"}}\n{\"kind\":\"person\",\"fields\":{\"age\":1.5}}\n")
-        let json = try command("a.daftar", "import jsonl \(folder.file("bad.jsonl"))")
-        #expect(json.status == 1)
-        #expect(json.err.contains("line 2"), "\(json.err)")
-    }
-
-    @Test func jsonOutput_isOneParsableDocumentPerResult() throws {
-        let result = try script(
-            "j.daftar", ["add person name=Ali age=30", "find person", "count", "show fia-lahore-1", "history fia-lahore-1", "status", "search ali", "bogus"], json: true)
-        #expect(result.status == 1)
-        let documents = result.out.split(separator: "\n")
-        #expect(documents.count == 8)
-        for document in documents {
-            #expect((try? JSONSerialization.jsonObject(with: Data(document.utf8))) is [String: Any], "\(document)")
+    @Test func importWithABadRow_importsNothing_andNamesTheLine() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            try folder.write("bad.csv", "kind,name,age\nperson,Ali,30\nperson,Bilal,31\n1bad,Sara,20\n")
+            let result = try script("a.daftar", ["import csv \(folder.file("bad.csv"))", "count"])
+            #expect(result.status == 1)
+            #expect(result.err.contains("line 4"), "\(result.err)")
+            #expect(result.out == "0\n")
+            try folder.write("bad.jsonl", "{\"kind\":\"person\",\"fields\":{\"name\":\"Ali\"}}\n{\"kind\":\"person\",\"fields\":{\"age\":1.5}}\n")
+            let json = try command("a.daftar", "import jsonl \(folder.file("bad.jsonl"))")
+            #expect(json.status == 1)
+            #expect(json.err.contains("line 2"), "\(json.err)")
         }
-        let error = try JSONSerialization.jsonObject(with: Data(documents[7].utf8)) as? [String: String]
-        #expect(error?["error"] == "bad_command")
-        let status = try JSONSerialization.jsonObject(with: Data(documents[5].utf8)) as? [String: Any]
-        #expect(status?["node"] as? String == "fia-lahore")
-        #expect(status?["entries"] as? Int == 1)
     }
 
-    @Test func startingWithoutAStore_needsANodeId() throws {
-        let missing = try daftar.run(["--db", folder.file("none.daftar"), "-c", "status"], environment: environment)
-        #expect(missing.status == 1)
-        #expect(missing.err.contains("give --node ID"))
-        let bad = try daftar.run(["--db", folder.file("none.daftar"), "--node", "Bad_Node", "-c", "status"], environment: environment)
-        #expect(bad.status == 1)
-        #expect(bad.err.contains("is not a node id"))
-        let created = try daftar.run(["-c", "status"], environment: environment.merging(["DAFTAR_DB": folder.file("env.daftar"), "DAFTAR_NODE": "fia-quetta"]) { $1 })
-        #expect(created.status == 0)
-        #expect(created.err.contains("created a new store for fia-quetta"))
-        #expect(created.out.contains("node       fia-quetta"))
-        try folder.write("notes.txt", "not a store")
-        let notStore = try daftar.run(["--db", folder.file("notes.txt"), "-c", "status"], environment: environment)
-        #expect(notStore.status == 1)
-        #expect(notStore.err.contains("not a Daftar store"))
+    @Test func jsonOutput_isOneParsableDocumentPerResult() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            let result = try script(
+                "j.daftar", ["add person name=Ali age=30", "find person", "count", "show fia-lahore-1", "history fia-lahore-1", "status", "search ali", "bogus"], json: true)
+            #expect(result.status == 1)
+            let documents = result.out.split(separator: "\n")
+            #expect(documents.count == 8)
+            for document in documents {
+                #expect((try? JSONSerialization.jsonObject(with: Data(document.utf8))) is [String: Any], "\(document)")
+            }
+            let error = try JSONSerialization.jsonObject(with: Data(documents[7].utf8)) as? [String: String]
+            #expect(error?["error"] == "bad_command")
+            let status = try JSONSerialization.jsonObject(with: Data(documents[5].utf8)) as? [String: Any]
+            #expect(status?["node"] as? String == "fia-lahore")
+            #expect(status?["entries"] as? Int == 1)
+        }
+    }
+
+    @Test func startingWithoutAStore_needsANodeId() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            let missing = try daftar.run(["--db", folder.file("none.daftar"), "-c", "status"], environment: environment)
+            #expect(missing.status == 1)
+            #expect(missing.err.contains("give --node ID"))
+            let bad = try daftar.run(["--db", folder.file("none.daftar"), "--node", "Bad_Node", "-c", "status"], environment: environment)
+            #expect(bad.status == 1)
+            #expect(bad.err.contains("is not a node id"))
+            let created = try daftar.run(["-c", "status"], environment: environment.merging(["DAFTAR_DB": folder.file("env.daftar"), "DAFTAR_NODE": "fia-quetta"]) { $1 })
+            #expect(created.status == 0)
+            #expect(created.err.contains("created a new store for fia-quetta"))
+            #expect(created.out.contains("node       fia-quetta"))
+            try folder.write("notes.txt", "not a store")
+            let notStore = try daftar.run(["--db", folder.file("notes.txt"), "-c", "status"], environment: environment)
+            #expect(notStore.status == 1)
+            #expect(notStore.err.contains("not a Daftar store"))
+        }
     }
 
     /// A server's own node id cannot be registered: `daftar node add` of it exits 1, says why, and registers nothing.
-    @Test func nodeAdd_ofTheStoresOwnId_isRefused() throws {
-        let central = folder.file("central.daftar")
-        #expect(try daftar.run(["--db", central, "--node", "central", "-c", "status"], environment: environment).status == 0)
-        let own = try daftar.run(["node", "add", "central", "--db", central], environment: environment)
-        #expect(own.status == 1)
-        #expect(own.err.hasPrefix("error: central is this node's own id"), "\(own.err)")
-        #expect(own.out.isEmpty)  // no token printed
-        #expect(try daftar.run(["node", "list", "--db", central], environment: environment).out == "no nodes registered: daftar node add ID\n")
-        let relay = try daftar.run(["node", "add", "central", "--relay", "--db", central], environment: environment)
-        #expect(relay.status == 1, "\(relay.out)")
+    @Test func nodeAdd_ofTheStoresOwnId_isRefused() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            let central = folder.file("central.daftar")
+            #expect(try daftar.run(["--db", central, "--node", "central", "-c", "status"], environment: environment).status == 0)
+            let own = try daftar.run(["node", "add", "central", "--db", central], environment: environment)
+            #expect(own.status == 1)
+            #expect(own.err.hasPrefix("error: central is this node's own id"), "\(own.err)")
+            #expect(own.out.isEmpty)  // no token printed
+            #expect(try daftar.run(["node", "list", "--db", central], environment: environment).out == "no nodes registered: daftar node add ID\n")
+            let relay = try daftar.run(["node", "add", "central", "--relay", "--db", central], environment: environment)
+            #expect(relay.status == 1, "\(relay.out)")
+        }
     }
 
     /// A relay that sent a change in the server's own name, to a real server, is named by `daftar -c status` on a line starting with `REFUSED`, and nothing of it was kept.
@@ -255,19 +282,22 @@ import Testing
         #expect(try command("central.daftar", "history central-1").out.contains("forged") == false)
     }
 
-    @Test func backupAndRestore_underANewNodeId() throws {
-        #expect(try script("office.daftar", ["add case title=kept"]).status == 0)
-        let backup = folder.file("office-backup.daftar")
-        let made = try daftar.run(["backup", backup, "--db", folder.file("office.daftar")], environment: environment)
-        #expect(made.status == 0, "\(made.err)")
-        let again = try daftar.run(["backup", backup, "--db", folder.file("office.daftar")], environment: environment)
-        #expect(again.status == 1 && again.err.contains("already exists"))
-        let sameID = try daftar.run(["restore", backup, "--as", "fia-lahore", "--db", folder.file("r1.daftar")], environment: environment)
-        #expect(sameID.status == 1 && sameID.err.contains("needs a new node id"))
-        let restored = try daftar.run(["restore", backup, "--as", "fia-lahore-2", "--db", folder.file("r2.daftar")], environment: environment)
-        #expect(restored.status == 0, "\(restored.err)")
-        #expect(try command("r2.daftar", "status").out.contains("node       fia-lahore-2"))
-        #expect(try command("r2.daftar", "add case title=new").out == "fia-lahore-2-1\n")
-        #expect(try command("r2.daftar", "count").out == "2\n")
+    @Test func backupAndRestore_underANewNodeId() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            #expect(try script("office.daftar", ["add case title=kept"]).status == 0)
+            let backup = folder.file("office-backup.daftar")
+            let made = try daftar.run(["backup", backup, "--db", folder.file("office.daftar")], environment: environment)
+            #expect(made.status == 0, "\(made.err)")
+            let again = try daftar.run(["backup", backup, "--db", folder.file("office.daftar")], environment: environment)
+            #expect(again.status == 1 && again.err.contains("already exists"))
+            let sameID = try daftar.run(["restore", backup, "--as", "fia-lahore", "--db", folder.file("r1.daftar")], environment: environment)
+            #expect(sameID.status == 1 && sameID.err.contains("needs a new node id"))
+            let restored = try daftar.run(["restore", backup, "--as", "fia-lahore-2", "--db", folder.file("r2.daftar")], environment: environment)
+            #expect(restored.status == 0, "\(restored.err)")
+            #expect(try command("r2.daftar", "status").out.contains("node       fia-lahore-2"))
+            #expect(try command("r2.daftar", "add case title=new").out == "fia-lahore-2-1\n")
+            #expect(try command("r2.daftar", "count").out == "2\n")
+        }
     }
 }
