@@ -224,7 +224,7 @@ for round in $(seq 1 "$rounds"); do
     python3 "$checker" gen-import "$round" "$n" "$seed" "$rf-office.jsonl" "$rf-office.pending"
     got=0
     if d --db "$office" --json -c "import jsonl \"$rf-office.jsonl\"" >"$rf-office.out" 2>"$rf-office.err"; then
-      grep -q "\"imported\":$n}" "$rf-office.out" || fail "import printed $(cat "$rf-office.out")"
+      grep -Eq "\"imported\":$n[,}]" "$rf-office.out" || fail "import printed $(cat "$rf-office.out")"
       got="$(python3 "$checker" commit-all "$rf-office.pending" "$ledger" "$round")"
     fi
   fi
