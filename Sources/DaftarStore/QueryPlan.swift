@@ -127,15 +127,16 @@ struct QueryPlan {
         !state.isDeleted && (query.kind == nil || state.kind == query.kind) && ((try? QuerySQL.matchesExactly(query.condition, state)) ?? false)
     }
 
+    /// The entries not deleted, of the query's kind: a statement to add an order to.
+    func liveEntries() -> (String, StatementArguments) {
+        guard let kind = query.kind else { return ("SELECT state FROM record WHERE deleted = 0", []) }
+        return ("SELECT state FROM record WHERE deleted = 0 AND kind = ?", [kind.rawValue])
+    }
+
     /// No ordering: creation order.
     func inCreationOrder() throws -> [RecordState] {
         guard let condition = query.condition else {
-            var arguments = StatementArguments()
-            var sql = "SELECT state FROM record WHERE deleted = 0"
-            if let kind = query.kind {
-                sql += " AND kind = ?"
-                arguments += [kind.rawValue]
-            }
+            var (sql, arguments) = liveEntries()
             sql += " ORDER BY num LIMIT ? OFFSET ?"
             arguments += [limit == Int.max ? -1 : limit, query.offset]
             return try states(sql, arguments, skip: 0, take: limit)
@@ -163,12 +164,7 @@ struct QueryPlan {
         // Otherwise read entries in creation order, checking each, while matches come often
         // enough; when they are rare the index finds them.
         if query.limit != nil {
-            var arguments = StatementArguments()
-            var sql = "SELECT state FROM record WHERE deleted = 0"
-            if let kind = query.kind {
-                sql += " AND kind = ?"
-                arguments += [kind.rawValue]
-            }
+            var (sql, arguments) = liveEntries()
             sql += " ORDER BY num LIMIT \(Self.scanFirst)"
             let (out, read) = try scan(sql, arguments, skip: query.offset, take: limit)
             if out.count == limit || read < Self.scanFirst { return out }
