@@ -46,6 +46,11 @@ struct QueryPlan {
         }
         // One comparison: a count of index rows (which hold entries not deleted, once each per
         // field). Decimals are floats there, so their comparisons take the general plan.
+        if case .compare(let name, .contains, .text(let word)) = condition, let kind = query.kind,
+            let counted = try containsCount(name, kind, word)
+        {
+            return counted
+        }
         if case .compare(let name, let comparison, let value) = condition, !value.isDecimal,
             let test = try QuerySQL.valueTest(comparison, value, &arguments), !test.negated
         {
@@ -66,6 +71,46 @@ struct QueryPlan {
         }
         let (sql, general) = try QuerySQL.count(query)
         return try Int.fetchOne(db, sql: sql, arguments: general) ?? 0
+    }
+
+    /// Distinct text values of one field and kind walked one by one before a count with
+    /// `contains` gives up on them and reads every entry.
+    static let distinctWalk = 4_096
+
+    /// `count KIND where FIELD contains WORD`, where the field's text takes few distinct values
+    /// (a city, a status, names that repeat): a substring cannot be looked up in an ordered
+    /// index, but each distinct value can be tested once and its entries counted from the index.
+    /// The walk jumps from value to value through the index, and stops after `distinctWalk`
+    /// of them; nil then, and the count reads every entry. Numbers are counted as usual (their
+    /// range of the index is read whole).
+    func containsCount(_ name: FieldName, _ kind: Kind, _ word: String) throws -> Int? {
+        let needle = TextForm.folded(word)
+        let walked = try Row.fetchOne(
+            db,
+            sql: """
+                WITH RECURSIVE v(value) AS (
+                    SELECT (SELECT min(value) FROM field_index WHERE name = ?1 AND kind = ?2 AND value >= '' AND value < x'')
+                    UNION ALL
+                    SELECT (SELECT value FROM field_index WHERE name = ?1 AND kind = ?2 AND value > v.value AND value < x''
+                            ORDER BY value LIMIT 1)
+                    FROM v WHERE v.value IS NOT NULL
+                    LIMIT ?4
+                )
+                SELECT count(*) AS steps, coalesce(sum(CASE WHEN value IS NOT NULL AND instr(daftar_fold(value), ?3) > 0
+                    THEN (SELECT count(*) FROM field_index c WHERE c.name = ?1 AND c.kind = ?2 AND c.value = v.value) ELSE 0 END), 0) AS entries
+                FROM v
+                """,
+            arguments: [name.rawValue, kind.rawValue, needle, Self.distinctWalk + 1])
+        guard let walked, let steps: Int = walked["steps"], steps <= Self.distinctWalk, let text: Int = walked["entries"] else { return nil }
+        // The rest of the field's values: numbers (below text in the index) and anything after it.
+        var arguments: StatementArguments = []
+        guard let test = try QuerySQL.valueTest(.contains, .text(word), &arguments) else { return nil }
+        let others = try Int.fetchOne(
+            db,
+            sql: "SELECT (SELECT count(*) FROM field_index WHERE name = ? AND kind = ? AND value < '' AND \(test.sql))"
+                + " + (SELECT count(*) FROM field_index WHERE name = ? AND kind = ? AND value >= x'' AND \(test.sql))",
+            arguments: [name.rawValue, kind.rawValue] + arguments + [name.rawValue, kind.rawValue] + arguments) ?? 0
+        return text + others
     }
 
     static func comparesDecimals(_ condition: Query.Condition) -> Bool {

@@ -68,6 +68,36 @@ import Testing
         try await offThePool { [self] () throws -> Void in try check(seed: seed) }
     }
 
+    /// A count with `contains` tests each distinct text value of the field once while there are
+    /// few of them, and reads every entry past `QueryPlan.distinctWalk` of them: both agree with
+    /// a plain reading, with numbers, Urdu and deleted entries among them.
+    @Test func countWithContains_fewAndManyDistinctValues() async throws {
+        try await offThePool { [self] () throws -> Void in
+            let store = try Store.make("contains-count", in: folder)
+            let person = kind("person")
+            let names = ["Ali Qureshi", "QURESHI Bros", "Sana Malik", "علی قریشی", "Imran Khan"]
+            var ids: [RecordID] = []
+            try store.write(as: "t") { tx in
+                for i in 0..<600 {
+                    ids.append(try tx.add(kind: person, fields: [name("name"): .text(names[i % names.count]), name("tag"): .text("T-\(i)-qureshi-\(i % 7)")]))
+                }
+                for i in 0..<QueryPlan.distinctWalk + 50 {
+                    try tx.add(kind: person, fields: [name("tag"): .text("tag \(i)"), name("name"): .integer(Int64(i))])
+                }
+                for id in ids.prefix(40) { try tx.delete(id) }
+            }
+            let all = try store.allRecords().map { (num: Int($0.id.description.split(separator: "-").last!)!, state: $0) }
+            for (field, word) in [("name", "qureshi"), ("name", "قری"), ("name", "12"), ("tag", "qureshi-3"), ("tag", "tag 40"), ("tag", "1"), ("name", "zzz")] {
+                var query = Query()
+                query.kind = person
+                query.condition = .compare(name(field), .contains, .text(word))
+                let want = Self.expected(all, query).count
+                #expect(try store.count(query) == want, "\(field) contains \(word)")
+                #expect(want > 0 || word == "zzz", "\(field) contains \(word) finds something")
+            }
+        }
+    }
+
     func check(seed: UInt64) throws {
         var rng = SplitMix(state: seed)
         let store = try Store.make("office-\(seed)", in: folder)
