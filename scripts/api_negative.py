@@ -131,7 +131,9 @@ def change(origin, seq=1, **override):
         "hlc": 1780000000000 << 16,
         "officer": "Insp. Negative",
         "wallTime": 1780000000000,
-        "previousHash": made_up_hash("0"),
+        "format": 2,
+        "scope": "general",
+        "prev": {"seq": seq - 1, "hash": "0" * 64 if seq == 1 else made_up_hash("0")},
         "hash": made_up_hash("ab"),
     }
     c.update(override)

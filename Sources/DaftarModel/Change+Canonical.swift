@@ -1,20 +1,60 @@
 /// The canonical binary form of a change. Its bytes (without the trailing hash) are what the
-/// content hash covers; with the hash they are how a store keeps a change and a compact way to
+/// hash is computed from; with the hash they are how a store keeps a change and a compact way to
 /// send it. Fields are sorted by name, the vector by node, text is NFC, decimals in normal form.
+/// Strings are a varint length and UTF-8 bytes; numbers are LEB128 varints.
 ///
-/// Layout: format version (1 byte), origin, seq, record id, kind, operation (1 byte), field
-/// count and fields (name, tag, payload), vector count and entries (node, seq), HLC (8 bytes,
-/// big-endian), officer, wall time (zigzag varint), previous hash (32 bytes), then the hash (32
-/// bytes). Strings are a varint length and UTF-8 bytes; numbers are LEB128 varints.
+/// Format 2 is a header, then the content. The header: format version (1 byte, 2), origin, seq,
+/// scope, kind, prev seq, prev hash (32 bytes), HLC (8 bytes, big-endian), officer, wall time
+/// (zigzag varint), and the SHA-256 digest of the content (32 bytes). The content: record id,
+/// operation (1 byte), field count and fields (name, tag, payload), vector count and entries
+/// (node, seq). The hash is SHA-256 of the header alone, so a header proves a change without
+/// showing its content.
+///
+/// Format 1 (changes made before scopes): format version (1 byte, 1), origin, seq, record id,
+/// kind, operation, fields, vector, HLC, officer, wall time, previous hash (32 bytes); the hash
+/// is SHA-256 of all of it.
 extension Change {
+    /// The canonical form with its trailing hash.
     public func canonicalEncoding(withHash: Bool = true) throws(ValidationError) -> [UInt8] {
+        var (bytes, _) = try canonicalForm()
+        if withHash { bytes.append(contentsOf: hash.bytes) }
+        return bytes
+    }
+
+    /// The canonical form without the hash, and how many of its first bytes the hash covers.
+    func canonicalForm() throws(ValidationError) -> (bytes: [UInt8], hashed: Int) {
         var w = CanonicalWriter()
-        w.bytes.reserveCapacity(256)
-        w.byte(Limits.formatVersion)
+        w.bytes.reserveCapacity(320)
+        guard format >= 2 else {
+            w.byte(1)
+            w.string(dot.origin.rawValue)
+            w.varint(dot.seq)
+            try writeContent(&w, kind: true)
+            writeStamps(&w)
+            w.bytes.append(contentsOf: prev.hash.bytes)
+            return (w.bytes, w.bytes.count)
+        }
+        var content = CanonicalWriter()
+        content.bytes.reserveCapacity(256)
+        try writeContent(&content, kind: false)
+        w.byte(format)
         w.string(dot.origin.rawValue)
         w.varint(dot.seq)
-        w.string(record.description)
+        w.string(scope.rawValue)
         w.string(kind.rawValue)
+        w.varint(prev.seq)
+        w.bytes.append(contentsOf: prev.hash.bytes)
+        writeStamps(&w)
+        w.bytes.append(contentsOf: SHA256.hash(content.bytes))
+        let header = w.bytes.count
+        w.bytes.append(contentsOf: content.bytes)
+        return (w.bytes, header)
+    }
+
+    /// Record id, (format 1: kind,) operation, fields and vector.
+    private func writeContent(_ w: inout CanonicalWriter, kind writesKind: Bool) throws(ValidationError) {
+        w.string(record.description)
+        if writesKind { w.string(kind.rawValue) }
         w.byte(operation.code)
         w.varint(UInt64(fields.count))
         for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
@@ -26,20 +66,21 @@ extension Change {
             w.string(entry.node.rawValue)
             w.varint(entry.seq)
         }
+    }
+
+    /// HLC, officer and wall time.
+    private func writeStamps(_ w: inout CanonicalWriter) {
         for shift in stride(from: 56, through: 0, by: -8) { w.byte(UInt8(truncatingIfNeeded: hlc.rawValue >> UInt64(shift))) }
         w.string(TextForm.normalized(officer))
         w.varint(UInt64(bitPattern: (wallTime << 1) ^ (wallTime >> 63)))
-        w.bytes.append(contentsOf: previousHash.bytes)
-        if withHash { w.bytes.append(contentsOf: hash.bytes) }
-        return w.bytes
     }
 
-    /// Reads a change from its canonical form (with the trailing hash). The result is not yet
-    /// checked: call ``validate()``.
+    /// Reads a change from its canonical form (with the trailing hash), in format 2 or 1. The
+    /// result is not yet checked: call ``validate()``.
     public init(canonical bytes: some Collection<UInt8>) throws(ValidationError) {
         var r = CanonicalReader(bytes: Array(bytes))
         let format = try r.byte()
-        guard format == Limits.formatVersion else {
+        guard format == 1 || format == 2 else {
             if format > Limits.formatVersion {
                 throw ValidationError(.unsupportedFormat, "this change uses format version \(format) but this Daftar reads up to version \(Limits.formatVersion): upgrade Daftar")
             }
@@ -47,8 +88,43 @@ extension Change {
         }
         let origin = try r.parse { s throws(ValidationError) in try NodeID(s) }
         let seq = try r.varint()
-        let record = try r.parse { s throws(ValidationError) in try RecordID(s) }
+        if format == 1 {
+            let record = try r.parse { s throws(ValidationError) in try RecordID(s) }
+            let kind = try r.parse { s throws(ValidationError) in try Kind(s) }
+            let (operation, fields, vector) = try Self.readContent(&r)
+            let (hlc, officer, wallTime) = try Self.readStamps(&r)
+            let previous = try ContentHash(bytes: Array(try r.take(32)))
+            let hash = try ContentHash(bytes: Array(try r.take(32)))
+            guard r.atEnd else { throw ValidationError(.malformedEncoding, "a change has bytes after its end") }
+            self.init(
+                unchecked: Dot(origin: origin, seq: seq), record: record, kind: kind, operation: operation, fields: fields,
+                vector: vector, hlc: hlc, officer: officer, wallTime: wallTime, scope: .general,
+                prev: ChainLink(seq: seq &- 1, hash: previous), format: 1, hash: hash)
+            return
+        }
+        let scope = try r.parse { s throws(ValidationError) in try Scope(s) }
         let kind = try r.parse { s throws(ValidationError) in try Kind(s) }
+        let prevSeq = try r.varint()
+        let prevHash = try ContentHash(bytes: Array(try r.take(32)))
+        let (hlc, officer, wallTime) = try Self.readStamps(&r)
+        let digest = Array(try r.take(32))
+        let contentStart = r.offset
+        let record = try r.parse { s throws(ValidationError) in try RecordID(s) }
+        let (operation, fields, vector) = try Self.readContent(&r)
+        guard r.bytes.count - r.offset >= 32 else { throw CanonicalReader.truncated }
+        guard SHA256.hash(r.bytes[contentStart..<r.offset]) == digest else {
+            throw ValidationError(.hashMismatch, "change \(origin):\(seq)'s content does not match the digest in its header: it was altered or damaged on the way")
+        }
+        let hash = try ContentHash(bytes: Array(try r.take(32)))
+        guard r.atEnd else { throw ValidationError(.malformedEncoding, "a change has bytes after its end") }
+        self.init(
+            unchecked: Dot(origin: origin, seq: seq), record: record, kind: kind, operation: operation, fields: fields,
+            vector: vector, hlc: hlc, officer: officer, wallTime: wallTime, scope: scope,
+            prev: ChainLink(seq: prevSeq, hash: prevHash), format: format, hash: hash)
+    }
+
+    /// Operation, fields and vector.
+    private static func readContent(_ r: inout CanonicalReader) throws(ValidationError) -> (Operation, [FieldName: FieldValue], VersionVector) {
         guard let operation = Operation(code: try r.byte()) else {
             throw ValidationError(.malformedEncoding, "unknown operation code in a change")
         }
@@ -77,18 +153,16 @@ extension Change {
             guard s > 0 else { throw ValidationError(.malformedEncoding, "a version vector entry must be 1 or more") }
             pairs.append((node, s))
         }
+        return (operation, fields, VersionVector(pairs))
+    }
+
+    /// HLC, officer and wall time.
+    private static func readStamps(_ r: inout CanonicalReader) throws(ValidationError) -> (HLC, String, Int64) {
         var raw: UInt64 = 0
         for _ in 0..<8 { raw = raw << 8 | UInt64(try r.byte()) }
         let officer = try r.string()
         let zigzag = try r.varint()
-        let wallTime = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
-        let previous = try ContentHash(bytes: Array(try r.take(32)))
-        let hash = try ContentHash(bytes: Array(try r.take(32)))
-        guard r.atEnd else { throw ValidationError(.malformedEncoding, "a change has bytes after its end") }
-        self.init(
-            unchecked: Dot(origin: origin, seq: seq), record: record, kind: kind, operation: operation, fields: fields,
-            vector: VersionVector(pairs), hlc: HLC(rawValue: raw), officer: officer, wallTime: wallTime,
-            previousHash: previous, hash: hash)
+        return (HLC(rawValue: raw), officer, Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1))
     }
 }
 

@@ -37,10 +37,20 @@ public struct Change: Sendable, Hashable, Codable {
     public var officer: String
     /// The origin's wall time, in milliseconds since 1970 UTC.
     public var wallTime: Int64
-    /// The hash of the origin's previous change, ``ContentHash/zero`` for its first.
-    public var previousHash: ContentHash
-    /// The hash of this change's canonical form.
+    /// The scope of the record it edits, named by the record's creating change.
+    public var scope: Scope
+    /// The origin's previous change in the same scope (its chain), ``ChainLink/start`` for the
+    /// chain's first.
+    public var prev: ChainLink
+    /// The change format it was made in: 2 (a header hashed over a digest of the content), or
+    /// 1 for changes made before scopes (scope `general`, one chain per origin).
+    public var format: UInt8
+    /// The hash of this change: of its header (which holds a digest of its content) in format
+    /// 2, of its whole canonical form in format 1.
     public var hash: ContentHash
+
+    /// The hash of the origin's previous change in this change's chain.
+    public var previousHash: ContentHash { prev.hash }
 
     /// The change's place in the total order of stamps.
     public var stamp: Stamp { Stamp(hlc: hlc, origin: dot.origin) }
@@ -51,11 +61,12 @@ public struct Change: Sendable, Hashable, Codable {
     /// A new change, normalized, checked and hashed.
     public init(
         dot: Dot, record: RecordID, kind: Kind, operation: Operation, fields: [FieldName: FieldValue],
-        vector: VersionVector, hlc: HLC, officer: String, wallTime: Int64, previousHash: ContentHash
+        vector: VersionVector, hlc: HLC, officer: String, wallTime: Int64, scope: Scope = .general, prev: ChainLink,
+        format: UInt8 = Limits.formatVersion
     ) throws(ValidationError) {
         self = try Change.make(
             dot: dot, record: record, kind: kind, operation: operation, fields: fields, vector: vector, hlc: hlc, officer: officer,
-            wallTime: wallTime, previousHash: previousHash
+            wallTime: wallTime, scope: scope, prev: prev, format: format
         ).change
     }
 
@@ -63,18 +74,20 @@ public struct Change: Sendable, Hashable, Codable {
     /// included), computed once.
     public static func make(
         dot: Dot, record: RecordID, kind: Kind, operation: Operation, fields: [FieldName: FieldValue],
-        vector: VersionVector, hlc: HLC, officer: String, wallTime: Int64, previousHash: ContentHash
+        vector: VersionVector, hlc: HLC, officer: String, wallTime: Int64, scope: Scope = .general, prev: ChainLink,
+        format: UInt8 = Limits.formatVersion
     ) throws(ValidationError) -> (change: Change, encoded: [UInt8]) {
         var change = Change(
             unchecked: dot, record: record, kind: kind, operation: operation,
             fields: fields.mapValues { value in
                 if case .text(let s) = value { return .text(TextForm.normalized(s)) }
                 return value
-            }, vector: vector, hlc: hlc, officer: TextForm.normalized(officer), wallTime: wallTime, previousHash: previousHash, hash: .zero)
+            }, vector: vector, hlc: hlc, officer: TextForm.normalized(officer), wallTime: wallTime, scope: scope, prev: prev,
+            format: format, hash: .zero)
         try change.validateShape()
-        var encoded = try change.canonicalEncoding(withHash: false)
+        var (encoded, headerLength) = try change.canonicalForm()
         try change.checkSize(encoded.count)
-        change.hash = ContentHash(unchecked: SHA256.hash(encoded))
+        change.hash = ContentHash(unchecked: SHA256.hash(encoded[..<headerLength]))
         encoded.append(contentsOf: change.hash.bytes)
         return (change, encoded)
     }
@@ -82,7 +95,8 @@ public struct Change: Sendable, Hashable, Codable {
     /// Builds a change from decoded parts without checking; call ``validate()`` before trusting it.
     public init(
         unchecked dot: Dot, record: RecordID, kind: Kind, operation: Operation, fields: [FieldName: FieldValue],
-        vector: VersionVector, hlc: HLC, officer: String, wallTime: Int64, previousHash: ContentHash, hash: ContentHash
+        vector: VersionVector, hlc: HLC, officer: String, wallTime: Int64, scope: Scope, prev: ChainLink, format: UInt8,
+        hash: ContentHash
     ) {
         self.dot = dot
         self.record = record
@@ -93,8 +107,17 @@ public struct Change: Sendable, Hashable, Codable {
         self.hlc = hlc
         self.officer = officer
         self.wallTime = wallTime
-        self.previousHash = previousHash
+        self.scope = scope
+        self.prev = prev
+        self.format = format
         self.hash = hash
+    }
+
+
+    /// The hash the change's parts give, whatever hash it carries.
+    public func computedHash() throws(ValidationError) -> ContentHash {
+        let (bytes, hashed) = try canonicalForm()
+        return ContentHash(unchecked: SHA256.hash(bytes[..<hashed]))
     }
 
     /// Every check a receiver makes of a change on its own: limits, shape, and its hash. The
@@ -103,9 +126,9 @@ public struct Change: Sendable, Hashable, Codable {
     @discardableResult
     public func validate() throws(ValidationError) -> [UInt8] {
         try validateShape()
-        var encoded = try canonicalEncoding(withHash: false)
+        var (encoded, headerLength) = try canonicalForm()
         try checkSize(encoded.count)
-        let computed = ContentHash(unchecked: SHA256.hash(encoded))
+        let computed = ContentHash(unchecked: SHA256.hash(encoded[..<headerLength]))
         guard computed == hash else {
             throw ValidationError(.hashMismatch, "change \(dot) carries hash \(hash) but its content hashes to \(computed): it was altered or damaged on the way")
         }
@@ -125,6 +148,18 @@ public struct Change: Sendable, Hashable, Codable {
             ValidationError(.invalidChange, "change \(dot) is not valid: \(why)")
         }
         guard dot.seq > 0 else { throw invalid("its seq must be 1 or more") }
+        guard format >= 1, format <= Limits.formatVersion else {
+            throw ValidationError(.unsupportedFormat, "change \(dot) is in format \(format); this Daftar reads formats 1 to \(Limits.formatVersion)")
+        }
+        guard prev.seq < dot.seq else { throw invalid("its prev (\(prev.seq)) must be below its own seq") }
+        guard (prev.seq == 0) == (prev.hash == .zero) else {
+            throw invalid("its prev must be seq 0 with the zero hash (the chain's first change) or a seq of 1 or more with its hash")
+        }
+        if format == 1 {
+            guard scope == .general, prev.seq == dot.seq - 1 else {
+                throw invalid("a format-1 change is in scope general and follows its origin's previous change (seq \(dot.seq - 1))")
+            }
+        }
         guard vector[dot.origin] == dot.seq else {
             throw invalid("its version vector must hold its own dot (\(dot.origin): \(dot.seq)), not \(vector[dot.origin])")
         }

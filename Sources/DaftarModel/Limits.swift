@@ -1,8 +1,8 @@
-/// The limits of change format version 1. A receiver applies exactly these, and so does the
+/// The limits of the change format (the same in versions 1 and 2). A receiver applies exactly these, and so does the
 /// store that makes a change, so a change one store accepted is never refused by another.
 public enum Limits {
     /// The change format this build writes and the newest it reads.
-    public static let formatVersion: UInt8 = 1
+    public static let formatVersion: UInt8 = 2
     /// Longest node id, in characters.
     public static let nodeIDLength = 63
     /// Longest kind or field name, in characters.

@@ -4,6 +4,7 @@ public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertibl
     /// What kind of rule was broken; stable, for callers that react to it.
     public enum Code: String, Sendable, Hashable, Codable {
         case invalidNodeID = "invalid_node_id"
+        case invalidScope = "invalid_scope"
         case invalidRecordID = "invalid_record_id"
         case invalidKind = "invalid_kind"
         case invalidFieldName = "invalid_field_name"

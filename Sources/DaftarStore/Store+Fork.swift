@@ -111,7 +111,8 @@ extension Store {
                 if record != old.record { renamed[old.record] = record }
                 let change = try Change(
                     dot: Dot(origin: newNode, seq: old.dot.seq - seq + 1), record: record, kind: old.kind, operation: old.operation,
-                    fields: old.fields, vector: vector, hlc: old.hlc, officer: old.officer, wallTime: old.wallTime, previousHash: previous)
+                    fields: old.fields, vector: vector, hlc: old.hlc, officer: old.officer, wallTime: old.wallTime, scope: old.scope,
+                    prev: ChainLink(seq: old.dot.seq - seq, hash: previous))
                 previous = change.hash
                 reissued.append(change)
             }

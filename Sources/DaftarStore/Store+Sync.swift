@@ -209,8 +209,17 @@ extension Store {
                     stop(.missingDependency(change: change.dot, missing: Dot(origin: origin, seq: (top?.seq ?? 0) + 1)))
                     break
                 }
-                if change.previousHash != (top?.hash ?? .zero) {
-                    let fork = ForkReport(dot: Dot(origin: origin, seq: change.dot.seq - 1), localHash: top?.hash ?? .zero, remoteHash: change.previousHash)
+                // One scope, general, is held until grants come: each origin has one chain here.
+                guard change.scope == .general else {
+                    stop(.invalid(change: change.dot, reason: "it is in scope \(change.scope), and this node holds scope general alone"))
+                    break
+                }
+                guard change.prev.seq == change.dot.seq - 1 else {
+                    stop(.invalid(change: change.dot, reason: "its prev names seq \(change.prev.seq) of \(origin), but in scope general it follows seq \(change.dot.seq - 1)"))
+                    break
+                }
+                if change.prev.hash != (top?.hash ?? .zero) {
+                    let fork = ForkReport(dot: Dot(origin: origin, seq: change.dot.seq - 1), localHash: top?.hash ?? .zero, remoteHash: change.prev.hash)
                     try Self.remember(fork, db, now: now)
                     stop(.fork(fork))
                     break

@@ -86,7 +86,8 @@ public struct StoreTransaction {
         do {
             let (change, encoded) = try Change.make(
                 dot: dot, record: record, kind: kind, operation: operation, fields: fields, vector: vector, hlc: hlc,
-                officer: officer, wallTime: Int64(clamping: wall), previousHash: own?.hash ?? .zero)
+                officer: officer, wallTime: Int64(clamping: wall), scope: .general,
+                prev: ChainLink(seq: own?.seq ?? 0, hash: own?.hash ?? .zero))
             try ledger.integrate(change, encoded: encoded)
         } catch {
             throw StoreError.from(error, path: path)

@@ -71,7 +71,8 @@ func codecBench(_ options: Options) throws -> [BenchRow] {
         let dot = Dot(origin: node, seq: UInt64(i + 1))
         let change = try Change(
             dot: dot, record: RecordID(dot), kind: Synthetic.kinds[i % Synthetic.kinds.count], operation: .add, fields: Synthetic.fields(i, &rng),
-            vector: VersionVector(dot), hlc: HLC(milliseconds: 1_780_000_000_000 + UInt64(i)), officer: "bench", wallTime: 1_780_000_000_000, previousHash: previous)
+            vector: VersionVector(dot), hlc: HLC(milliseconds: 1_780_000_000_000 + UInt64(i)), officer: "bench", wallTime: 1_780_000_000_000,
+            prev: ChainLink(seq: UInt64(i), hash: previous))
         previous = change.hash
         changes.append(change)
     }

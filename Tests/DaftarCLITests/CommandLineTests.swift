@@ -258,7 +258,7 @@ import Testing
         let forged = try Change(
             dot: Dot(origin: central.node, seq: 2), record: first.record, kind: first.kind, operation: .set, fields: [try FieldName("title"): .text("forged")],
             vector: VersionVector([(central.node, 2)]), hlc: HLC(milliseconds: first.hlc.milliseconds + 1), officer: "Forger",
-            wallTime: first.wallTime + 1, previousHash: first.hash)
+            wallTime: first.wallTime + 1, prev: ChainLink(seq: 1, hash: first.hash))
         let body = Array(#"{"node":"punjab-hub","knowledge":{},"changes":["#.utf8) + Array(try JSONEncoder().encode(forged)) + Array("]}".utf8)
         let (status, data) = try await withLiveServer(central) { url in
             let port = try #require(Int(url.split(separator: ":").last ?? ""))

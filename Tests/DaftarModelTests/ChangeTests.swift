@@ -6,7 +6,8 @@ import Testing
 
 // MARK: Fixtures
 
-/// The canonical form of `goldenAdd()`, written out by hand from the documented layout.
+/// The format-1 canonical form of `goldenAdd(format: 1)`, written out by hand from the
+/// documented layout: changes made before scopes keep it, and their hashes.
 private let goldenBytes: [UInt8] =
     [
         0x01,  // format version
@@ -27,15 +28,51 @@ private let goldenBytes: [UInt8] =
 /// SHA-256 of `goldenBytes`, computed outside Swift (Python hashlib).
 private let goldenHash = "9f42c61401c509336276af84270be3ca3f7ddb369959b056ee7ecd56022dde34"
 
+/// The format-2 content of `goldenAdd()`: record, operation, fields, vector.
+private let goldenContent: [UInt8] = [
+    0x0c, 0x66, 0x69, 0x61, 0x2d, 0x6c, 0x61, 0x68, 0x6f, 0x72, 0x65, 0x2d, 0x31,  // record "fia-lahore-1"
+    0x01,  // operation add
+    0x02,  // 2 fields, sorted by name
+    0x05, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x02, 0x06,  // count = integer 3 (zigzag 6)
+    0x05, 0x74, 0x69, 0x74, 0x6c, 0x65, 0x01, 0x04, 0x52, 0x61, 0x69, 0x64,  // title = text "Raid"
+    0x01, 0x0a, 0x66, 0x69, 0x61, 0x2d, 0x6c, 0x61, 0x68, 0x6f, 0x72, 0x65, 0x01,  // vector [fia-lahore:1]
+]
+
+/// The format-2 header of `goldenAdd()`, ending with the content's SHA-256 digest.
+private let goldenHeader: [UInt8] =
+    [
+        0x02,  // format version
+        0x0a, 0x66, 0x69, 0x61, 0x2d, 0x6c, 0x61, 0x68, 0x6f, 0x72, 0x65,  // origin "fia-lahore"
+        0x01,  // seq 1
+        0x06, 0x70, 0x75, 0x6e, 0x6a, 0x61, 0x62,  // scope "punjab"
+        0x08, 0x69, 0x6e, 0x63, 0x69, 0x64, 0x65, 0x6e, 0x74,  // kind "incident"
+        0x00,  // prev seq 0: the chain's first
+    ] + [UInt8](repeating: 0, count: 32)  // prev hash: zero
+    + [
+        0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, 0x00, 0x02,  // HLC 1700000000000.2, big-endian
+        0x09, 0x49, 0x6e, 0x73, 0x70, 0x2e, 0x20, 0x41, 0x6c, 0x69,  // officer "Insp. Ali"
+        0x80, 0xa0, 0xab, 0xfe, 0xf9, 0x62,  // wall time 1700000000000 (zigzag varint)
+    ] + hexBytes("e34fb2f99cc210367858cb1d019a35aa755201cdbb24959a494e4f1718271ddc")  // SHA-256 of the content
+
+/// SHA-256 of `goldenHeader`, computed outside Swift (Python hashlib).
+private let goldenHash2 = "d773e68e1ad8fa2e7dea2ff0c0439f0d4b1b3ada0f96ef0e86ddeed74a114bc6"
+
+private func hexBytes(_ hex: String) -> [UInt8] {
+    var out: [UInt8] = []
+    var it = hex.makeIterator()
+    while let a = it.next(), let b = it.next() { out.append(UInt8(String([a, b]), radix: 16)!) }
+    return out
+}
+
 private let t0: UInt64 = 1_700_000_000_000
 
-private func goldenAdd() throws -> Change {
+private func goldenAdd(format: UInt8 = 2) throws -> Change {
     let dot = Dot(origin: node("fia-lahore"), seq: 1)
     return try Change(
         dot: dot, record: RecordID(dot), kind: kind("incident"), operation: .add,
         fields: [field("title"): .text("Raid"), field("count"): .integer(3)],
         vector: VersionVector(dot), hlc: HLC(milliseconds: t0, counter: 2), officer: "Insp. Ali",
-        wallTime: Int64(t0), previousHash: .zero)
+        wallTime: Int64(t0), scope: format == 1 ? .general : try Scope("punjab"), prev: .start, format: format)
 }
 
 /// A `set` at fia-lahore:5 of a record central created, with a bit of everything.
@@ -51,12 +88,14 @@ private func sampleSet(
         ],
         vector: vector ?? vv([("central", 3), ("fia-lahore", seq), ("punjab-hub", 2)]),
         hlc: HLC(milliseconds: t0 + 77, counter: 9), officer: officer, wallTime: Int64(t0) + 80,
-        previousHash: try ContentHash(hex: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
+        scope: try Scope("punjab"),
+        prev: ChainLink(seq: 2, hash: try ContentHash(hex: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")))
 }
 
-/// The hash of a change's content as it stands now (not the hash it carries).
+/// The hash of a change as it stands now (not the hash it carries).
 private func contentHash(_ c: Change) throws -> ContentHash {
-    try ContentHash(bytes: SHA256.hash(try c.canonicalEncoding(withHash: false)))
+    let (bytes, hashed) = try c.canonicalForm()
+    return try ContentHash(bytes: SHA256.hash(bytes[..<hashed]))
 }
 
 // MARK: Random valid changes
@@ -117,7 +156,15 @@ private func randomChange(seed: UInt64) throws -> Change {
         fields: fields, vector: vector, hlc: HLC(rawValue: rng.next()),
         officer: officerPool[Int(rng.next() % UInt64(officerPool.count))],
         wallTime: Int64(bitPattern: rng.next()) >> (rng.next() % 64),
-        previousHash: try ContentHash(bytes: SHA256.hash(withUnsafeBytes(of: rng.next()) { Array($0) })))
+        scope: try Scope(["general", "punjab", "ct-wing", "a"][Int(rng.next() % 4)]),
+        prev: ChainLink(seq: seq - 1 - rng.next() % seq, hash: .zero).linked(rng.next()))
+}
+
+extension ChainLink {
+    /// The same seq with a made-up hash, or the zero hash at seq 0.
+    fileprivate func linked(_ salt: UInt64) -> ChainLink {
+        seq == 0 ? .start : ChainLink(seq: seq, hash: try! ContentHash(bytes: SHA256.hash(withUnsafeBytes(of: salt) { Array($0) })))
+    }
 }
 
 // MARK: Tests
@@ -125,9 +172,24 @@ private func randomChange(seed: UInt64) throws -> Change {
 @Suite struct ChangeEncodingTests {
     @Test func canonicalFormMatchesTheDocumentedLayout() throws {
         let c = try goldenAdd()
+        #expect(try c.canonicalEncoding(withHash: false) == goldenHeader + goldenContent)
+        #expect(c.hash.hex == goldenHash2)
+        #expect(try c.canonicalEncoding() == goldenHeader + goldenContent + c.hash.bytes)
+        let decoded = try Change(canonical: goldenHeader + goldenContent + c.hash.bytes)
+        #expect(decoded == c)
+        try decoded.validate()
+    }
+
+    /// A change made before scopes keeps its format-1 form and hash, read as scope general
+    /// following its origin's previous change.
+    @Test func formatOneChangesStayReadable() throws {
+        let c = try goldenAdd(format: 1)
         #expect(try c.canonicalEncoding(withHash: false) == goldenBytes)
         #expect(c.hash.hex == goldenHash)
         #expect(try c.canonicalEncoding() == goldenBytes + c.hash.bytes)
+        let decoded = try Change(canonical: goldenBytes + c.hash.bytes)
+        #expect(decoded == c && decoded.scope == .general && decoded.prev == .start && decoded.format == 1)
+        try decoded.validate()
         #expect(try c.canonicalEncoding().count == goldenBytes.count + 32)
     }
 
@@ -205,8 +267,8 @@ private func randomChange(seed: UInt64) throws -> Change {
     }
 
     @Test func newerFormatVersionSaysUpgrade() throws {
-        var bytes = try goldenAdd().canonicalEncoding()
-        for version: UInt8 in [2, 9, 255] {
+        var bytes = try goldenAdd(format: 1).canonicalEncoding()
+        for version: UInt8 in [3, 9, 255] {
             bytes[0] = version
             let error = expectValidationError(.unsupportedFormat, containing: "upgrade") { _ = try Change(canonical: bytes) }
             #expect(error?.message.contains("format version \(version)") == true)
@@ -214,13 +276,13 @@ private func randomChange(seed: UInt64) throws -> Change {
     }
 
     @Test func unknownOlderFormatVersionIsMalformed() throws {
-        var bytes = try goldenAdd().canonicalEncoding()
+        var bytes = try goldenAdd(format: 1).canonicalEncoding()
         bytes[0] = 0
         expectValidationError(.malformedEncoding) { _ = try Change(canonical: bytes) }
     }
 
     @Test func unknownOperationOrValueTagIsMalformed() throws {
-        let bytes = try goldenAdd().canonicalEncoding()
+        let bytes = try goldenAdd(format: 1).canonicalEncoding()
         #expect(bytes[35] == 1 && bytes[43] == 2)  // operation and the first field's tag
         var badOp = bytes
         badOp[35] = 7
@@ -231,7 +293,7 @@ private func randomChange(seed: UInt64) throws -> Change {
     }
 
     @Test func unsortedOrRepeatedFieldsAreMalformed() throws {
-        let bytes = try goldenAdd().canonicalEncoding()
+        let bytes = try goldenAdd(format: 1).canonicalEncoding()
         let head = Array(bytes[..<37])
         let count = Array(bytes[37..<45])
         let title = Array(bytes[45..<57])
@@ -244,13 +306,13 @@ private func randomChange(seed: UInt64) throws -> Change {
     }
 
     @Test func fieldCountOverLimitIsMalformed() throws {
-        var bytes = try goldenAdd().canonicalEncoding()
+        var bytes = try goldenAdd(format: 1).canonicalEncoding()
         bytes[36] = 65
         expectValidationError(.malformedEncoding, containing: "at most 64") { _ = try Change(canonical: bytes) }
     }
 
     @Test func decodedChangeWithAlteredContentFailsItsHash() throws {
-        var bytes = try goldenAdd().canonicalEncoding()
+        var bytes = try goldenAdd(format: 1).canonicalEncoding()
         // "Raid" -> "Rain": still well formed, but not what was hashed.
         let at = 56  // the 'd' of "Raid" (see goldenBytes)
         #expect(bytes[at] == 0x64)
@@ -260,8 +322,46 @@ private func randomChange(seed: UInt64) throws -> Change {
         expectValidationError(.hashMismatch, containing: "altered or damaged") { try decoded.validate() }
     }
 
+    /// In format 2 the header carries the content's digest: content altered on the way is
+    /// refused as it is read, a header altered on the way by its hash.
+    @Test func formatTwoAlteredContentOrHeaderIsRefused() throws {
+        let c = try goldenAdd()
+        let bytes = try c.canonicalEncoding()
+        var content = bytes
+        let at = goldenHeader.count + 34  // the 'd' of "Raid" (see goldenContent)
+        #expect(content[at] == 0x64)
+        content[at] = 0x6e
+        expectValidationError(.hashMismatch, containing: "digest") { _ = try Change(canonical: content) }
+        var header = bytes
+        #expect(header[71] == 0x49)  // the 'I' of "Insp. Ali"
+        header[71] = 0x4a
+        let decoded = try Change(canonical: header)
+        #expect(decoded.officer == "Jnsp. Ali")
+        expectValidationError(.hashMismatch, containing: "altered or damaged") { try decoded.validate() }
+    }
+
+    @Test func formatOneChangeOutsideGeneralOrWithAGapIsInvalid() throws {
+        var c = try goldenAdd(format: 1)
+        c.scope = try Scope("punjab")
+        expectValidationError(.invalidChange, containing: "format-1") { try c.validate() }
+        var gap = try sampleSet()
+        gap.format = 1
+        gap.scope = .general
+        expectValidationError(.invalidChange, containing: "format-1") { try gap.validate() }
+    }
+
+    @Test func prevMustLieBelowTheChangeAndCarryAHash() throws {
+        for prev in [ChainLink(seq: 5, hash: try ContentHash(bytes: SHA256.hash([1]))), ChainLink(seq: 3, hash: .zero), ChainLink(seq: 0, hash: try ContentHash(bytes: SHA256.hash([1])))] {
+            let error = expectValidationError(.invalidChange) { _ = try Change(
+                dot: Dot(origin: node("fia-lahore"), seq: 5), record: RecordID("central-3"), kind: kind("person"), operation: .set,
+                fields: [field("a"): .integer(1)], vector: vv([("central", 3), ("fia-lahore", 5)]), hlc: HLC(rawValue: 1), officer: "o",
+                wallTime: 0, prev: prev) }
+            #expect(error?.message.contains("prev") == true)
+        }
+    }
+
     @Test func invalidIdsInsideTheEncodingAreRefused() throws {
-        var bytes = try goldenAdd().canonicalEncoding()
+        var bytes = try goldenAdd(format: 1).canonicalEncoding()
         bytes[2] = 0x46  // "Fia-lahore"
         #expect(throws: ValidationError.self) { _ = try Change(canonical: bytes) }
     }
@@ -309,7 +409,7 @@ private func randomChange(seed: UInt64) throws -> Change {
     @Test(arguments: [
         "origin", "seq", "record", "kind", "operation", "field value", "field type int to decimal", "field type decimal to text",
         "field type bool to null", "field name", "field added", "field removed", "vector entry", "vector extra node", "hlc",
-        "hlc counter", "officer", "wall time", "wall time high bit", "previous hash", "text case", "text leading zero",
+        "hlc counter", "officer", "wall time", "wall time high bit", "previous hash", "prev seq", "scope", "text case", "text leading zero",
     ])
     func hashIsSensitiveTo(part: String) throws {
         let original = try sampleSet()
@@ -342,7 +442,9 @@ private func randomChange(seed: UInt64) throws -> Change {
         case "officer": c.officer = "SI Ayesha Khan."
         case "wall time": c.wallTime += 1
         case "wall time high bit": c.wallTime ^= 1 << 40
-        case "previous hash": c.previousHash = .zero
+        case "previous hash": c.prev.hash = try ContentHash(bytes: SHA256.hash([1]))
+        case "prev seq": c.prev.seq = 1
+        case "scope": c.scope = try Scope("sindh")
         case "text case": c.fields[field("cnic")] = .text("03001234567 ".trimmingCharacters(in: .whitespaces) + "a")
         case "text leading zero": c.fields[field("cnic")] = .text("3001234567")
         default: Issue.record("unknown part \(part)")
@@ -398,7 +500,7 @@ private func randomChange(seed: UInt64) throws -> Change {
             let dot = Dot(origin: node("a"), seq: 0)
             _ = try Change(
                 dot: dot, record: RecordID(Dot(origin: node("a"), seq: 1)), kind: kind("x"), operation: .add, fields: [:],
-                vector: VersionVector(), hlc: HLC(rawValue: 1), officer: "o", wallTime: 0, previousHash: .zero)
+                vector: VersionVector(), hlc: HLC(rawValue: 1), officer: "o", wallTime: 0, prev: .start)
         }
     }
 
@@ -498,7 +600,7 @@ private func randomChange(seed: UInt64) throws -> Change {
     }
 
     @Test func limitsFitInABatch() {
-        #expect(Limits.formatVersion == 1)
+        #expect(Limits.formatVersion == 2)
         #expect(Limits.changeBytes * 6 <= Limits.batchBytes)
         #expect(Limits.fieldsPerChange * Limits.textBytes > Limits.changeBytes)  // so the change limit matters
     }

@@ -74,7 +74,7 @@ struct Replica {
             dot: dot, record: RecordID(dot), kind: kind(k), operation: .add,
             fields: Dictionary(uniqueKeysWithValues: fields.map { (field($0.key), $0.value) }),
             vector: VersionVector(dot), hlc: clock.tick(wallMilliseconds: wall), officer: officer,
-            wallTime: Int64(wall), previousHash: previousHash)
+            wallTime: Int64(wall), prev: ChainLink(seq: seq - 1, hash: previousHash))
         previousHash = change.hash
         apply(change)
         return change
@@ -91,7 +91,7 @@ struct Replica {
             dot: dot, record: current.id, kind: current.kind, operation: operation,
             fields: Dictionary(uniqueKeysWithValues: fields.map { (field($0.key), $0.value) }),
             vector: vector, hlc: clock.tick(wallMilliseconds: wall), officer: officer,
-            wallTime: Int64(wall), previousHash: previousHash)
+            wallTime: Int64(wall), prev: ChainLink(seq: seq - 1, hash: previousHash))
         previousHash = change.hash
         apply(change)
         return change

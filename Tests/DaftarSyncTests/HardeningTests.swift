@@ -34,7 +34,7 @@ import Testing
         fields[name(field)] = .text(value)
         return try Change(
             dot: original.dot, record: original.record, kind: original.kind, operation: original.operation, fields: fields, vector: original.vector,
-            hlc: original.hlc, officer: original.officer, wallTime: original.wallTime, previousHash: original.previousHash)
+            hlc: original.hlc, officer: original.officer, wallTime: original.wallTime, scope: original.scope, prev: original.prev)
     }
 
     /// The change's JSON with a key no dot has added to its dot.
@@ -107,7 +107,7 @@ import Testing
             let next = try Change(
                 dot: Dot(origin: central.node, seq: 2), record: first.record, kind: first.kind, operation: .set, fields: [name("title"): .text("forged")],
                 vector: VersionVector([(central.node, 2)]), hlc: HLC(milliseconds: first.hlc.milliseconds + 1), officer: "Forger",
-                wallTime: first.wallTime + 1, previousHash: first.hash)
+                wallTime: first.wallTime + 1, prev: ChainLink(seq: 1, hash: first.hash))
             for forged in [next, try altered(first.dot, in: hub)] {
                 let answer = try await post(url, token: remote.token, SyncRequest(node: hub.node, knowledge: try hub.knowledge(), changes: [forged]))
                 #expect(answer.status == 200)
@@ -222,9 +222,9 @@ import Testing
             let forged = Change(
                 unchecked: Dot(origin: office.node, seq: 1), record: RecordID(Dot(origin: office.node, seq: 1)), kind: kind("incident"), operation: .add,
                 fields: [name("title"): .text("from the far future")], vector: VersionVector([(office.node, 1)]), hlc: HLC(rawValue: .max), officer: "Rashid",
-                wallTime: 1_780_000_000_000, previousHash: .zero, hash: .zero)
+                wallTime: 1_780_000_000_000, scope: .general, prev: .start, format: 2, hash: .zero)
             var hashed = forged
-            hashed.hash = try ContentHash(bytes: SHA256.hash(try forged.canonicalEncoding(withHash: false)))
+            hashed.hash = try forged.computedHash()
             let answer = try await post(url, token: token, SyncRequest(node: office.node, knowledge: Knowledge(), changes: [hashed]))
             #expect(answer.status == 422 && answer.json["error"] as? String == "invalid_change")
             #expect((answer.json["message"] as? String)?.contains("2200") == true)

@@ -360,10 +360,10 @@ import Testing
     func rehashed(_ change: Change, _ edit: (inout Change) -> Void) throws -> Change {
         var c = change
         edit(&c)
-        let hash = try ContentHash(bytes: SHA256.hash(try c.canonicalEncoding(withHash: false)))
+        let hash = try c.computedHash()
         return Change(
             unchecked: c.dot, record: c.record, kind: c.kind, operation: c.operation, fields: c.fields, vector: c.vector, hlc: c.hlc, officer: c.officer,
-            wallTime: c.wallTime, previousHash: c.previousHash, hash: hash)
+            wallTime: c.wallTime, scope: c.scope, prev: c.prev, format: c.format, hash: hash)
     }
 
     @Test func hostileInput_isRefusedWithItsError_andChangesNothing() async throws {
@@ -463,7 +463,7 @@ import Testing
             let forged = try Change(
                 dot: Dot(origin: office.node, seq: 3), record: RecordID(Dot(origin: office.node, seq: 2)), kind: kind("case"), operation: .set,
                 fields: [name("t"): .text("x")], vector: VersionVector([(office.node, 3)]), hlc: HLC(milliseconds: 1_780_000_000_000),
-                officer: "forger", wallTime: 0, previousHash: own.hash)
+                officer: "forger", wallTime: 0, prev: ChainLink(seq: own.seq, hash: own.hash))
             let batch = try office.changes(missingFrom: Knowledge()).changes + [forged]
             let answer = try await post(url, token: remote.token, body: try JSONEncoder().encode(SyncRequest(node: office.node, knowledge: Knowledge(), changes: batch)))
             #expect(answer.status == 200)
