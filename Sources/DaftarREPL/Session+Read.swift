@@ -30,6 +30,7 @@ struct ValueJSON: Encodable {
 struct ShowJSON: Encodable {
     var id: String
     var kind: String
+    var scope: String
     var deleted: Bool
     var conflict: Bool
     var fields: [String: [ValueJSON]]
@@ -60,7 +61,7 @@ extension Session {
     }
 
     func show(_ id: RecordID) throws -> Output {
-        guard let record = try store.record(id) else { throw StoreError(.unknownRecord, "no entry \(id)") }
+        guard let record = try store.record(id), let scope = try store.scope(of: id) else { throw StoreError(.unknownRecord, "no entry \(id)") }
         var changes: [Dot: Change] = [:]
         func change(_ dot: Dot) throws -> Change? {
             if let c = changes[dot] { return c }
@@ -82,7 +83,7 @@ extension Session {
             return Output(
                 text: encode(
                     ShowJSON(
-                        id: id.description, kind: record.kind.rawValue, deleted: record.isDeleted, conflict: record.inConflict, fields: fields,
+                        id: id.description, kind: record.kind.rawValue, scope: scope.rawValue, deleted: record.isDeleted, conflict: record.inConflict, fields: fields,
                         deletedValues: try record.deleted.entries.map(valueJSON), vector: record.vector)))
         }
         var table = Table(header: ["field", "value", "officer", "office", "time"], width: terminalWidth, wrapping: [1])
@@ -95,7 +96,7 @@ extension Session {
                 table.rows.append([label, value, c?.officer ?? "", entry.dot.origin.rawValue, c.map { time($0.wallTime) } ?? ""])
             }
         }
-        var lines = ["\(record.id)  \(record.kind)" + (record.isDeleted ? "  (deleted)" : "") + (record.inConflict ? "  (in conflict: conflicts \(record.id))" : "")]
+        var lines = ["\(record.id)  \(record.kind)  in \(scope)" + (record.isDeleted ? "  (deleted)" : "") + (record.inConflict ? "  (in conflict: conflicts \(record.id))" : "")]
         lines.append(table.render())
         if record.isDeletedInConflict {
             let sides = record.deleted.entries.map { "\($0.value == .boolean(true) ? "deleted" : "kept") by \($0.dot.origin)" }

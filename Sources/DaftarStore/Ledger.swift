@@ -76,12 +76,12 @@ final class Ledger {
         try db.cachedStatement(sql: sql).execute(arguments: arguments)
     }
 
-    /// A record's number and merged state, or nil.
-    func load(_ id: RecordID) throws -> (num: Int64, state: RecordState)? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT num, state FROM record WHERE id = ?"), arguments: [id.description]) else {
+    /// A record's number, merged state and scope, or nil.
+    func load(_ id: RecordID) throws -> (num: Int64, state: RecordState, scope: Scope)? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT num, state, scope FROM record WHERE id = ?"), arguments: [id.description]) else {
             return nil
         }
-        return (row["num"], try RecordState(encoded: row["state"] as Data))
+        return (row["num"], try RecordState(encoded: row["state"] as Data), try Scope(row["scope"] as String))
     }
 
     /// Integrates a change whose dependencies are held: merges it into its record, appends it to
@@ -94,8 +94,8 @@ final class Ledger {
             state = RecordState(id: change.record, kind: change.kind)
             state.apply(change)
             try run(
-                "INSERT INTO record (id, kind, deleted, conflict, state) VALUES (?, ?, ?, ?, ?)",
-                [change.record.description, change.kind.rawValue, state.isDeleted, state.inConflict, Data(state.encoded())])
+                "INSERT INTO record (id, kind, deleted, conflict, state, scope) VALUES (?, ?, ?, ?, ?, ?)",
+                [change.record.description, change.kind.rawValue, state.isDeleted, state.inConflict, Data(state.encoded()), change.scope.rawValue])
             num = db.lastInsertedRowID
             count(change.kind, live: state.isDeleted ? 0 : 1, total: 1)
         } else {

@@ -12,6 +12,13 @@ extension Store {
         }
     }
 
+    /// The scope an entry belongs to, named by its creating change; nil if it is not held.
+    public func scope(of id: RecordID) throws(StoreError) -> Scope? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT scope FROM record WHERE id = ?", arguments: [id.description]).map { try Scope($0) }
+        }
+    }
+
     /// The id an officer meant: an exact id wins; otherwise the one id that starts with `text`.
     /// Several candidates are listed in the error.
     public func resolveID(_ text: String) throws(StoreError) -> RecordID {

@@ -235,6 +235,10 @@ extension Store {
                         stop(.invalid(change: change.dot, reason: "it edits \(change.record) as a \(change.kind), but \(change.record) was not created as one"))
                         break
                     }
+                    guard existing.scope == change.scope else {
+                        stop(.invalid(change: change.dot, reason: "it edits \(change.record) in scope \(change.scope), but \(change.record) was created in scope \(existing.scope), for life"))
+                        break
+                    }
                 }
                 let receipt = ledger.clock.receive(change.hlc, wallMilliseconds: wall(), driftMilliseconds: drift)
                 if receipt.isBeyondDrift {

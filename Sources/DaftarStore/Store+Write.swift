@@ -16,7 +16,7 @@ public struct StoreTransaction {
         let seq = ledger.knowledge[ledger.node] + 1
         let dot = Dot(origin: ledger.node, seq: seq)
         let id = RecordID(dot)
-        try commit(record: id, kind: kind, operation: .add, fields: fields, vector: VersionVector(dot))
+        try commit(record: id, kind: kind, scope: .general, operation: .add, fields: fields, vector: VersionVector(dot))
         return id
     }
 
@@ -50,9 +50,9 @@ public struct StoreTransaction {
     }
 
     private func edit(_ id: RecordID, operation: Change.Operation, fields: [FieldName: FieldValue], allowDeleted: Bool = false) throws(StoreError) {
-        let loaded: (num: Int64, state: RecordState)?
+        let loaded: (num: Int64, state: RecordState, scope: Scope)?
         do { loaded = try ledger.load(id) } catch { throw StoreError.from(error, path: path) }
-        guard let (_, state) = loaded else {
+        guard let (_, state, scope) = loaded else {
             throw StoreError(.unknownRecord, "no entry \(id): check the id with `find` or `search`")
         }
         switch operation {
@@ -66,12 +66,14 @@ public struct StoreTransaction {
         }
         var vector = state.vector
         vector[ledger.node] = ledger.knowledge[ledger.node] + 1
-        try commit(record: id, kind: state.kind, operation: operation, fields: fields, vector: vector)
+        try commit(record: id, kind: state.kind, scope: scope, operation: operation, fields: fields, vector: vector)
     }
 
     /// Makes, checks and integrates one local change. The checks are the receiver's own
     /// (``Change/validate()``), so what this store keeps every other store accepts.
-    private func commit(record: RecordID, kind: Kind, operation: Change.Operation, fields: [FieldName: FieldValue], vector: VersionVector) throws(StoreError) {
+    private func commit(
+        record: RecordID, kind: Kind, scope: Scope, operation: Change.Operation, fields: [FieldName: FieldValue], vector: VersionVector
+    ) throws(StoreError) {
         let own = ledger.knowledge.entries[ledger.node]
         let dot = Dot(origin: ledger.node, seq: (own?.seq ?? 0) + 1)
         let wall = wallClock()
@@ -86,7 +88,7 @@ public struct StoreTransaction {
         do {
             let (change, encoded) = try Change.make(
                 dot: dot, record: record, kind: kind, operation: operation, fields: fields, vector: vector, hlc: hlc,
-                officer: officer, wallTime: Int64(clamping: wall), scope: .general,
+                officer: officer, wallTime: Int64(clamping: wall), scope: scope,
                 prev: ChainLink(seq: own?.seq ?? 0, hash: own?.hash ?? .zero))
             try ledger.integrate(change, encoded: encoded)
         } catch {

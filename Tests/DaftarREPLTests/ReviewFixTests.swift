@@ -31,6 +31,19 @@ import Testing
         #expect(record.values[try FieldName("city")] == .text("Lahore"))
     }
 
+    /// `show` names the entry's scope, in text and in JSON.
+    @Test func showNamesTheScope() throws {
+        let store = try Store.create(at: folder.file("scope.daftar"), node: try NodeID("office-c"))
+        let session = Session(store: store, officer: "Rashid")
+        #expect(session.run("add incident title=Raid").ok)
+        let shown = session.run("show office-c-1")
+        #expect(shown.text.split(separator: "\n").first == "office-c-1  incident  in general", "\(shown.text)")
+        #expect(session.run("json on").ok)
+        let json = session.run("show office-c-1")
+        let object = try JSONSerialization.jsonObject(with: Data(json.text.utf8)) as? [String: Any]
+        #expect(object?["scope"] as? String == "general", "\(json.text)")
+    }
+
     /// A file of commands saved on Windows (CRLF) runs line by line.
     @Test func sourceReadsWindowsLineEnds() throws {
         let store = try Store.create(at: folder.file("s.daftar"), node: try NodeID("office-s"))
