@@ -18,6 +18,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -27,8 +28,13 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
-        // The record model: values, clocks, vectors, changes and the merge rule. No dependencies.
-        .target(name: "DaftarModel", swiftSettings: swiftSettings),
+        // The record model: values, clocks, vectors, changes and the merge rule. Its one
+        // dependency is swift-crypto, for SHA-256 (and Ed25519 when chains are signed).
+        .target(
+            name: "DaftarModel",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         // The SQLite store: one file per node, the change log, apply and merge.
         .target(
             name: "DaftarStore",

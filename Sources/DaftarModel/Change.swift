@@ -85,7 +85,8 @@ public struct Change: Sendable, Hashable, Codable {
             }, vector: vector, hlc: hlc, officer: TextForm.normalized(officer), wallTime: wallTime, scope: scope, prev: prev,
             format: format, hash: .zero)
         try change.validateShape()
-        var (encoded, headerLength) = try change.canonicalForm()
+        let (form, headerLength) = try change.canonicalForm()
+        var encoded = form
         try change.checkSize(encoded.count)
         change.hash = ContentHash(unchecked: SHA256.hash(encoded[..<headerLength]))
         encoded.append(contentsOf: change.hash.bytes)
@@ -113,7 +114,6 @@ public struct Change: Sendable, Hashable, Codable {
         self.hash = hash
     }
 
-
     /// The hash the change's parts give, whatever hash it carries.
     public func computedHash() throws(ValidationError) -> ContentHash {
         let (bytes, hashed) = try canonicalForm()
@@ -126,7 +126,8 @@ public struct Change: Sendable, Hashable, Codable {
     @discardableResult
     public func validate() throws(ValidationError) -> [UInt8] {
         try validateShape()
-        var (encoded, headerLength) = try canonicalForm()
+        let (form, headerLength) = try canonicalForm()
+        var encoded = form
         try checkSize(encoded.count)
         let computed = ContentHash(unchecked: SHA256.hash(encoded[..<headerLength]))
         guard computed == hash else {
