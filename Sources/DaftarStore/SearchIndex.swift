@@ -331,15 +331,20 @@ final class SearchIndex: Sendable {
     /// `LEA-1234`, a phone `0300-1234567`) is also indexed joined (`lea1234`, `03001234567`), so
     /// a search finds it however the separators were typed.
     static func searchText(_ state: RecordState) -> String? {
+        searchText(values: state.fields.mapValues(\.value))
+    }
+
+    /// The full-text body of shown `values`, as ``searchText(_:)`` makes it.
+    static func searchText(values: [FieldName: FieldValue]) -> String? {
         var parts: [String] = []
-        for name in state.fields.keys.sorted() {
-            switch state.fields[name]!.value {
+        for name in values.keys.sorted() {
+            switch values[name]! {
             case .text(let s):
                 let folded = TextForm.folded(s)
                 parts.append(folded)
                 let joined = joinedForms(folded)
                 if !joined.isEmpty { parts.append(joined.joined(separator: " ")) }
-            case .integer, .decimal: parts.append(state.fields[name]!.value.displayText)
+            case .integer, .decimal: parts.append(values[name]!.displayText)
             default: break
             }
         }

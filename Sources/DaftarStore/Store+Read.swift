@@ -12,6 +12,12 @@ extension Store {
         }
     }
 
+    /// The text the full-text index keeps for an entry with shown `values` (folded text, the
+    /// written digits of numbers, separators joined): for a baseline that indexes alike.
+    public static func searchText(of values: [FieldName: FieldValue]) -> String? {
+        SearchIndex.searchText(values: values)
+    }
+
     /// The scope an entry belongs to, named by its creating change; nil if it is not held.
     public func scope(of id: RecordID) throws(StoreError) -> Scope? {
         try read { db in
