@@ -216,14 +216,19 @@ struct CanonicalReader {
         return bytes[offset]
     }
 
+    /// An unsigned LEB128 varint in its shortest form (the canonical form admits no other, so
+    /// that the bytes received are the bytes hashed).
     mutating func varint() throws(ValidationError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
             let b = try byte()
-            guard shift < 64 else { throw ValidationError(.malformedEncoding, "a number in a change is too long") }
+            guard shift < 64, shift < 63 || b <= 1 else { throw ValidationError(.malformedEncoding, "a number in a change is too long") }
             result |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { return result }
+            if b < 0x80 {
+                guard b != 0 || shift == 0 else { throw ValidationError(.malformedEncoding, "a number in a change is not in its shortest form") }
+                return result
+            }
             shift += 7
         }
     }
@@ -260,7 +265,13 @@ struct CanonicalReader {
         case 2:
             let z = try varint()
             return .integer(Int64(bitPattern: z >> 1) ^ -Int64(bitPattern: z & 1))
-        case 3: return .decimal(try ExactDecimal(try string()))
+        case 3:
+            let text = try string()
+            let decimal = try ExactDecimal(text)
+            guard decimal.normalForm == text else {
+                throw ValidationError(.malformedEncoding, "a decimal in a change is not in its normal form ('\(text.prefix(60))')")
+            }
+            return .decimal(decimal)
         case 4: return .boolean(false)
         case 5: return .boolean(true)
         default: throw ValidationError(.malformedEncoding, "unknown value type in a change")

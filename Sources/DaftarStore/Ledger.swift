@@ -114,6 +114,11 @@ final class Ledger {
         touchedOrigins.insert(change.dot.origin)
     }
 
+    /// The format of the change held at `dot` (its canonical form's first byte), or nil.
+    func heldFormat(_ dot: Dot) throws -> UInt8? {
+        try Data.fetchOne(db.cachedStatement(sql: "SELECT substr(body, 1, 1) FROM change WHERE origin = ? AND seq = ?"), arguments: [dot.origin.rawValue, Int64(dot.seq)])?.first
+    }
+
     /// The hash of the change at `dot`, when held.
     func heldHash(_ dot: Dot) throws -> ContentHash? {
         let top = knowledge.entries[dot.origin]

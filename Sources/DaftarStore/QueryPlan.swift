@@ -100,8 +100,9 @@ struct QueryPlan {
                     THEN (SELECT count(*) FROM field_index c WHERE c.name = ?1 AND c.kind = ?2 AND c.value = v.value) ELSE 0 END), 0) AS entries
                 FROM v
                 """,
-            arguments: [name.rawValue, kind.rawValue, needle, Self.distinctWalk + 1])
-        guard let walked, let steps: Int = walked["steps"], steps <= Self.distinctWalk, let text: Int = walked["entries"] else { return nil }
+            arguments: [name.rawValue, kind.rawValue, needle, Self.distinctWalk + 2])
+        // The walk ends with a NULL row: distinct values + 1 steps when it reached the end.
+        guard let walked, let steps: Int = walked["steps"], steps <= Self.distinctWalk + 1, let text: Int = walked["entries"] else { return nil }
         // The rest of the field's values: numbers (below text in the index) and anything after it.
         var arguments: StatementArguments = []
         guard let test = try QuerySQL.valueTest(.contains, .text(word), &arguments) else { return nil }

@@ -112,7 +112,7 @@ extension Store {
                 let change = try Change(
                     dot: Dot(origin: newNode, seq: old.dot.seq - seq + 1), record: record, kind: old.kind, operation: old.operation,
                     fields: old.fields, vector: vector, hlc: old.hlc, officer: old.officer, wallTime: old.wallTime, scope: old.scope,
-                    prev: ChainLink(seq: old.dot.seq - seq, hash: previous))
+                    prev: ChainLink(seq: old.dot.seq - seq, hash: previous), format: old.format)
                 previous = change.hash
                 reissued.append(change)
             }

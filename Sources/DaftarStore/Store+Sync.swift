@@ -224,6 +224,11 @@ extension Store {
                     stop(.fork(fork))
                     break
                 }
+                // Format 1 is read, never made now: a chain that went on in format 2 stays there.
+                if change.format == 1, let top, try ledger.heldFormat(Dot(origin: origin, seq: top.seq)) ?? 1 >= 2 {
+                    stop(.invalid(change: change.dot, reason: "it is in format 1, but \(origin)'s changes before it are in format 2: format 1 is not made any more"))
+                    break
+                }
                 if let missing = ledger.knowledge.holdsDependencies(of: change.vector, except: change.dot) {
                     stop(.missingDependency(change: change.dot, missing: missing))
                     break

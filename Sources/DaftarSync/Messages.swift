@@ -4,7 +4,8 @@ public import DaftarModel
 /// answers. JSON is the documented, always-supported body; ``CompactCodec`` is a faster binary
 /// form offered by content negotiation. See docs/PROTOCOL.md and docs/openapi.yaml.
 public enum SyncProtocol {
-    public static let version = 1
+    /// 2 since change format 2 (scope, prev, a header hash).
+    public static let version = 2
     public static let jsonType = "application/json"
     public static let compactType = "application/vnd.daftar.batch"
     /// The largest request body a server reads, in bytes (before decompression); larger gets 413.

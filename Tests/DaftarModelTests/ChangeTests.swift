@@ -340,6 +340,23 @@ extension ChainLink {
         expectValidationError(.hashMismatch, containing: "altered or damaged") { try decoded.validate() }
     }
 
+    /// The canonical form admits one spelling of each change: a number not in its shortest
+    /// varint, a varint past 64 bits, or a decimal not in its normal form cannot be read.
+    @Test func nonCanonicalSpellingsAreRefused() throws {
+        let bytes = try goldenAdd().canonicalEncoding()
+        #expect(bytes[12] == 0x01)  // seq 1
+        let longSeq = Array(bytes[..<12]) + [0x81, 0x00] + Array(bytes[13...])
+        expectValidationError(.malformedEncoding, containing: "shortest") { _ = try Change(canonical: longSeq) }
+        let overflow = Array(bytes[..<12]) + [UInt8](repeating: 0xff, count: 9) + [0x02] + Array(bytes[13...])
+        expectValidationError(.malformedEncoding, containing: "too long") { _ = try Change(canonical: overflow) }
+        let c = try sampleSet(fields: [field("amount"): .decimal(dec("12.5"))])
+        let encoded = try c.canonicalEncoding()
+        let written: [UInt8] = [0x03, 0x04] + Array("12.5".utf8)
+        let at = try #require((0...(encoded.count - written.count)).first { Array(encoded[$0..<$0 + written.count]) == written })
+        let padded = Array(encoded[..<at]) + [0x03, 0x05] + Array("12.50".utf8) + Array(encoded[(at + written.count)...])
+        expectValidationError(.malformedEncoding, containing: "normal form") { _ = try Change(canonical: padded) }
+    }
+
     @Test func formatOneChangeOutsideGeneralOrWithAGapIsInvalid() throws {
         var c = try goldenAdd(format: 1)
         c.scope = try Scope("punjab")

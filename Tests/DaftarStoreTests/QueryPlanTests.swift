@@ -72,6 +72,7 @@ import Testing
     /// few of them, and reads every entry past `QueryPlan.distinctWalk` of them: both agree with
     /// a plain reading, with numbers, Urdu and deleted entries among them.
     @Test func countWithContains_fewAndManyDistinctValues() async throws {
+        #expect(QueryPlan.distinctWalk == 4_096)
         try await offThePool { [self] () throws -> Void in
             let store = try Store.make("contains-count", in: folder)
             let person = kind("person")
@@ -94,6 +95,31 @@ import Testing
                 let want = Self.expected(all, query).count
                 #expect(try store.count(query) == want, "\(field) contains \(word)")
                 #expect(want > 0 || word == "zzz", "\(field) contains \(word) finds something")
+                // Which way it was counted: name's 5 distinct texts are walked; tag's 4,746 are not.
+                let walked = try store.read { db in try QueryPlan(db: db, query: query).containsCount(name(field), person, word) }
+                #expect((walked != nil) == (field == "name"), "\(field) contains \(word): walked \(String(describing: walked))")
+                if let walked { #expect(walked == want) }
+            }
+        }
+    }
+
+    /// The walk takes a field of exactly `distinctWalk` distinct texts, and gives up at one more.
+    @Test func containsCountWalksUpToTheLimitExactly() async throws {
+        try await offThePool { [self] () throws -> Void in
+            let store = try Store.make("contains-limit", in: folder)
+            let person = kind("person")
+            try store.write(as: "t") { tx in
+                for i in 0..<QueryPlan.distinctWalk { try tx.add(kind: person, fields: [name("a"): .text("v\(i)"), name("b"): .text("w\(i)")]) }
+                try tx.add(kind: person, fields: [name("b"): .text("extra")])
+            }
+            for (field, walks) in [("a", true), ("b", false)] {
+                var query = Query()
+                query.kind = person
+                query.condition = .compare(name(field), .contains, .text("1"))
+                let walked = try store.read { db in try QueryPlan(db: db, query: query).containsCount(name(field), person, "1") }
+                #expect((walked != nil) == walks, "\(field): \(String(describing: walked))")
+                let all = try store.allRecords().map { (num: Int($0.id.description.split(separator: "-").last!)!, state: $0) }
+                #expect(try store.count(query) == Self.expected(all, query).count)
             }
         }
     }

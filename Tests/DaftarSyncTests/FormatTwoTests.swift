@@ -94,5 +94,18 @@ import Testing
         }
         #expect(why.contains("prev names seq 2"))
         #expect(try central.knowledge()[gapDot.origin] == 3)
+
+        // Format 1 is read, never made now: after fia-good's format-2 change, a format-1 one is refused.
+        let back = try Change(
+            dot: gapDot, record: good[0].record, kind: kind("incident"), operation: .set, fields: [name("status"): .text("old again")],
+            vector: VersionVector([(gapDot.origin, 4)]), hlc: HLC(milliseconds: Self.t0 + 9), officer: "Insp. X", wallTime: Int64(Self.t0 + 9),
+            prev: ChainLink(seq: 3, hash: good[2].hash), format: 1)
+        let third = try central.apply([back])
+        guard case .invalid(_, let reason3)? = third.stop else {
+            Issue.record("expected an invalid stop, got \(String(describing: third.stop))")
+            return
+        }
+        #expect(reason3.contains("format 1 is not made any more"))
+        #expect(try central.knowledge()[gapDot.origin] == 3)
     }
 }
