@@ -14,7 +14,7 @@ enum Identifier {
 }
 
 /// The kind of a record: `incident`, `case`, `person`, `vehicle`, `seizure`, ...
-public struct Kind: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct Kind: Sendable, Hashable, Comparable, CheckedString {
     public let rawValue: String
 
     public init(_ string: String) throws(ValidationError) {
@@ -32,22 +32,10 @@ public struct Kind: Sendable, Hashable, Comparable, Codable, CustomStringConvert
 
     public var description: String { rawValue }
     public static func < (a: Kind, b: Kind) -> Bool { a.rawValue < b.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        let string = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(string) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }
 
 /// The name of a field: an identifier such as `title`, `cnic` or `seized_at`.
-public struct FieldName: Sendable, Hashable, Comparable, Codable, CustomStringConvertible, CodingKeyRepresentable {
+public struct FieldName: Sendable, Hashable, Comparable, CheckedString, CodingKeyRepresentable {
     public let rawValue: String
 
     public init(_ string: String) throws(ValidationError) {
@@ -71,17 +59,5 @@ public struct FieldName: Sendable, Hashable, Comparable, Codable, CustomStringCo
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let string = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(string) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
     }
 }

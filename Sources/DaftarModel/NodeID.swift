@@ -1,7 +1,7 @@
 /// The stable id of one store: an office (`fia-lahore`), a hub or the central node.
 ///
 /// 1 to 63 characters of `a-z`, `0-9` and `-`, starting with a letter or a digit.
-public struct NodeID: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct NodeID: Sendable, Hashable, Comparable, CheckedString {
     public let rawValue: String
 
     public init(_ string: String) throws(ValidationError) {
@@ -32,18 +32,6 @@ public struct NodeID: Sendable, Hashable, Comparable, Codable, CustomStringConve
 
     public var description: String { rawValue }
     public static func < (a: NodeID, b: NodeID) -> Bool { a.rawValue < b.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        let string = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(string) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }
 
 /// One change's identity: the node that made it and that node's count of changes, 1, 2, 3, ...

@@ -3,7 +3,7 @@
 /// Unique without coordination, short to type, and it names the office that created the record.
 /// The last `-` separates the node id from the sequence number, so node ids that contain `-` or
 /// end in digits still read back unambiguously.
-public struct RecordID: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct RecordID: Sendable, Hashable, Comparable, CheckedString {
     /// The dot of the change that created the record.
     public let dot: Dot
 
@@ -26,16 +26,4 @@ public struct RecordID: Sendable, Hashable, Comparable, Codable, CustomStringCon
 
     public var description: String { "\(dot.origin.rawValue)-\(dot.seq)" }
     public static func < (a: RecordID, b: RecordID) -> Bool { a.dot < b.dot }
-
-    public init(from decoder: any Decoder) throws {
-        let string = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(string) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }

@@ -4,7 +4,7 @@
 /// Scope names follow the rules of node ids: 1 to 63 characters of `a-z`, `0-9` and `-`,
 /// starting with a letter or a digit. `general` holds what was recorded before scopes existed;
 /// `registry` is reserved for the statements every node holds.
-public struct Scope: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct Scope: Sendable, Hashable, Comparable, CheckedString {
     public let rawValue: String
 
     public init(_ string: String) throws(ValidationError) {
@@ -26,18 +26,6 @@ public struct Scope: Sendable, Hashable, Comparable, Codable, CustomStringConver
 
     public var description: String { rawValue }
     public static func < (a: Scope, b: Scope) -> Bool { a.rawValue < b.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        let string = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(string) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }
 
 /// A change's link to its chain: the seq and hash of its origin's previous change in the same
