@@ -273,6 +273,16 @@ final class SearchIndex: Sendable {
         }
     }
 
+    /// What `contains` reads for a value besides the value itself: text beyond ASCII folded, a
+    /// decimal as written (the index keeps it as a float, whose text may differ); nil otherwise.
+    static func fold(_ value: FieldValue) -> String? {
+        switch value {
+        case .text(let text) where !text.utf8.allSatisfy({ $0 < 0x80 }): TextForm.folded(text)
+        case .decimal(let decimal): decimal.normalForm
+        default: nil
+        }
+    }
+
     /// Brings one record's field-index rows and text in line with its state (nil: removed).
     /// A deleted entry has no field-index rows (finds and counts never show one) and no text.
     static func reindex(_ num: Int64, _ state: RecordState?, _ db: Database, kindFields: inout Set<String>) throws {
@@ -283,18 +293,12 @@ final class SearchIndex: Sendable {
         let live = state.map { !$0.isDeleted } ?? false
         let kind = state?.kind.rawValue ?? oldKind ?? ""
         var new: [String: Key] = [:]
-        // What `contains` reads for a value: text beyond ASCII folded, a decimal as written
-        // (the index keeps it as a float, whose text may differ).
         var folds: [String: String] = [:]
         if live {
             for (name, field) in state?.fields ?? [:] {
                 guard let key = Key(field.value) else { continue }
                 new[name.rawValue] = key
-                switch field.value {
-                case .text(let text) where !text.utf8.allSatisfy({ $0 < 0x80 }): folds[name.rawValue] = TextForm.folded(text)
-                case .decimal(let decimal): folds[name.rawValue] = decimal.normalForm
-                default: break
-                }
+                if let fold = fold(field.value) { folds[name.rawValue] = fold }
             }
         }
         for (name, key) in old where new[name] != key {

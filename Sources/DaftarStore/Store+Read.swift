@@ -18,6 +18,12 @@ extension Store {
         SearchIndex.searchText(values: values)
     }
 
+    /// The folded form the field index keeps beside a value for `contains` (text beyond ASCII,
+    /// decimals as written), or nil: for a baseline that indexes alike.
+    public static func indexFold(of value: FieldValue) -> String? {
+        SearchIndex.fold(value)
+    }
+
     /// The scope an entry belongs to, named by its creating change; nil if it is not held.
     public func scope(of id: RecordID) throws(StoreError) -> Scope? {
         try read { db in

@@ -58,19 +58,14 @@ final class PlainBaseline {
         let index = try db.cachedStatement(sql: "INSERT INTO field_index (name, kind, value, record, fold) VALUES (?, ?, ?, ?, ?)")
         for (name, value) in fields {
             let stored: (any DatabaseValueConvertible)?
-            var fold: String?
             switch value {
-            case .text(let s):
-                stored = s
-                if !s.utf8.allSatisfy({ $0 < 0x80 }) { fold = TextForm.folded(s) }
+            case .text(let s): stored = s
             case .integer(let n): stored = n
-            case .decimal(let d):
-                stored = d.approximation
-                fold = d.normalForm
+            case .decimal(let d): stored = d.approximation
             case .boolean(let b): stored = Data([b ? 1 : 0])
             case .null: stored = nil
             }
-            if let stored { try index.execute(arguments: [name.rawValue, kind.rawValue, stored, num, fold]) }
+            if let stored { try index.execute(arguments: [name.rawValue, kind.rawValue, stored, num, Store.indexFold(of: value)]) }
             if stored != nil, kindFields.insert(kind.rawValue + "." + name.rawValue).inserted {
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO kind_field (kind, name) VALUES (?, ?)").execute(arguments: [kind.rawValue, name.rawValue])
             }
