@@ -52,17 +52,10 @@ private let goldenHeader: [UInt8] =
         0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, 0x00, 0x02,  // HLC 1700000000000.2, big-endian
         0x09, 0x49, 0x6e, 0x73, 0x70, 0x2e, 0x20, 0x41, 0x6c, 0x69,  // officer "Insp. Ali"
         0x80, 0xa0, 0xab, 0xfe, 0xf9, 0x62,  // wall time 1700000000000 (zigzag varint)
-    ] + hexBytes("e34fb2f99cc210367858cb1d019a35aa755201cdbb24959a494e4f1718271ddc")  // SHA-256 of the content
+    ] + (try! ContentHash(hex: "e34fb2f99cc210367858cb1d019a35aa755201cdbb24959a494e4f1718271ddc")).bytes  // SHA-256 of the content
 
 /// SHA-256 of `goldenHeader`, computed outside Swift (Python hashlib).
 private let goldenHash2 = "d773e68e1ad8fa2e7dea2ff0c0439f0d4b1b3ada0f96ef0e86ddeed74a114bc6"
-
-private func hexBytes(_ hex: String) -> [UInt8] {
-    var out: [UInt8] = []
-    var it = hex.makeIterator()
-    while let a = it.next(), let b = it.next() { out.append(UInt8(String([a, b]), radix: 16)!) }
-    return out
-}
 
 private let t0: UInt64 = 1_700_000_000_000
 

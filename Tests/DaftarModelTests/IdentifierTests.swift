@@ -10,6 +10,21 @@ private let genNodeID = zip(
     Gen.element(of: Array("abcxyz0189-")).array(of: 0...62)
 ).map { first, rest in node(String(first!) + String(rest.map { $0! })) }
 
+/// Scope names follow node ids' rules; a bad one is refused by name, made or read from JSON.
+@Suite struct ScopeTests {
+    @Test func validAndInvalidScopes() throws {
+        #expect(try Scope("punjab").rawValue == "punjab")
+        #expect(Scope.general.rawValue == "general" && Scope.registry.rawValue == "registry")
+        for raw in ["", "Punjab", "ct wing", "-x", "پنجاب", String(repeating: "s", count: 64)] {
+            let error = expectValidationError(.invalidScope) { _ = try Scope(raw) }
+            #expect(error?.message.contains("is not a scope name") == true && error?.message.contains("for example punjab") == true, "\(raw)")
+        }
+        #expect(throws: DecodingError.self) { _ = try JSONDecoder().decode(Scope.self, from: Data(#""CT Wing""#.utf8)) }
+        #expect(try JSONDecoder().decode(Scope.self, from: Data(#""ct-wing""#.utf8)) == Scope("ct-wing"))
+        #expect(throws: DecodingError.self) { _ = try JSONDecoder().decode(ChainLink.self, from: Data(#"{"seq":1,"hash":"00","extra":1}"#.utf8)) }
+    }
+}
+
 @Suite struct NodeIDTests {
     @Test(arguments: ["fia-lahore", "central", "punjab-hub", "a", "7", "1st-office", "fia-lahore-2", "x-", "a--b", String(repeating: "z", count: 63)])
     func validNodeIDs(raw: String) throws {

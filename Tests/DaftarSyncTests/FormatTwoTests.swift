@@ -60,6 +60,14 @@ import Testing
         #expect(try two.computedHash() == two.hash)
     }
 
+    /// Where and why a batch stopped on a change invalid for its origin; fails the test otherwise.
+    func invalidStop(_ report: ApplyReport) throws -> (Dot, String) {
+        guard case .invalid(let at, let reason)? = report.stop else {
+            throw TestFailure("expected an invalid stop, got \(String(describing: report.stop))")
+        }
+        return (at, reason)
+    }
+
     /// Until grants come, a node holds scope general alone: a change of another scope, or one
     /// whose chain link skips a seq, stops its origin with a reason that names it, after the
     /// changes before it in the batch were applied.
@@ -74,10 +82,7 @@ import Testing
             scope: try Scope("ct-wing"), prev: .start)
         let report = try central.apply(good + [elsewhere])
         #expect(report.applied == 3)
-        guard case .invalid(let at, let reason)? = report.stop else {
-            Issue.record("expected an invalid stop, got \(String(describing: report.stop))")
-            return
-        }
+        let (at, reason) = try invalidStop(report)
         #expect(at == dot && reason.contains("scope ct-wing") && reason.contains("general"))
         #expect(try central.knowledge()[origin] == 0)
 
@@ -87,11 +92,7 @@ import Testing
             dot: gapDot, record: good[0].record, kind: kind("incident"), operation: .set, fields: [name("status"): .text("gap")],
             vector: VersionVector([(gapDot.origin, 4)]), hlc: HLC(milliseconds: Self.t0 + 9), officer: "Insp. X", wallTime: Int64(Self.t0 + 9),
             prev: ChainLink(seq: 2, hash: good[1].hash))
-        let second = try central.apply([gap])
-        guard case .invalid(_, let why)? = second.stop else {
-            Issue.record("expected an invalid stop, got \(String(describing: second.stop))")
-            return
-        }
+        let (_, why) = try invalidStop(try central.apply([gap]))
         #expect(why.contains("prev names seq 2"))
         #expect(try central.knowledge()[gapDot.origin] == 3)
 
@@ -100,11 +101,7 @@ import Testing
             dot: gapDot, record: good[0].record, kind: kind("incident"), operation: .set, fields: [name("status"): .text("old again")],
             vector: VersionVector([(gapDot.origin, 4)]), hlc: HLC(milliseconds: Self.t0 + 9), officer: "Insp. X", wallTime: Int64(Self.t0 + 9),
             prev: ChainLink(seq: 3, hash: good[2].hash), format: 1)
-        let third = try central.apply([back])
-        guard case .invalid(_, let reason3)? = third.stop else {
-            Issue.record("expected an invalid stop, got \(String(describing: third.stop))")
-            return
-        }
+        let (_, reason3) = try invalidStop(try central.apply([back]))
         #expect(reason3.contains("format 1 is not made any more"))
         #expect(try central.knowledge()[gapDot.origin] == 3)
     }
