@@ -50,36 +50,24 @@ public final class LineEditor {
             FileHandle.standardOutput.write(Data(prompt.utf8))
             return Swift.readLine(strippingNewline: true)
         }
+        Interrupt.install()
         var raw: UnsafeMutablePointer<CChar>?
         while true {
-            // Ctrl-C interrupts libedit's read only while a line is being read: during a command it
-            // still stops the process, as before.
-            Interrupt.catching = 0
+            Interrupt.caught = 0
+            Interrupt.duringCommand = 0
             Interrupt.reader = pthread_self()
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = { signal in
-                // The signal may land on any thread of the process: it must interrupt the read
-                // on the thread reading the line, so it is passed on to that one.
-                if pthread_equal(pthread_self(), Interrupt.reader) == 0 {
-                    pthread_kill(Interrupt.reader, signal)
-                } else {
-                    Interrupt.catching = 1
-                }
-            }
-            sigemptyset(&action.sa_mask)
-            action.sa_flags = 0  // no SA_RESTART: the read is interrupted, and readline returns
-            var previous = sigaction()
-            sigaction(SIGINT, &action, &previous)
-            // This thread may be one that blocks signals (a thread of Swift's shared pool does).
+            // This thread may be one that blocks signals (a thread of Swift's shared pool does):
+            // Ctrl-C must interrupt its read.
             var interrupt = sigset_t()
             var blocked = sigset_t()
             sigemptyset(&interrupt)
             sigaddset(&interrupt, SIGINT)
             pthread_sigmask(SIG_UNBLOCK, &interrupt, &blocked)
+            Interrupt.reading = 1
             raw = prompt.withCString { edit.readline($0) }
+            Interrupt.reading = 0
             pthread_sigmask(SIG_SETMASK, &blocked, nil)
-            sigaction(SIGINT, &previous, nil)
-            if raw == nil, Interrupt.catching == 1 {
+            if raw == nil, Interrupt.caught == 1 {
                 FileHandle.standardOutput.write(Data("^C\n".utf8))
                 continue
             }
@@ -104,10 +92,64 @@ public final class LineEditor {
     nonisolated(unsafe) static var matches: [String] = []
 }
 
-/// Set by the SIGINT handler while a line is read.
-enum Interrupt {
-    nonisolated(unsafe) static var catching: sig_atomic_t = 0
+/// Ctrl-C in the console. Once the first line is read, SIGINT stays Daftar's for the rest of the
+/// session, never back to the default (which ends the process): a Ctrl-C pressed while a line
+/// is read may be handled a moment later, on another thread, after the line is already taken.
+///
+/// - While a line is read, Ctrl-C abandons it: the read is interrupted and the prompt comes back.
+/// - While a command runs, the first Ctrl-C says that a second one leaves Daftar; the second
+///   leaves with status 130 (the store's transactions are whole or absent either way).
+public enum Interrupt {
+    nonisolated(unsafe) static var reading: sig_atomic_t = 0
+    nonisolated(unsafe) static var caught: sig_atomic_t = 0
+    nonisolated(unsafe) static var duringCommand: sig_atomic_t = 0
     nonisolated(unsafe) static var reader = pthread_self()
+    nonisolated(unsafe) static var installed = false
+
+    static func install() {
+        guard !installed else { return }
+        installed = true
+        var action = sigaction()
+        action.__sigaction_handler.sa_sigaction = { signal, info, _ in
+            // Passed on below from another thread: the officer pressed it while a line was read.
+            let passedOn = info?.pointee.si_code == Interrupt.passedOnCode
+            if Interrupt.reading == 1 {
+                // The signal may land on any thread of the process: it must interrupt the read
+                // on the thread reading the line, so it is passed on to that one.
+                if pthread_equal(pthread_self(), Interrupt.reader) == 0 {
+                    pthread_kill(Interrupt.reader, signal)
+                } else {
+                    Interrupt.caught = 1
+                }
+                return
+            }
+            // Passed on after the line was already read: that Ctrl-C was for the line, not for
+            // the command now running.
+            if passedOn { return }
+            if Interrupt.duringCommand == 1 { _exit(130) }
+            Interrupt.duringCommand = 1
+            let hint = "\n(a command is running: Ctrl-C again leaves Daftar)\n"
+            _ = hint.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_SIGINFO  // no SA_RESTART: the read is interrupted, and readline returns
+        sigaction(SIGINT, &action, nil)
+    }
+
+    /// `si_code` of a signal sent to one thread with `pthread_kill` (SI_TKILL).
+    static let passedOnCode: Int32 = -6
+
+    /// Runs `body` with Ctrl-C ignored (a pager in front: the keys are the pager's), then gives
+    /// SIGINT back to whoever had it.
+    public static func ignored<T>(_ body: () throws -> T) rethrows -> T {
+        var ignore = sigaction()
+        ignore.__sigaction_handler.sa_handler = SIG_IGN
+        sigemptyset(&ignore.sa_mask)
+        var previous = sigaction()
+        sigaction(SIGINT, &ignore, &previous)
+        defer { sigaction(SIGINT, &previous, nil) }
+        return try body()
+    }
 }
 
 /// The few functions of libedit's readline interface Daftar uses, found with dlopen/dlsym.

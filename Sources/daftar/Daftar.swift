@@ -159,18 +159,19 @@ enum Terminal {
         process.environment = env
         let pipe = Pipe()
         process.standardInput = pipe
-        let previous = signal(SIGINT, SIG_IGN)
-        defer { signal(SIGINT, previous) }
-        // A pager left before the end (`q` on the first screen), or one that never started,
-        // closes the pipe: the write fails, it must not stop the console.
-        let previousPipe = signal(SIGPIPE, SIG_IGN)
-        defer { signal(SIGPIPE, previousPipe) }
-        do { try process.run() } catch { return false }
-        try? pipe.fileHandleForWriting.write(contentsOf: Data((text + "\n").utf8))
-        try? pipe.fileHandleForWriting.close()
-        process.waitUntilExit()
-        // A pager that could not start (`sh: less: not found`) has shown nothing.
-        return process.terminationStatus != 127
+        // Ctrl-C is the pager's while it runs.
+        return Interrupt.ignored {
+            // A pager left before the end (`q` on the first screen), or one that never started,
+            // closes the pipe: the write fails, it must not stop the console.
+            let previousPipe = signal(SIGPIPE, SIG_IGN)
+            defer { signal(SIGPIPE, previousPipe) }
+            do { try process.run() } catch { return false }
+            try? pipe.fileHandleForWriting.write(contentsOf: Data((text + "\n").utf8))
+            try? pipe.fileHandleForWriting.close()
+            process.waitUntilExit()
+            // A pager that could not start (`sh: less: not found`) has shown nothing.
+            return process.terminationStatus != 127
+        }
     }
 }
 

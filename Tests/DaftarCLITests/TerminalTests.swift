@@ -28,8 +28,10 @@ import Testing
             try spawn(process)
         }
 
-        func type(_ text: String) {
-            input.fileHandleForWriting.write(Data(text.utf8))
+        /// Types `text`; false if the program no longer reads (it has ended).
+        @discardableResult
+        func type(_ text: String) -> Bool {
+            (try? input.fileHandleForWriting.write(contentsOf: Data(text.utf8))) != nil
         }
 
         /// Reads until the screen holds `text` (counting from `after` characters in), or the time is up.
@@ -53,7 +55,11 @@ import Testing
         /// Waits until the program reads keys one by one (libedit has the terminal: canonical
         /// mode off), so that a control key typed next is the console's, not the terminal
         /// driver's; false after `timeout`.
-        func waitUntilEditing(timeout: TimeInterval = 20) -> Bool {
+        func waitUntilEditing(timeout: TimeInterval = 20) -> Bool { waitForLineMode(editing: true, timeout: timeout) }
+
+        /// Waits until the program reads keys one by one (`editing`: libedit has the terminal)
+        /// or line by line (a command runs, the terminal driver has the keys); false after `timeout`.
+        func waitForLineMode(editing: Bool, timeout: TimeInterval = 20) -> Bool {
             let deadline = Date().addingTimeInterval(timeout)
             let me = process.processIdentifier
             while Date() < deadline {
@@ -64,7 +70,7 @@ import Testing
                         var modes = termios()
                         let read = tcgetattr(fd, &modes)
                         close(fd)
-                        if read == 0, modes.c_lflag & tcflag_t(ICANON) == 0 { return true }
+                        if read == 0, (modes.c_lflag & tcflag_t(ICANON) == 0) == editing { return true }
                     }
                 }
                 waitFor("\u{0}", timeout: 0.02)
@@ -188,12 +194,18 @@ import Testing
             terminal.type("add note text=\"\(long)\"\r")
             // libedit redraws a long right-to-left line as it grows: on a loaded machine that takes a while.
             #expect(terminal.waitFor("fia-lahore-2\r\nfia-lahore> ", after: mark, timeout: 90), "\(terminal.screen.suffix(300))")
-            // Half a line, then Ctrl-C: nothing of it runs, and the prompt comes back.
+            // Half a line, then Ctrl-C: nothing of it runs, and the prompt comes back. Keys are
+            // typed only once the console has the terminal (libedit prints the prompt a moment
+            // before it takes the terminal: what is typed in that moment is the terminal
+            // driver's, which echoes it and sends Ctrl-C as a signal between two reads).
+            #expect(terminal.waitUntilEditing())
             mark = terminal.screen.count
             terminal.type("add person name=Half")
             #expect(terminal.waitFor("Half", after: mark))
             terminal.type("\u{03}")
             #expect(terminal.waitFor("^C", after: mark), "\(terminal.screen.suffix(200))")
+            #expect(terminal.waitFor("fia-lahore> ", after: mark), "\(terminal.screen.suffix(200))")
+            #expect(terminal.waitUntilEditing())
             mark = terminal.screen.count
             terminal.type("search علي\r")
             // The result's last column is the name; the prompt follows it. Ctrl-D only once the
@@ -209,6 +221,44 @@ import Testing
             let second = try #require(try store.record(try RecordID("fia-lahore-2")))
             #expect(second.values[try FieldName("text")] == .text(long.precomposedStringWithCanonicalMapping))
             #expect(try store.count(Query()) == 2, "the half-typed line must not have run")
+        }
+    }
+
+    /// Ctrl-C while a command runs (a sync waiting on a server that never answers) does not end
+    /// the session at once: it says that a second Ctrl-C leaves, and the second leaves with 130.
+    @Test func ctrlCWhileACommandRuns() async throws {
+        // Off the shared threads: it waits on processes, and servers of other suites run there.
+        try await offThePool { [self] () throws -> Void in
+            let folder = try TemporaryFolder()
+            let db = folder.file("c.daftar")
+            // A loopback port that takes connections and never answers.
+            let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(listener) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+            #expect(listen(listener, 4) == 0)
+            let daftar = try Executable("daftar")
+            let added = try daftar.run(
+                ["remote", "add", "central", "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))", "--token", "t", "--db", db, "--node", "fia-lahore"],
+                environment: ["XDG_DATA_HOME": folder.path])
+            #expect(added.status == 0, "\(added.err)")
+            let terminal = try console(db, folder)
+            defer { if terminal.process.isRunning { terminal.process.terminate() } }
+            #expect(terminal.waitFor("fia-lahore> "))
+            #expect(terminal.waitUntilEditing())
+            let mark = terminal.screen.count
+            terminal.type("sync\r")
+            // The line is read and the command runs: the terminal is back in line mode.
+            #expect(terminal.waitForLineMode(editing: false))
+            terminal.type("\u{03}")
+            #expect(terminal.waitFor("Ctrl-C again leaves Daftar", after: mark), "\(terminal.screen.suffix(300))")
+            #expect(terminal.process.isRunning)
+            terminal.type("\u{03}")
+            #expect(terminal.finish() == 130, "\(terminal.screen.suffix(300).debugDescription)")
         }
     }
 
