@@ -188,7 +188,7 @@ class Suite:
             raise Failure(want, f"stop {json.dumps(doc['stop'])}", r.body)
         if doc.get("forks") != []:
             raise Failure(want, f"forks {json.dumps(doc.get('forks'))}", r.body)
-        seq = (doc.get("knowledge") or {}).get(self.server, {}).get("seq", 0)
+        seq = ((doc.get("knowledge") or {}).get("general") or {}).get(self.server, {}).get("seq", 0)
         if not isinstance(seq, int) or seq < 1:
             raise Failure(f"the server ({self.server}) to hold a change of its own (the runner adds one"
                           " before serving)", f"knowledge {json.dumps(doc.get('knowledge'))}", b"")
@@ -227,8 +227,14 @@ class Suite:
         yield ("maxChanges 0 (push-only) is valid", sync_ok(
             b'{"node":"fia-lahore","knowledge":{},"changes":[], "maxChanges": 0}'))
         yield ("knowledge seq 1.0", bad_sync(
-            b'{"node":"fia-lahore","knowledge":{"fia-lahore":{"seq":1.0,"hash":"'
+            b'{"node":"fia-lahore","knowledge":{"general":{"fia-lahore":{"seq":1.0,"hash":"'
+            + made_up_hash("c").encode() + b'"}}}}'))
+        yield ("knowledge per origin (without its scope)", bad_sync(
+            b'{"node":"fia-lahore","knowledge":{"fia-lahore":{"seq":1,"hash":"'
             + made_up_hash("c").encode() + b'"}}}'))
+        yield ("knowledge under a scope name that is not one", bad_sync(
+            b'{"node":"fia-lahore","knowledge":{"General":{"fia-lahore":{"seq":1,"hash":"'
+            + made_up_hash("c").encode() + b'"}}}}'))
         yield ("decimal value with an extra key", bad_sync(
             with_change(change(RELAY, fields={"amount": {"decimal": "1.5", "x": 1}}))))
         yield ("vector entry 0", bad_sync(
@@ -296,7 +302,7 @@ class Suite:
             compact, 422, "invalid_change", headers={"Content-Type": "application/vnd.daftar.batch"}))
 
         def made_up_knowledge():
-            body = {"node": OFFICE, "knowledge": {self.server: {"seq": 1, "hash": made_up_hash("de")}}}
+            body = {"node": OFFICE, "knowledge": {"general": {self.server: {"seq": 1, "hash": made_up_hash("de")}}}}
             expect_ok(self.sync(body, token=self.args.office_token), "200 to the office's exchange")
             r = self.http.request("GET", "/v1/health")
             doc = expect_ok(r, "GET /v1/health 200")

@@ -14,8 +14,8 @@
       checks the files crash-loop.sh wrote in WORKDIR for office and central (check-, status-,
       count-, find-*.json: the integrity check, status, `count` and `find` of the round's
       entries) against the ledger and each other, and reads both stores (read-only): a digest
-      of every record's merged state, the change log per origin, the knowledge table with its
-      chained hashes. With `full`, also export-*.jsonl (every entry) against the whole ledger and
+      of every record's merged state, the change log per origin, the knowledge table (per chain:
+      origin and scope) with its chained hashes. With `full`, also export-*.jsonl (every entry) against the whole ledger and
       each other. Each *.json file must hold exactly one JSON object, the command's standard
       output: a file that is missing, unreadable, empty, truncated or an error is a problem
       (naming the file). Prints the problems and exits 1 if any.
@@ -186,7 +186,8 @@ def read_ledger(ledger_dir, rounds):
 def store_digest(db, problems, name):
     """What a store holds, read-only and at the storage level: a digest of every record (id,
     kind, flags, merged state), the change log per origin (count, first and last seq) and the
-    knowledge table (highest contiguous seq per origin and the hash chained up to it)."""
+    knowledge table (per chain, an origin in a scope: the seq and hash of its last change held
+    with every change of the chain before it, and how many changes of it are held)."""
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
         try:
@@ -199,8 +200,8 @@ def store_digest(db, problems, name):
                 h.update(id_.encode() + b"\0" + digest)
             log = {o: (n, lo, hi) for o, n, lo, hi in con.execute(
                 "SELECT origin, count(*), min(seq), max(seq) FROM change GROUP BY origin")}
-            knowledge = {o: (seq, bytes(hash_).hex()) for o, seq, hash_ in con.execute(
-                "SELECT origin, seq, hash FROM knowledge")}
+            knowledge = {f"{o} in {scope}": (seq, bytes(hash_).hex(), held) for o, scope, seq, hash_, held in con.execute(
+                "SELECT origin, scope, seq, hash, held FROM knowledge")}
         finally:
             con.close()
     except sqlite3.Error as e:
@@ -262,7 +263,8 @@ def verify(rnd, ledger_dir, work, office_db, central_db, full):
             problems.append(f"{name}: integrity check failed: {json.dumps(chk, ensure_ascii=False)}")
         st = load_json(f"{work}/status-{name}.json", problems, name)
         if st is not None:
-            for key, want in (("entries", total), ("changesHeld", total), ("knowledge", knowledge),
+            # Every entry this script makes is in scope general.
+            for key, want in (("entries", total), ("changesHeld", total), ("knowledge", {"general": knowledge}),
                               ("kinds", kinds), ("conflicts", 0), ("forks", []), ("clockWarnings", [])):
                 if st.get(key) != want:
                     problems.append(f"{name}: status {key} is {json.dumps(st.get(key), ensure_ascii=False, sort_keys=True)},"
@@ -298,8 +300,8 @@ def verify(rnd, ledger_dir, work, office_db, central_db, full):
             for o, (n, lo, hi) in sd["log"].items():
                 if (lo, hi) != (1, n):  # (origin, seq) is unique: seqs 1..n each once
                     problems.append(f"{name}: {o}'s changes are seqs {lo}..{hi}, {n} of them")
-            kn = {o: seq for o, (seq, _) in sd["knowledge"].items()}
-            if kn != knowledge:
+            kn = {o.removesuffix(" in general"): seq for o, (seq, _, held) in sd["knowledge"].items()}
+            if kn != knowledge or any(seq != held for seq, _, held in sd["knowledge"].values()):
                 problems.append(f"{name}: knowledge table {json.dumps(kn, sort_keys=True)},"
                                 f" expected {json.dumps(knowledge, sort_keys=True)}")
 

@@ -175,8 +175,8 @@ public final class SyncClient: Sendable {
                 knowledge = try store.knowledge()
                 if let pending = applying?.response.changes, !pending.isEmpty {
                     var entries = Knowledge()
-                    for change in pending where change.dot.seq > max(knowledge[change.dot.origin], entries[change.dot.origin]) {
-                        entries.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
+                    for change in pending where change.dot.seq > max(knowledge[change.chain], entries[change.chain]) {
+                        entries.entries[change.chain] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
                     }
                     inProgress = entries.entries.isEmpty ? nil : entries
                 }
@@ -202,7 +202,7 @@ public final class SyncClient: Sendable {
                 continue
             }
             if outgoing.hasMore, var assumed = serverKnowledge {
-                for change in outgoing.changes { assumed.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash) }
+                for change in outgoing.changes { assumed.entries[change.chain] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash) }
                 let next = assumed
                 prefetch = (Task.detached { try store.changes(missingFrom: next, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn) }, relay)
             }
@@ -285,7 +285,7 @@ public final class SyncClient: Sendable {
                         return (response, progress)
                     }
                 ))
-            for change in outgoing.changes { assumed.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash) }
+            for change in outgoing.changes { assumed.entries[change.chain] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash) }
         }
         var failure: SyncError?
         while failure == nil, let next = batch {
@@ -311,7 +311,7 @@ public final class SyncClient: Sendable {
                     summary.progress.sentChanges += response.applied
                     summary.server = response.node
                     // Answers can arrive out of order: keep the most the server has said it holds.
-                    for (origin, entry) in response.knowledge.entries where entry.seq > serverKnowledge[origin] { serverKnowledge.entries[origin] = entry }
+                    for (chain, entry) in response.knowledge.entries where entry.seq > serverKnowledge[chain] { serverKnowledge.entries[chain] = entry }
                     if response.stop != nil || response.applied + response.duplicates != oldest.count { batch = nil }
                 } catch let error as SyncError {
                     failure = failure ?? error

@@ -268,6 +268,7 @@ extension Session {
 
     func status() throws -> Output {
         let knowledge = try store.knowledge()
+        let counts = try store.changeCounts()
         let kinds = try store.countByKind()
         let total = kinds.reduce(0) { $0 + $1.count }
         let conflicts = try store.conflictCount()
@@ -288,7 +289,8 @@ extension Session {
                 var changesHeld: UInt64
                 var changesMadeHere: UInt64
                 var changesNotSent: UInt64
-                var knowledge: [String: UInt64]
+                /// Per scope, per origin: the seq of the chain's last change held.
+                var knowledge: [String: [String: UInt64]]
                 var clockWarnings: [[String: String]]
                 var forks: [String]
                 var skewedWins: [[String: String]]
@@ -300,8 +302,8 @@ extension Session {
                     StatusJSON(
                         node: store.node.rawValue, officer: officer, store: store.path, entries: total,
                         kinds: Dictionary(uniqueKeysWithValues: kinds.map { ($0.kind.rawValue, $0.count) }), conflicts: conflicts,
-                        changesHeld: knowledge.count, changesMadeHere: knowledge[store.node], changesNotSent: unsent,
-                        knowledge: Dictionary(uniqueKeysWithValues: knowledge.entries.map { ($0.key.rawValue, $0.value.seq) }),
+                        changesHeld: counts.held, changesMadeHere: counts.own, changesNotSent: unsent,
+                        knowledge: knowledge.entries.reduce(into: [:]) { $0[$1.key.scope.rawValue, default: [:]][$1.key.origin.rawValue] = $1.value.seq },
                         clockWarnings: warnings.map { ["office": $0.dot.origin.rawValue, "change": $0.dot.description, "aheadMs": "\($0.skewMilliseconds)"] },
                         forks: forks.map(\.description),
                         skewedWins: skewWins.map { ["entry": $0.record.description, "field": $0.field, "change": $0.dot.description, "aheadMs": "\($0.skewMilliseconds)"] },
@@ -316,7 +318,7 @@ extension Session {
             "store      \(store.path)",
             "entries    \(total)" + (kinds.isEmpty ? "" : "  (" + kinds.map { "\($0.kind) \($0.count)" }.joined(separator: ", ") + ")"),
             "conflicts  \(conflicts)" + (conflicts > 0 ? "  (conflicts to list them)" : ""),
-            "changes    \(knowledge.count) held, \(knowledge[store.node]) made here, \(unsent) not yet sent anywhere",
+            "changes    \(counts.held) held, \(counts.own) made here, \(unsent) not yet sent anywhere",
         ]
         for w in warnings {
             lines.append("clock      \(w.dot.origin)'s clock ran \(Self.duration(w.skewMilliseconds)) ahead of this node's allowed drift (change \(w.dot))")

@@ -46,7 +46,7 @@ extension Session {
         guard let remote = try store.remotes().first(where: { $0.name == remoteName }) else {
             throw CommandError("no remote named \(remoteName): see remotes")
         }
-        let held = try store.knowledge()[origin]
+        let held = try store.knowledge().highestSeq(of: origin)
         guard held > 0 else { throw CommandError("this store holds no changes of \(origin)") }
         let store = self.store
         let result = Self.wait { () -> Result<[UInt64: ContentHash], SyncError> in

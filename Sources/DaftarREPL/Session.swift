@@ -129,7 +129,7 @@ public final class Session {
             if remotes.isEmpty { return Output(text: "no remotes: add one with daftar remote add NAME URL --token TOKEN") }
             var table = Table(header: ["remote", "address", "last sync", "server held"], width: terminalWidth)
             for r in remotes {
-                table.rows.append([r.name, r.url, r.lastSync.map { time($0) } ?? "never", r.lastKnowledge.map { "\($0.count) changes" } ?? ""])
+                table.rows.append([r.name, r.url, r.lastSync.map { time($0) } ?? "never", r.lastKnowledge.map { "\($0.entries.count) chains" } ?? ""])
             }
             return Output(text: table.render())
         case .merge(let path):

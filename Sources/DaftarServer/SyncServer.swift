@@ -174,7 +174,7 @@ public struct SyncServer: Sendable {
                         missingFrom: syncRequest.assumedKnowledge, limits: BatchLimits(maxCount: limit),
                         // A fork is kept only from what the client says it holds, never from what it
                         // says it is still applying.
-                        vouchesFor: { origin in mayApply(origin) && syncRequest.applying?.entries[origin] == nil })
+                        vouchesFor: { origin in mayApply(origin) && !(syncRequest.applying?.entries.keys.contains { $0.origin == origin } ?? false) })
                 try store.notePeerSeen(sender, knowledge: syncRequest.knowledge)
                 return (report, outgoing, try store.knowledge(), server)
             }
@@ -183,6 +183,7 @@ public struct SyncServer: Sendable {
                 applied: report.applied, duplicates: report.duplicates, stop: report.stop.map(Self.stopReport),
                 forks: report.forks + outgoing.forks.filter { fork in !report.forks.contains { $0.dot == fork.dot } }, skews: report.skews)
             response.heldBack = outgoing.heldBack.isEmpty ? nil : outgoing.heldBack
+            response.stops = report.stops.isEmpty ? nil : report.stops.map(Self.stopReport)
             let elapsed = ContinuousClock.now - started
             var line = "sync \(peer.node): in \(syncRequest.changes.count) (applied \(report.applied)), out \(outgoing.changes.count), \(Self.milliseconds(elapsed)) ms, ok"
             if let stop = report.stop { line += ", stopped: \(stop)" }

@@ -10,7 +10,10 @@ final class Ledger {
     let node: NodeID
     var clock: HybridClock
     var knowledge: Knowledge
-    private var touchedOrigins: Set<NodeID> = []
+    /// The highest seq held of each origin, in any scope.
+    private(set) var highest: [NodeID: UInt64] = [:]
+    /// The chains this transaction added to, with how many changes each.
+    private var touchedChains: [Chain: Int] = [:]
     /// Changes to the entries-per-kind counts, written once at the end.
     private var kindDeltas: [Kind: (live: Int, total: Int)] = [:]
     private let clockAtStart: HybridClock
@@ -25,10 +28,11 @@ final class Ledger {
         node = try NodeID(row["node"] as String)
         var last = HLC(rawValue: UInt64(bitPattern: row["clock"] as Int64))
         knowledge = try Ledger.loadKnowledge(db)
+        for (chain, entry) in knowledge.entries { highest[chain.origin] = max(highest[chain.origin] ?? 0, entry.seq) }
         // A local write leaves the clock at its own change's stamp and does not write the store
         // row (one page less per single write); that stamp is read back here.
-        if let own = knowledge.entries[node],
-            let body = try Data.fetchOne(db.cachedStatement(sql: "SELECT body FROM change WHERE origin = ? AND seq = ?"), arguments: [node.rawValue, Int64(own.seq)])
+        if let own = highest[node],
+            let body = try Data.fetchOne(db.cachedStatement(sql: "SELECT body FROM change WHERE origin = ? AND seq = ?"), arguments: [node.rawValue, Int64(own)])
         {
             last = max(last, try Change(canonical: body).hlc)
         }
@@ -36,11 +40,18 @@ final class Ledger {
         clockAtStart = clock
     }
 
+    /// Reads knowledge again, after it was rewritten by hand (fork recovery).
+    func reload() throws {
+        knowledge = try Ledger.loadKnowledge(db)
+        highest = [:]
+        for (chain, entry) in knowledge.entries { highest[chain.origin] = max(highest[chain.origin] ?? 0, entry.seq) }
+    }
+
     static func loadKnowledge(_ db: Database) throws -> Knowledge {
-        var entries: [NodeID: Knowledge.Entry] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT origin, seq, hash FROM knowledge")) {
+        var entries: [Chain: Knowledge.Entry] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT origin, scope, seq, hash FROM knowledge")) {
             let hash = try ContentHash(bytes: [UInt8](row["hash"] as Data))
-            entries[try NodeID(row["origin"] as String)] = Knowledge.Entry(seq: UInt64(row["seq"] as Int64), hash: hash)
+            entries[Chain(try NodeID(row["origin"] as String), try Scope(row["scope"] as String))] = Knowledge.Entry(seq: UInt64(row["seq"] as Int64), hash: hash)
         }
         return Knowledge(entries)
     }
@@ -63,12 +74,16 @@ final class Ledger {
         if clock != clockAtStart, clock.last != lastIssued {
             try run("UPDATE store SET clock = ? WHERE id = 1", [Int64(bitPattern: clock.last.rawValue)])
         }
-        for origin in touchedOrigins {
-            guard let entry = knowledge.entries[origin] else { continue }
+        for (chain, added) in touchedChains {
+            guard let entry = knowledge.entries[chain] else { continue }
             try run(
-                "INSERT INTO knowledge (origin, seq, hash) VALUES (?, ?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                [origin.rawValue, Int64(entry.seq), Data(entry.hash.bytes)])
+                """
+                INSERT INTO knowledge (origin, scope, seq, hash, held) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (origin, scope) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, held = held + excluded.held
+                """,
+                [chain.origin.rawValue, chain.scope.rawValue, Int64(entry.seq), Data(entry.hash.bytes), added])
         }
+        touchedChains = [:]
     }
 
     /// Runs a statement prepared once per connection: these run for every change.
@@ -110,8 +125,9 @@ final class Ledger {
             try run("UPDATE record SET deleted = ?, conflict = ?, state = ? WHERE num = ?", [state.isDeleted, state.inConflict, Data(state.encoded()), num])
         }
         try run("INSERT INTO change (origin, seq, record, body) VALUES (?, ?, ?, ?)", [change.dot.origin.rawValue, Int64(change.dot.seq), num, Data(body)])
-        knowledge.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
-        touchedOrigins.insert(change.dot.origin)
+        knowledge.entries[change.chain] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
+        highest[change.dot.origin] = max(highest[change.dot.origin] ?? 0, change.dot.seq)
+        touchedChains[change.chain, default: 0] += 1
     }
 
     /// The format of the change held at `dot` (its canonical form's first byte), or nil.
@@ -119,14 +135,22 @@ final class Ledger {
         try Data.fetchOne(db.cachedStatement(sql: "SELECT substr(body, 1, 1) FROM change WHERE origin = ? AND seq = ?"), arguments: [dot.origin.rawValue, Int64(dot.seq)])?.first
     }
 
-    /// The hash of the change at `dot`, when held.
+    /// The hash of the change at `dot`, when held (in any scope).
     func heldHash(_ dot: Dot) throws -> ContentHash? {
-        let top = knowledge.entries[dot.origin]
-        guard let top, top.seq >= dot.seq else { return nil }
-        if top.seq == dot.seq { return top.hash }
-        guard let data = try Data.fetchOne(db, sql: "SELECT substr(body, -32) FROM change WHERE origin = ? AND seq = ?", arguments: [dot.origin.rawValue, Int64(dot.seq)]) else {
-            throw StoreError(.inconsistent, "knowledge says change \(dot) is held but the log lacks it: check the store with `daftar check`")
+        guard let top = highest[dot.origin], top >= dot.seq else { return nil }
+        guard let data = try Data.fetchOne(db.cachedStatement(sql: "SELECT substr(body, -32) FROM change WHERE origin = ? AND seq = ?"), arguments: [dot.origin.rawValue, Int64(dot.seq)]) else {
+            return nil
         }
         return try ContentHash(bytes: [UInt8](data))
+    }
+
+    /// The first change held of `chain` after seq `after`: the one that names `after` as its prev.
+    func next(in chain: Chain, after seq: UInt64) throws -> (dot: Dot, hash: ContentHash)? {
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT c.seq, substr(c.body, -32) AS hash FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND c.seq > ? AND r.scope = ? ORDER BY c.seq LIMIT 1"),
+            arguments: [chain.origin.rawValue, Int64(seq), chain.scope.rawValue])
+        guard let row else { return nil }
+        return (Dot(origin: chain.origin, seq: UInt64(row["seq"] as Int64)), try ContentHash(bytes: [UInt8](row["hash"] as Data)))
     }
 }

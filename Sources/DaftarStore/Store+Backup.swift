@@ -30,7 +30,7 @@ extension Store {
         guard node != old else {
             throw StoreError(.badRequest, "a restored store needs a new node id, not \(old): a store copied back under its old id could reuse seqs it already sent (a fork)")
         }
-        guard try source.knowledge()[node] == 0 else {
+        guard try source.knowledge().highestSeq(of: node) == 0 else {
             throw StoreError(.badRequest, "\(node) already made changes that this backup holds: choose a node id never used before")
         }
         SearchIndex.remove(at: SearchIndex.path(for: path))
@@ -45,8 +45,8 @@ extension Store {
                 // last change had just been received: the new identity's stamps never fall below
                 // the old one's.
                 let ledger = try Ledger(db)
-                for (origin, entry) in ledger.knowledge.entries {
-                    guard let body = try Data.fetchOne(db, sql: "SELECT body FROM change WHERE origin = ? AND seq = ?", arguments: [origin.rawValue, Int64(entry.seq)])
+                for (chain, entry) in ledger.knowledge.entries {
+                    guard let body = try Data.fetchOne(db, sql: "SELECT body FROM change WHERE origin = ? AND seq = ?", arguments: [chain.origin.rawValue, Int64(entry.seq)])
                     else { continue }
                     ledger.clock.receive(try Change(canonical: body).hlc, wallMilliseconds: wall, driftMilliseconds: drift)
                 }

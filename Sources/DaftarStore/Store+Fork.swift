@@ -63,7 +63,7 @@ extension Store {
     public func discardBranch(of origin: NodeID, from seq: UInt64) throws(StoreError) -> ReissueReport {
         let report: ReissueReport = try writeTransaction { db in
             let ledger = try Ledger(db)
-            let top = ledger.knowledge[origin]
+            let top = ledger.highest[origin] ?? 0
             guard seq >= 1, seq <= top else {
                 throw StoreError(.badRequest, "this store holds changes of \(origin) up to \(top); a branch to discard starts between 1 and \(top)")
             }
@@ -92,14 +92,15 @@ extension Store {
             let newNode = Self.reissueNode(for: origin, firstHash: branch[0].change.hash)
             // Another store may have re-issued this branch already and synced it here: the same
             // changes, which this store then keeps as they are.
-            let alreadyHeld = ledger.knowledge[newNode]
+            let alreadyHeld = ledger.highest[newNode] ?? 0
             // Re-issue, deterministically.
             func mapRecord(_ id: RecordID) -> RecordID {
                 id.dot.origin == origin && id.dot.seq >= seq ? RecordID(Dot(origin: newNode, seq: id.dot.seq - seq + 1)) : id
             }
             var reissued: [Change] = []
             var renamed: [RecordID: RecordID] = [:]
-            var previous = ContentHash.zero
+            // Each scope's chain of the new node starts with the branch's first change in it.
+            var previous: [Scope: ChainLink] = [:]
             for (_, old) in branch {
                 var vector = old.vector
                 let reached = vector[origin]
@@ -112,23 +113,23 @@ extension Store {
                 let change = try Change(
                     dot: Dot(origin: newNode, seq: old.dot.seq - seq + 1), record: record, kind: old.kind, operation: old.operation,
                     fields: old.fields, vector: vector, hlc: old.hlc, officer: old.officer, wallTime: old.wallTime, scope: old.scope,
-                    prev: ChainLink(seq: old.dot.seq - seq, hash: previous), format: old.format)
-                previous = change.hash
+                    prev: previous[old.scope] ?? .start, format: old.format)
+                previous[old.scope] = ChainLink(seq: change.dot.seq, hash: change.hash)
                 reissued.append(change)
             }
             // Take the branch out and rebuild what it touched.
             let touched = Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT record FROM change WHERE origin = ? AND seq >= ?", arguments: [origin.rawValue, Int64(seq)]))
             try db.execute(sql: "DELETE FROM change WHERE origin = ? AND seq >= ?", arguments: [origin.rawValue, Int64(seq)])
             for num in touched { try Self.rebuild(record: num, db) }
-            if seq == 1 {
-                try db.execute(sql: "DELETE FROM knowledge WHERE origin = ?", arguments: [origin.rawValue])
-                ledger.knowledge.entries[origin] = nil
-            } else {
-                let hash = try Data.fetchOne(db, sql: "SELECT substr(body, -32) FROM change WHERE origin = ? AND seq = ?", arguments: [origin.rawValue, Int64(seq - 1)])!
-                let entry = Knowledge.Entry(seq: seq - 1, hash: try ContentHash(bytes: [UInt8](hash)))
-                try db.execute(sql: "UPDATE knowledge SET seq = ?, hash = ? WHERE origin = ?", arguments: [Int64(seq - 1), hash, origin.rawValue])
-                ledger.knowledge.entries[origin] = entry
-            }
+            // The origin's chains end where the branch began.
+            try db.execute(sql: "DELETE FROM knowledge WHERE origin = ?", arguments: [origin.rawValue])
+            try db.execute(
+                sql: """
+                    INSERT INTO knowledge (origin, scope, seq, hash, held)
+                    SELECT c.origin, r.scope, max(c.seq), substr(c.body, -32), count(*) FROM change c JOIN record r ON r.num = c.record
+                    WHERE c.origin = ? GROUP BY r.scope
+                    """, arguments: [origin.rawValue])
+            try ledger.reload()
             for change in reissued {
                 if change.dot.seq <= alreadyHeld {
                     guard try ledger.heldHash(change.dot) == change.hash else {

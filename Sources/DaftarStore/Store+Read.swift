@@ -179,9 +179,17 @@ extension Store {
         }
     }
 
-    /// What this store holds of each origin.
+    /// What this store holds of each chain.
     public func knowledge() throws(StoreError) -> Knowledge {
         try read { db in try Ledger.loadKnowledge(db) }
+    }
+
+    /// How many changes this store holds: every origin's, and this node's own.
+    public func changeCounts() throws(StoreError) -> (held: UInt64, own: UInt64) {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT coalesce(sum(held), 0) AS held, coalesce(sum(CASE WHEN origin = ? THEN held ELSE 0 END), 0) AS own FROM knowledge", arguments: [node.rawValue])
+            return (UInt64(row?["held"] as Int64? ?? 0), UInt64(row?["own"] as Int64? ?? 0))
+        }
     }
 
     /// Every record id and its merged state, sorted by id: for comparing stores.
@@ -271,10 +279,26 @@ extension Store {
     /// How many of this node's own changes no remote is known to hold yet: all of them until it
     /// has synced with a remote.
     public func unsentCount() throws(StoreError) -> UInt64 {
-        let own = try knowledge()[node]
-        let remotes: [Data] = try read { db in try Data.fetchAll(db, sql: "SELECT last_knowledge FROM remote WHERE last_knowledge IS NOT NULL") }
-        let decoder = JSONDecoder()
-        let best = remotes.compactMap { try? decoder.decode(Knowledge.self, from: $0) }.map { $0[node] }.max() ?? 0
-        return own > best ? own - best : 0
+        let node = self.node
+        return try read { db in
+            let mine = try Ledger.loadKnowledge(db).entries.filter { $0.key.origin == node }
+            let remotes = try Data.fetchAll(db, sql: "SELECT last_knowledge FROM remote WHERE last_knowledge IS NOT NULL").compactMap {
+                try? JSONDecoder().decode(Knowledge.self, from: $0)
+            }
+            // Per remote, the own changes above what it holds of each own chain; the fewest.
+            var fewest: UInt64?
+            for remote in remotes {
+                var unsent: UInt64 = 0
+                for (chain, held) in mine where held.seq > remote[chain] {
+                    unsent += UInt64(
+                        try Int64.fetchOne(
+                            db, sql: "SELECT count(*) FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND c.seq > ? AND r.scope = ?",
+                            arguments: [node.rawValue, Int64(remote[chain]), chain.scope.rawValue]) ?? 0)
+                }
+                fewest = min(fewest ?? unsent, unsent)
+            }
+            if let fewest { return fewest }
+            return UInt64(try Int64.fetchOne(db, sql: "SELECT coalesce(sum(held), 0) FROM knowledge WHERE origin = ?", arguments: [node.rawValue]) ?? 0)
+        }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 internal import GRDB
 
 extension Store {
-    /// Compares a peer's knowledge with this store's history: for each origin this store holds at
+    /// Compares a peer's knowledge with this store's history: for each chain this store holds at
     /// least as far as the peer, the peer's hash at its seq must be this store's hash at that seq.
     /// Hashes chain, so that covers the whole shared prefix. Forks found are remembered.
     @discardableResult
@@ -16,8 +16,9 @@ extension Store {
     static func forks(_ db: Database, peer: Knowledge) throws -> [ForkReport] {
         let mine = try Ledger.loadKnowledge(db)
         var found: [ForkReport] = []
-        for (origin, theirs) in peer.entries.sorted(by: { $0.key < $1.key }) {
-            guard let held = mine.entries[origin], held.seq >= theirs.seq, theirs.seq > 0 else { continue }
+        for (chain, theirs) in peer.entries.sorted(by: { $0.key < $1.key }) {
+            let origin = chain.origin
+            guard let held = mine.entries[chain], held.seq >= theirs.seq, theirs.seq > 0 else { continue }
             let local: ContentHash
             if held.seq == theirs.seq {
                 local = held.hash
@@ -65,8 +66,10 @@ extension Store {
     }
 
     /// The changes this store holds that `peer` lacks, in this store's apply order, bounded by
-    /// `limits`. Changes of a forked origin, of an origin `mayPassOn` refuses, and every change
-    /// that depends on one of those are held back, never skipped over: the batch stays causal.
+    /// `limits`, chain by chain: the peer holds each chain up to the seq its knowledge names.
+    /// Changes of a forked origin, of an origin `mayPassOn` refuses, and every change that
+    /// depends on one of those are held back (with the rest of their chain), never skipped over:
+    /// the batch stays causal, and every other chain goes on.
     ///
     /// Forks found against the peer's knowledge hold that origin back from this peer; they are
     /// remembered only for origins `vouchesFor` accepts (the peer's own, or any for a relay), so a
@@ -78,40 +81,45 @@ extension Store {
         let (batch, newForks) = try read { db -> (OutgoingBatch, [ForkReport]) in
             let forks = try Self.forks(db, peer: peer)
             let mine = try Ledger.loadKnowledge(db)
-            var blocked: [NodeID: UInt64] = [:]  // origin -> lowest seq held back
-            for fork in forks { blocked[fork.dot.origin] = 1 }
-            for fork in try Self.knownForks(db) { blocked[fork.dot.origin] = 1 }
-            // Origins this store may not pass on to the peer are held back from the peer's first
-            // missing seq, known from knowledge alone: the scan below neither starts at them nor
-            // reads their changes, and what depends on them is held back as it is met.
-            var preHeld: [Dot] = []
-            for (origin, held) in mine.entries.sorted(by: { $0.key < $1.key }) where held.seq > peer[origin] && blocked[origin] == nil && !mayPassOn(origin) {
-                blocked[origin] = peer[origin] + 1
-                preHeld.append(Dot(origin: origin, seq: peer[origin] + 1))
-            }
-            // Where to start: the earliest apply position of a change the peer lacks.
+            var forked = Set(forks.map(\.dot.origin))
+            for fork in try Self.knownForks(db) { forked.insert(fork.dot.origin) }
+            var blocked: [Chain: UInt64] = [:]  // chain -> lowest seq held back
+            var batch = OutgoingBatch(changes: [], encoded: [], hasMore: false, heldBack: [], forks: forks)
+            // Where to start: the earliest apply position of a change the peer lacks. A chain's
+            // changes are applied in seq order, so its first missing one is its lowest seq above
+            // the peer's. Chains this store may not pass on to the peer are held back from there,
+            // known from knowledge alone: the scan below neither starts at them nor reads their
+            // changes, and what depends on them is held back as it is met.
             var start: Int64?
-            for (origin, held) in mine.entries where held.seq > peer[origin] && blocked[origin] == nil {
-                if let ord = try Int64.fetchOne(db, sql: "SELECT ord FROM change WHERE origin = ? AND seq = ?", arguments: [origin.rawValue, Int64(peer[origin] + 1)]) {
-                    start = min(start ?? ord, ord)
+            for (chain, held) in mine.entries.sorted(by: { $0.key < $1.key }) where held.seq > peer[chain] && !forked.contains(chain.origin) {
+                let first = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT c.ord, c.seq FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND c.seq > ? AND r.scope = ? ORDER BY c.seq LIMIT 1"),
+                    arguments: [chain.origin.rawValue, Int64(peer[chain]), chain.scope.rawValue])
+                guard let first else { continue }
+                if !mayPassOn(chain.origin) {
+                    let seq = UInt64(first["seq"] as Int64)
+                    blocked[chain] = seq
+                    batch.heldBack.append(Dot(origin: chain.origin, seq: seq))
+                    continue
                 }
+                start = min(start ?? first["ord"], first["ord"])
             }
-            var batch = OutgoingBatch(changes: [], encoded: [], hasMore: false, heldBack: preHeld, forks: forks)
             guard let start else { return (batch, forks) }
             var bytes = 0
-            let cursor = try Row.fetchCursor(db, sql: "SELECT origin, seq, body FROM change WHERE ord >= ? ORDER BY ord", arguments: [start])
+            let cursor = try Row.fetchCursor(
+                db, sql: "SELECT c.origin, c.seq, c.body, r.scope FROM change c JOIN record r ON r.num = c.record WHERE c.ord >= ? ORDER BY c.ord", arguments: [start])
             while let row = try cursor.next() {
-                let origin = try NodeID(row["origin"] as String)
+                let chain = Chain(try NodeID(row["origin"] as String), try Scope(row["scope"] as String))
                 let seq = UInt64(row["seq"] as Int64)
-                guard seq > peer[origin] else { continue }
-                if blocked[origin] != nil { continue }
+                guard seq > peer[chain], !forked.contains(chain.origin), blocked[chain] == nil else { continue }
                 let body = [UInt8](row["body"] as Data)
                 let change = try Change(canonical: body)
                 let dependsOnBlocked = change.vector.entries.contains { entry in
-                    entry.node != origin && blocked[entry.node].map { entry.seq >= $0 } ?? false
+                    entry.node != chain.origin && (forked.contains(entry.node) || blocked[Chain(entry.node, chain.scope)].map { entry.seq >= $0 } ?? false)
                 }
-                if dependsOnBlocked || !mayPassOn(origin) {
-                    blocked[origin] = seq
+                if dependsOnBlocked || !mayPassOn(chain.origin) {
+                    blocked[chain] = seq
                     batch.heldBack.append(change.dot)
                     continue
                 }
@@ -131,8 +139,10 @@ extension Store {
     }
 
     /// Applies a batch from elsewhere in one transaction: every change is checked first (any
-    /// invalid change refuses the whole batch, changing nothing); then the longest prefix whose
-    /// dependencies are held is applied, and the report says where and why it stopped.
+    /// invalid change refuses the whole batch, changing nothing); then each chain is applied as
+    /// far as its dependencies are held. A change that cannot be applied (it waits for a change
+    /// not held, or is refused) holds back the rest of its chain, and whatever depends on it;
+    /// every other chain goes on. The report says where and why each chain stopped.
     /// Changes already held are skipped, so applying a batch twice changes nothing.
     ///
     /// - Parameters:
@@ -176,73 +186,90 @@ extension Store {
             let conflictsBefore = try Int.fetchOne(db, sql: "SELECT count(*) FROM record WHERE conflict = 1") ?? 0
             var skews: [NodeID: SkewReport] = [:]
             var skewedRecords: [NodeID: Set<Int64>] = [:]
+            var stopped: Set<Chain> = []
             for (index, change) in changes.enumerated() {
                 let origin = change.dot.origin
+                let chain = change.chain
                 func stop(_ why: ApplyStop) {
-                    report.stop = why
-                    report.stoppedAt = index
+                    if report.stop == nil {
+                        report.stop = why
+                        report.stoppedAt = index
+                    }
+                    report.stops.append(why)
+                    stopped.insert(chain)
                 }
                 let held = try ledger.heldHash(change.dot)
                 if held == change.hash {
                     report.duplicates += 1
                     continue
                 }
+                // Behind a change of its chain that could not be applied.
+                if stopped.contains(chain) {
+                    report.waiting += 1
+                    continue
+                }
                 // Who may send the origin's changes comes first: a sender that may not can never
                 // make this store record a fork, or anything else, about that origin.
                 guard mayApply(origin) else {
                     stop(.originNotAllowed(change: change.dot))
-                    break
+                    continue
                 }
                 if let held {
                     let fork = ForkReport(dot: change.dot, localHash: held, remoteHash: change.hash)
                     try Self.remember(fork, db, now: now)
                     stop(.fork(fork))
-                    break
+                    continue
                 }
                 if forked.contains(origin) {
                     let known = try Self.knownForks(db).first { $0.dot.origin == origin }!
                     stop(.fork(known))
-                    break
+                    continue
                 }
-                let top = ledger.knowledge.entries[origin]
-                guard change.dot.seq == (top?.seq ?? 0) + 1 else {
-                    stop(.missingDependency(change: change.dot, missing: Dot(origin: origin, seq: (top?.seq ?? 0) + 1)))
-                    break
-                }
-                // One scope, general, is held until grants come: each origin has one chain here.
+                // One scope, general, is held until grants come.
                 guard change.scope == .general else {
                     stop(.invalid(change: change.dot, reason: "it is in scope \(change.scope), and this node holds scope general alone"))
-                    break
+                    continue
                 }
-                guard change.prev.seq == change.dot.seq - 1 else {
-                    stop(.invalid(change: change.dot, reason: "its prev names seq \(change.prev.seq) of \(origin), but in scope general it follows seq \(change.dot.seq - 1)"))
-                    break
+                // Its chain: the change must follow the last one held of its origin in its scope.
+                let top = ledger.knowledge.entries[chain]
+                let head = top?.seq ?? 0
+                if change.prev.seq > head {
+                    stop(.missingDependency(change: change.dot, missing: Dot(origin: origin, seq: change.prev.seq)))
+                    continue
                 }
-                if change.prev.hash != (top?.hash ?? .zero) {
-                    let fork = ForkReport(dot: Dot(origin: origin, seq: change.dot.seq - 1), localHash: top?.hash ?? .zero, remoteHash: change.prev.hash)
+                if change.prev.seq < head {
+                    // Two changes of one chain name the same prev: the origin's history forked.
+                    let after = try ledger.next(in: chain, after: change.prev.seq)
+                    let fork = ForkReport(dot: after?.dot ?? change.dot, localHash: after?.hash ?? .zero, remoteHash: change.hash)
                     try Self.remember(fork, db, now: now)
                     stop(.fork(fork))
-                    break
+                    continue
+                }
+                if change.prev.hash != (top?.hash ?? .zero) {
+                    let fork = ForkReport(dot: Dot(origin: origin, seq: head), localHash: top?.hash ?? .zero, remoteHash: change.prev.hash)
+                    try Self.remember(fork, db, now: now)
+                    stop(.fork(fork))
+                    continue
                 }
                 // Format 1 is read, never made now: a chain that went on in format 2 stays there.
-                if change.format == 1, let top, try ledger.heldFormat(Dot(origin: origin, seq: top.seq)) ?? 1 >= 2 {
+                if change.format == 1, head > 0, try ledger.heldFormat(Dot(origin: origin, seq: head)) ?? 1 >= 2 {
                     stop(.invalid(change: change.dot, reason: "it is in format 1, but \(origin)'s changes before it are in format 2: format 1 is not made any more"))
-                    break
+                    continue
                 }
-                if let missing = ledger.knowledge.holdsDependencies(of: change.vector, except: change.dot) {
+                if let missing = ledger.knowledge.missingDependency(of: change.vector, in: change.scope, except: origin) {
                     stop(.missingDependency(change: change.dot, missing: missing))
-                    break
+                    continue
                 }
                 if change.operation != .add {
                     // Its dependencies are held, so the change that created the record is: the
                     // record must be there, of the same kind.
                     guard let existing = try ledger.load(change.record), existing.state.kind == change.kind else {
                         stop(.invalid(change: change.dot, reason: "it edits \(change.record) as a \(change.kind), but \(change.record) was not created as one"))
-                        break
+                        continue
                     }
                     guard existing.scope == change.scope else {
                         stop(.invalid(change: change.dot, reason: "it edits \(change.record) in scope \(change.scope), but \(change.record) was created in scope \(existing.scope), for life"))
-                        break
+                        continue
                     }
                 }
                 let receipt = ledger.clock.receive(change.hlc, wallMilliseconds: wall(), driftMilliseconds: drift)

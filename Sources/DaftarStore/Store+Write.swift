@@ -13,7 +13,7 @@ public struct StoreTransaction {
     /// Records a new entry of `kind` and returns its id.
     @discardableResult
     public func add(kind: Kind, fields: [FieldName: FieldValue]) throws(StoreError) -> RecordID {
-        let seq = ledger.knowledge[ledger.node] + 1
+        let seq = (ledger.highest[ledger.node] ?? 0) + 1
         let dot = Dot(origin: ledger.node, seq: seq)
         let id = RecordID(dot)
         try commit(record: id, kind: kind, scope: .general, operation: .add, fields: fields, vector: VersionVector(dot))
@@ -65,7 +65,7 @@ public struct StoreTransaction {
         default: break
         }
         var vector = state.vector
-        vector[ledger.node] = ledger.knowledge[ledger.node] + 1
+        vector[ledger.node] = (ledger.highest[ledger.node] ?? 0) + 1
         try commit(record: id, kind: state.kind, scope: scope, operation: operation, fields: fields, vector: vector)
     }
 
@@ -74,8 +74,9 @@ public struct StoreTransaction {
     private func commit(
         record: RecordID, kind: Kind, scope: Scope, operation: Change.Operation, fields: [FieldName: FieldValue], vector: VersionVector
     ) throws(StoreError) {
-        let own = ledger.knowledge.entries[ledger.node]
-        let dot = Dot(origin: ledger.node, seq: (own?.seq ?? 0) + 1)
+        // Seqs are the node's own, across scopes; `prev` is its last change in this scope.
+        let own = ledger.knowledge.entries[Chain(ledger.node, scope)]
+        let dot = Dot(origin: ledger.node, seq: (ledger.highest[ledger.node] ?? 0) + 1)
         let wall = wallClock()
         guard wall <= Limits.latestStampMilliseconds else {
             let when = Date(timeIntervalSince1970: Double(wall) / 1000)

@@ -42,10 +42,14 @@ public struct ApplyReport: Sendable, Hashable {
     public var applied: Int = 0
     /// Changes already held (same content), skipped.
     public var duplicates: Int = 0
-    /// Where and why it stopped early; nil when the whole batch was taken.
+    /// Where and why the first chain stopped; nil when the whole batch was taken.
     public var stop: ApplyStop?
-    /// The index in the batch of the first change not taken, when it stopped.
+    /// The index in the batch of the first change not taken, when a chain stopped.
     public var stoppedAt: Int?
+    /// Where and why each chain that stopped did, in the order met.
+    public var stops: [ApplyStop] = []
+    /// Changes not taken because an earlier change of their chain was not.
+    public var waiting: Int = 0
     /// Stamps beyond the drift limit (applied all the same).
     public var skews: [SkewReport] = []
     /// Entries that are in conflict after this batch and were not before.

@@ -108,8 +108,12 @@ public struct SyncResponse: Sendable, Hashable, Codable {
     /// Of the client's changes: how many were applied, and how many were already held.
     public var applied: Int
     public var duplicates: Int
-    /// Where and why the server stopped applying the client's batch, if it did.
+    /// Where and why the server stopped applying the client's batch, if it did: the first chain
+    /// that stopped.
     public var stop: StopReport?
+    /// Where and why each chain of the client's batch that stopped did, in the batch's order;
+    /// nil when none did. Every other chain of the batch was applied.
+    public var stops: [StopReport]?
     /// Forks the server found comparing the client's knowledge with its history (its own hash as `localHash`).
     public var forks: [ForkReport]
     /// Client changes whose stamps ran past the server's allowed clock drift (applied all the same).

@@ -21,7 +21,7 @@ func applyBench(_ options: Options) throws -> [BenchRow] {
         let batch = try source.changes(missingFrom: cursor, limits: BatchLimits(maxCount: 5000))
         if batch.changes.isEmpty { break }
         changes += batch.changes
-        for c in batch.changes { cursor.entries[c.dot.origin] = Knowledge.Entry(seq: c.dot.seq, hash: c.hash) }
+        for c in batch.changes { cursor.entries[c.chain] = Knowledge.Entry(seq: c.dot.seq, hash: c.hash) }
     }
     var daftarTimes: [Double] = []
     var plainTimes: [Double] = []

@@ -74,7 +74,7 @@ func syncMany(_ options: Options) async throws -> [BenchRow] {
         }
         return (seconds(ContinuousClock.now - start), results.map(\.0).sorted(), results.filter { !$0.1 }.count)
     }
-    let held = try central.knowledge().count
+    let held = try central.changeCounts().held
     let converged = held == UInt64(offices * each) && errors == 0
     let p50 = latencies[latencies.count / 2] * 1000
     let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))] * 1000

@@ -42,13 +42,14 @@ struct NodeCommand: ParsableCommand {
                         var role: String
                         var revoked: Bool
                         var lastSeen: String?
-                        var changesHeld: UInt64?
+                        /// How many chains (an origin in a scope) the node said it held when last seen.
+                        var chains: Int?
                     }
                     func iso(_ ms: Int64?) -> String? { ms.map { Date(timeIntervalSince1970: Double($0) / 1000).formatted(.iso8601) } }
                     print(
                         encodeJSON([
                             "nodes": peers.map {
-                                PeerJSON(node: $0.node.rawValue, role: $0.role.rawValue, revoked: $0.revokedAt != nil, lastSeen: iso($0.lastSeen), changesHeld: $0.lastKnowledge?.count)
+                                PeerJSON(node: $0.node.rawValue, role: $0.role.rawValue, revoked: $0.revokedAt != nil, lastSeen: iso($0.lastSeen), chains: $0.lastKnowledge?.entries.count)
                             }
                         ]))
                     return
@@ -58,7 +59,7 @@ struct NodeCommand: ParsableCommand {
                 format.dateFormat = "yyyy-MM-dd HH:mm"
                 func time(_ ms: Int64?) -> String { ms.map { format.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "never" }
                 for p in peers {
-                    let held = p.lastKnowledge.map { "holds \($0.count) changes" } ?? ""
+                    let held = p.lastKnowledge.map { "holds \($0.entries.count) chain(s)" } ?? ""
                     print(
                         "\(p.node.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(p.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(p.revokedAt != nil ? "REVOKED " : "")last seen \(time(p.lastSeen))  \(held)"
                     )

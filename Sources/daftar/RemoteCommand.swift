@@ -47,7 +47,7 @@ struct RemoteCommand: ParsableCommand {
                     return
                 }
                 if remotes.isEmpty { print("no remotes: daftar remote add NAME URL --token TOKEN") }
-                for r in remotes { print("\(r.name)  \(r.url)\(r.caFile.map { "  ca \($0)" } ?? "")  \(r.lastKnowledge.map { "server held \($0.count) changes at last sync" } ?? "never synced")") }
+                for r in remotes { print("\(r.name)  \(r.url)\(r.caFile.map { "  ca \($0)" } ?? "")  \(r.lastKnowledge.map { "server held \($0.entries.count) chain(s) at last sync" } ?? "never synced")") }
             } catch { throw fail(error, json: json) }
         }
     }

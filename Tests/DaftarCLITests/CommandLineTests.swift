@@ -271,7 +271,7 @@ import Testing
         #expect(status == 200)
         let answer = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect((answer["stop"] as? [String: Any])?["reason"] as? String == "origin_not_allowed", "\(answer)")
-        #expect(try central.knowledge()[central.node] == 1)
+        #expect(try central.knowledge()[Chain(central.node, .general)] == 1)
 
         let shown = try command("central.daftar", "status")
         #expect(shown.status == 0, "\(shown.err)")

@@ -62,7 +62,7 @@ struct FilesystemFaultTests {
         let store = try Store.open(at: db, options: Store.Options(readOnly: true))
         #expect(try store.integrityCheck() == [])
         for id in acknowledged { #expect(try store.record(try RecordID(id)) != nil, "\(id) was acknowledged but is missing") }
-        #expect(try store.knowledge()[store.node] == UInt64(acknowledged.count))
+        #expect(try store.knowledge()[Chain(store.node, .general)] == UInt64(acknowledged.count))
     }
 
     @Test func readOnlyFilesystem_refusesWithAClearError_thenWorksAgain() throws {

@@ -66,7 +66,7 @@ import Testing
 
     /// How many of `origin`'s changes the store at `db` holds, read as another process would.
     func held(_ db: String, of origin: String) throws -> UInt64 {
-        try Store.open(at: db, options: Store.Options(readOnly: true)).knowledge()[try NodeID(origin)]
+        try Store.open(at: db, options: Store.Options(readOnly: true)).knowledge()[Chain(try NodeID(origin), .general)]
     }
 
     /// Polls `db` until it holds more than `count` of `origin`'s changes; the count then, or nil
@@ -247,7 +247,7 @@ import Testing
             let centralStatus = try status(central)
             let officeStatus = try status(office)
             #expect(centralStatus["entries"] as? Int == entries)
-            #expect((centralStatus["knowledge"] as? [String: Int])?["fia-lahore"] == entries)
+            #expect((centralStatus["knowledge"] as? [String: [String: Int]])?["general"]?["fia-lahore"] == entries)
             #expect(officeStatus["changesNotSent"] as? Int == 0)
             for db in [central, office] {
                 #expect(try daftar.run(["--db", db, "-c", "check"], environment: environment).out == "ok\n")

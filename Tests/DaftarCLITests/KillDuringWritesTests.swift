@@ -79,7 +79,7 @@ import Testing
                 #expect(try store.record(parsed) != nil, "round \(round): \(id) was acknowledged but is missing")
             }
             // No half-writes: every change in the log has its entry, and the log has no gaps.
-            let held = try store.knowledge()[store.node]
+            let held = try store.knowledge()[Chain(store.node, .general)]
             #expect(try store.count(Query()) == Int(held), "round \(round): \(held) changes but a different number of entries")
         }
         #expect(acknowledged.count > rounds, "the console acknowledged too few writes for the test to mean anything")

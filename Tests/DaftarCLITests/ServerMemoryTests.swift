@@ -106,7 +106,7 @@ import Testing
         server.waitUntilExit()
         let held = try daftar.run(["--db", central, "--json", "-c", "status"], environment: environment)
         let status = try #require(try JSONSerialization.jsonObject(with: Data(held.out.utf8)) as? [String: Any])
-        #expect((status["knowledge"] as? [String: Any])?["fia-lahore"] as? Int == 1)
+        #expect((status["knowledge"] as? [String: [String: Int]])?["general"]?["fia-lahore"] == 1)
         print("16 bodies of \(bytes.count) bytes (\(copies) changes each): peak \(Int(peak)) MB, \(Int(before)) MB before; answers \(answered.sorted())")
     }
 }

@@ -617,25 +617,49 @@ extension ChainLink {
 }
 
 @Suite struct KnowledgeTests {
-    @Test func coversAndDependencies() {
-        let k = Knowledge([node("a"): .init(seq: 3, hash: .zero), node("b"): .init(seq: 1, hash: .zero)])
-        #expect(k[node("a")] == 3)
-        #expect(k[node("z")] == 0)
-        #expect(k.covers(Dot(origin: node("a"), seq: 3)))
-        #expect(!k.covers(Dot(origin: node("a"), seq: 4)))
-        #expect(k.count == 4)
-        let own = Dot(origin: node("a"), seq: 4)
-        #expect(k.holdsDependencies(of: vv([("a", 4), ("b", 1)]), except: own) == nil)
-        #expect(k.holdsDependencies(of: vv([("a", 4), ("b", 3)]), except: own) == Dot(origin: node("b"), seq: 2))
-        #expect(k.holdsDependencies(of: vv([("a", 4), ("c", 1)]), except: own) == Dot(origin: node("c"), seq: 1))
+    @Test func chainsAndDependencies() {
+        let punjab = try! Scope("punjab")
+        let k = Knowledge([
+            Chain(node("a"), .general): .init(seq: 3, hash: .zero), Chain(node("b"), .general): .init(seq: 1, hash: .zero),
+            Chain(node("a"), punjab): .init(seq: 7, hash: .zero),
+        ])
+        #expect(k[Chain(node("a"), .general)] == 3)
+        #expect(k[Chain(node("a"), punjab)] == 7)
+        #expect(k[Chain(node("z"), .general)] == 0)
+        #expect(k[Chain(node("b"), punjab)] == 0)
+        #expect(k.highestSeq(of: node("a")) == 7)
+        #expect(k.highestSeq(of: node("z")) == 0)
+        #expect(k.scopes == [.general, punjab])
+        #expect(k.restricted(to: [punjab]).entries.keys.map(\.origin) == [node("a")])
+        // A vector's dots are of its record's scope: held when that scope's chain is held as far.
+        let origin = node("a")
+        #expect(k.missingDependency(of: vv([("a", 4), ("b", 1)]), in: .general, except: origin) == nil)
+        #expect(k.missingDependency(of: vv([("a", 4), ("b", 3)]), in: .general, except: origin) == Dot(origin: node("b"), seq: 3))
+        #expect(k.missingDependency(of: vv([("a", 4), ("c", 1)]), in: .general, except: origin) == Dot(origin: node("c"), seq: 1))
+        #expect(k.missingDependency(of: vv([("c", 4), ("b", 1)]), in: punjab, except: node("c")) == Dot(origin: node("b"), seq: 1))
     }
 
     @Test func jsonRoundTrip() throws {
-        let k = Knowledge([node("fia-lahore"): .init(seq: 3, hash: try ContentHash(bytes: SHA256.hash([1])))])
+        let k = Knowledge([
+            Chain(node("fia-lahore"), .general): .init(seq: 3, hash: try ContentHash(bytes: SHA256.hash([1]))),
+            Chain(node("fia-lahore"), try Scope("punjab")): .init(seq: 5, hash: try ContentHash(bytes: SHA256.hash([2]))),
+        ])
         let data = try JSONEncoder().encode(k)
         #expect(try JSONDecoder().decode(Knowledge.self, from: data) == k)
+        // Per scope, then per origin.
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [String: [String: Any]]])
+        #expect(object["punjab"]?["fia-lahore"]?["seq"] as? Int == 5)
+        #expect(object["general"]?["fia-lahore"]?["seq"] as? Int == 3)
+        let hash = String(repeating: "00", count: 32)
         #expect(throws: DecodingError.self) {
-            try JSONDecoder().decode(Knowledge.self, from: Data(#"{"BAD": {"seq": 1, "hash": "00"}}"#.utf8))
+            try JSONDecoder().decode(Knowledge.self, from: Data(#"{"general": {"BAD": {"seq": 1, "hash": "\#(hash)"}}}"#.utf8))
+        }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Knowledge.self, from: Data(#"{"Bad Scope": {"fia-lahore": {"seq": 1, "hash": "\#(hash)"}}}"#.utf8))
+        }
+        // The per-origin form of protocol version 1 is not read as knowledge.
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Knowledge.self, from: Data(#"{"fia-lahore": {"seq": 1, "hash": "\#(hash)"}}"#.utf8))
         }
     }
 }

@@ -127,11 +127,11 @@ import Testing
         while !pending.isEmpty {
             let ready = pending.indices.filter { index in
                 let change = pending[index]
-                return held[change.dot.origin] + 1 == change.dot.seq && held.holdsDependencies(of: change.vector, except: change.dot) == nil
+                return held[change.chain] == change.prev.seq && held.missingDependency(of: change.vector, in: change.scope, except: change.dot.origin) == nil
             }
             guard let pick = ready.randomElement(using: &rng) else { break }
             let change = pending.remove(at: pick)
-            held.entries[change.dot.origin] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
+            held.entries[change.chain] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
             ordered.append(change)
         }
         #expect(pending.isEmpty, "a sender's batch must be causally complete")

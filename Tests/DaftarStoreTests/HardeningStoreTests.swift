@@ -263,7 +263,7 @@ final class Flag: Sendable {
         #expect(error?.code == .badRequest)
         #expect(error?.message.contains("set the clock") == true, "\(error?.message ?? "no error")")
         #expect(error?.message.contains("nothing was recorded") == true)
-        #expect(try store.knowledge()[store.node] == 0)
+        #expect(try store.knowledge()[Chain(store.node, .general)] == 0)
         #expect(try store.allRecords().isEmpty)
         #expect(try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM change") } == 0)
     }

@@ -34,7 +34,7 @@ import Testing
         #expect(history.map(\.operation) == [.add, .set, .unset, .delete, .restore])
         #expect(history.allSatisfy { $0.officer == "Insp. Ayesha" })
         #expect(history.map(\.dot.seq) == [1, 2, 3, 4, 5])
-        #expect(try store.knowledge()[store.node] == 5)
+        #expect(try store.knowledge()[Chain(store.node, .general)] == 5)
     }
 
     @Test func stampsStrictlyIncrease_andSurviveReopening() throws {
@@ -216,7 +216,7 @@ import Testing
         #expect(applied == Set(Store.schemaVersions))
         #expect(Store.schemaVersions.count >= 2)
         try opened.add(kind: kind("incident"), fields: [:], as: "a")
-        #expect(try opened.knowledge()[try NodeID("old-office")] == 1)
+        #expect(try opened.knowledge()[Chain(try NodeID("old-office"), .general)] == 1)
     }
 
     @Test func storeLockedByAnotherWriter_getsLockedError() throws {
@@ -283,5 +283,47 @@ import Testing
         try store.pool.writeWithoutTransaction { db in try db.execute(sql: "DROP TRIGGER fail_change") }
         let id = try store.add(kind: kind("incident"), fields: [name("t"): text("kept")], as: "a")
         #expect(id.dot.seq == 1)
+    }
+
+    /// Schema 8: a store whose knowledge is per origin (schema 7) opens with knowledge per chain:
+    /// each origin's row becomes its chain in scope general, holding as many changes as its seq,
+    /// and what remotes were last known to hold is read in the new form.
+    @Test func knowledgePerOrigin_becomesKnowledgePerChainInGeneral() throws {
+        func node(_ s: String) -> NodeID { try! NodeID(s) }
+        let path = folder.file("old.daftar")
+        let old = try Store.create(at: path, node: node("fia-lahore"))
+        let other = try Store.create(at: folder.file("other.daftar"), node: node("fia-karachi"))
+        for i in 0..<5 { try old.add(kind: kind("incident"), fields: [name("n"): FieldValue.integer(Int64(i))], as: "a") }
+        for i in 0..<3 { try other.add(kind: kind("case"), fields: [name("n"): FieldValue.integer(Int64(i))], as: "b") }
+        #expect(try old.merge(from: other).applied == 3)
+        let knowledge = try old.knowledge()
+        try old.saveRemote(Remote(name: "central", url: "http://127.0.0.1:9", token: "t"))
+        try old.noteRemoteSynced("central", knowledge: knowledge)
+        // Back to schema 7's layout, as a store of the previous release holds it.
+        let migration = try #require(Store.schemaVersions.first { $0.hasPrefix("0008") })
+        try old.pool.writeWithoutTransaction { db in
+            try db.execute(sql: "DROP TABLE knowledge")
+            try db.execute(sql: "CREATE TABLE knowledge (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash BLOB NOT NULL) WITHOUT ROWID")
+            var perOrigin: [String: [String: String]] = [:]
+            for (chain, entry) in knowledge.entries {
+                try db.execute(sql: "INSERT INTO knowledge (origin, seq, hash) VALUES (?, ?, ?)", arguments: [chain.origin.rawValue, Int64(entry.seq), Data(entry.hash.bytes)])
+                perOrigin[chain.origin.rawValue] = ["seq": "\(entry.seq)", "hash": entry.hash.hex]
+            }
+            let blob = "{" + perOrigin.map { #""\#($0.key)":{"seq":\#($0.value["seq"]!),"hash":"\#($0.value["hash"]!)"}"# }.joined(separator: ",") + "}"
+            try db.execute(sql: "UPDATE remote SET last_knowledge = ?", arguments: [Data(blob.utf8)])
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [migration])
+        }
+        let reopened = try Store.open(at: path)
+        #expect(try reopened.knowledge() == knowledge)
+        #expect(knowledge.entries.keys.sorted() == [Chain(node("fia-karachi"), .general), Chain(node("fia-lahore"), .general)])
+        #expect(try reopened.changeCounts() == (held: 8, own: 5))
+        #expect(try reopened.remotes().first?.lastKnowledge == knowledge)
+        #expect(try reopened.unsentCount() == 0)
+        // The chains go on: the next own change follows seq 5 in general.
+        let next = try reopened.add(kind: kind("incident"), fields: [:], as: "a")
+        let change = try #require(try reopened.change(at: next.dot))
+        #expect(change.prev == ChainLink(seq: 5, hash: knowledge.entries[Chain(node("fia-lahore"), .general)]!.hash))
+        #expect(try reopened.changeCounts() == (held: 9, own: 6))
+        #expect(try reopened.unsentCount() == 1)
     }
 }

@@ -76,8 +76,8 @@ import Testing
             }
             // A made-up hash for those origins in its knowledge: reported to it, kept nowhere.
             var claimed = try lahore.knowledge()
-            claimed.entries[karachi.node] = Knowledge.Entry(seq: 2, hash: try ContentHash(hex: String(repeating: "ab", count: 32)))
-            claimed.entries[central.node] = Knowledge.Entry(seq: 1, hash: try ContentHash(hex: String(repeating: "cd", count: 32)))
+            claimed.entries[Chain(karachi.node, .general)] = Knowledge.Entry(seq: 2, hash: try ContentHash(hex: String(repeating: "ab", count: 32)))
+            claimed.entries[Chain(central.node, .general)] = Knowledge.Entry(seq: 1, hash: try ContentHash(hex: String(repeating: "cd", count: 32)))
             #expect(try await post(url, token: lahoreRemote.token, SyncRequest(node: lahore.node, knowledge: claimed, changes: [])).status == 200)
             #expect(try central.knownForks().isEmpty)
             // fia-karachi goes on syncing, and others receive its changes.
@@ -85,7 +85,7 @@ import Testing
             let after = try await sync(karachi, "central")
             #expect(after.complete && after.serverStop == nil && after.forks.isEmpty)
             #expect(try await sync(quetta, "central").complete)
-            #expect(try quetta.knowledge()[karachi.node] == 4)
+            #expect(try quetta.knowledge()[Chain(karachi.node, .general)] == 4)
             #expect(try quetta.count(Query(kind: kind("incident"))) == 5)
         }
     }
@@ -113,13 +113,13 @@ import Testing
                 #expect(answer.status == 200)
                 #expect((answer.json["stop"] as? [String: Any])?["reason"] as? String == "origin_not_allowed")
             }
-            #expect(try central.knowledge()[central.node] == 1)
+            #expect(try central.knowledge()[Chain(central.node, .general)] == 1)
             #expect(try central.knownForks().isEmpty)
             let refused = try central.refusedSenders()
             #expect(refused.count == 1 && refused[0].sender == hub.node && refused[0].origin == central.node && refused[0].times == 2)
             // The server's own next write builds on its own history.
             try central.add(kind: kind("incident"), fields: [name("title"): .text("second")], as: "Analyst")
-            #expect(try central.knowledge()[central.node] == 2)
+            #expect(try central.knowledge()[Chain(central.node, .general)] == 2)
             #expect(try central.change(at: Dot(origin: central.node, seq: 2))?.previousHash == first.hash)
         }
         #expect(captured.lines.withLock { $0 }.contains { $0.contains("REFUSED") && $0.contains("punjab-hub") && $0.contains("central:") })
@@ -147,8 +147,8 @@ import Testing
                 ("maxChanges 1000.0", #"{"node":"fia-lahore","knowledge":{},"maxChanges":1000.0}"#, 400, "malformed"),
                 ("maxChanges 1e3", #"{"node":"fia-lahore","knowledge":{},"maxChanges":1e3}"#, 400, "malformed"),
                 ("maxChanges 0", #"{"node":"fia-lahore","knowledge":{},"maxChanges":0}"#, 200, nil),
-                ("knowledge seq 1.0", #"{"node":"fia-lahore","knowledge":{"central":{"seq":1.0,"hash":"\#(String(repeating: "0", count: 64))"}}}"#, 400, "malformed"),
-                ("knowledge entry with an extra key", #"{"node":"fia-lahore","knowledge":{"central":{"seq":1,"hash":"\#(String(repeating: "0", count: 64))","x":1}}}"#, 400, "malformed"),
+                ("knowledge seq 1.0", #"{"node":"fia-lahore","knowledge":{"general":{"central":{"seq":1.0,"hash":"\#(String(repeating: "0", count: 64))"}}}}"#, 400, "malformed"),
+                ("knowledge entry with an extra key", #"{"node":"fia-lahore","knowledge":{"general":{"central":{"seq":1,"hash":"\#(String(repeating: "0", count: 64))","x":1}}}}"#, 400, "malformed"),
                 ("wallTime N.0", #"{"node":"fia-lahore","knowledge":{},"changes":[\#(changeJSON.replacingOccurrences(of: wallTime, with: wallTime + ".0"))]}"#, 400, "malformed"),
                 ("decimal with an extra key", #"{"node":"fia-lahore","knowledge":{},"changes":[\#(changeJSON.replacingOccurrences(of: #"{"decimal":"1.5"}"#, with: #"{"decimal":"1.5","x":1}"#))]}"#, 400, "malformed"),
                 ("vector entry 0", #"{"node":"fia-lahore","knowledge":{},"changes":[\#(changeJSON.replacingOccurrences(of: #""vector":{"fia-lahore":1}"#, with: #""vector":{"fia-lahore":1,"central":0}"#))]}"#, 400, "malformed"),
@@ -228,7 +228,7 @@ import Testing
             let answer = try await post(url, token: token, SyncRequest(node: office.node, knowledge: Knowledge(), changes: [hashed]))
             #expect(answer.status == 422 && answer.json["error"] as? String == "invalid_change")
             #expect((answer.json["message"] as? String)?.contains("2200") == true)
-            #expect(try central.knowledge()[office.node] == 0)
+            #expect(try central.knowledge()[Chain(office.node, .general)] == 0)
         }
     }
 
@@ -241,7 +241,7 @@ import Testing
         try await withServer(central) { url in
             let token = try register(office, at: central, url: url, as: "central").token
             let second = try #require(try central.change(at: Dot(origin: central.node, seq: 2)))
-            let applying = Knowledge([central.node: Knowledge.Entry(seq: 2, hash: second.hash)])
+            let applying = Knowledge([Chain(central.node, .general): Knowledge.Entry(seq: 2, hash: second.hash)])
             let answer = try await post(url, token: token, SyncRequest(node: office.node, knowledge: Knowledge(), changes: [], applying: applying))
             #expect(answer.status == 200)
             let sent = (answer.json["changes"] as? [[String: Any]] ?? []).compactMap { ($0["dot"] as? [String: Any])?["seq"] as? Int }
@@ -336,7 +336,7 @@ import Testing
             #expect(stalled.send(RawHTTP.postHead(path: "/v1/sync", token: token, contentType: "application/json", length: body.count)))
             #expect(stalled.send(Array(body.prefix(body.count / 2))))
             #expect(try await closedByServer(stalled, within: 8))
-            #expect(try central.knowledge()[office.node] == 0)
+            #expect(try central.knowledge()[Chain(office.node, .general)] == 0)
             // Moving slowly (a chunk every 400 ms, 4 s in all, twice the body timeout): answered 200.
             let slow = try RawHTTP(port: port)
             #expect(slow.send(RawHTTP.postHead(path: "/v1/sync", token: token, contentType: "application/json", length: body.count)))
@@ -348,7 +348,7 @@ import Testing
                 try await Task.sleep(for: .milliseconds(400))
             }
             #expect(try await offThePool { try slow.response().status } == 200)
-            #expect(try central.knowledge()[office.node] == 1)
+            #expect(try central.knowledge()[Chain(office.node, .general)] == 1)
         }
     }
 

@@ -137,7 +137,7 @@ import Testing
             let stop = try #require(answer.body["stop"] as? [String: Any])
             #expect(stop["reason"] as? String == "origin_not_allowed")
             #expect((stop["message"] as? String)?.contains("fia-karachi") == true)
-            #expect(try central.knowledge()[karachi.node] == 0)
+            #expect(try central.knowledge()[Chain(karachi.node, .general)] == 0)
             // The client itself never sends what it may not pass on: it holds it back and says so,
             // and sends its own.
             let summary = try await sync(lahore, "central")
@@ -146,7 +146,7 @@ import Testing
             // A registered relay may pass Karachi's change on.
             _ = relay
             try await sync(hub, "central")
-            #expect(try central.knowledge()[karachi.node] == 1)
+            #expect(try central.knowledge()[Chain(karachi.node, .general)] == 1)
         }
     }
 
@@ -438,7 +438,7 @@ import Testing
             try register(karachi, at: central, url: url, as: "central")
             try karachi.add(kind: kind("case"), fields: [name("t"): .text("k")], as: "Ayesha")
             try await sync(karachi, "central")
-            let fake = Knowledge([karachi.node: Knowledge.Entry(seq: 1, hash: try ContentHash(hex: String(repeating: "ab", count: 32)))])
+            let fake = Knowledge([Chain(karachi.node, .general): Knowledge.Entry(seq: 1, hash: try ContentHash(hex: String(repeating: "ab", count: 32)))])
             let answer = try await post(url, token: remote.token, body: try JSONEncoder().encode(SyncRequest(node: office.node, knowledge: fake, changes: [])))
             #expect(answer.status == 200)
             #expect((answer.body["forks"] as? [Any])?.count == 1)
@@ -446,7 +446,7 @@ import Testing
             // Karachi's changes still flow to everyone else.
             try karachi.add(kind: kind("case"), fields: [name("t"): .text("k2")], as: "Ayesha")
             try await sync(karachi, "central")
-            #expect(try central.knowledge()[karachi.node] == 2)
+            #expect(try central.knowledge()[Chain(karachi.node, .general)] == 2)
         }
     }
 
@@ -459,7 +459,7 @@ import Testing
             let a = try office.add(kind: kind("case"), fields: [name("t"): .text("a")], as: "Rashid")
             try office.write(as: "Rashid") { try $0.set(a, [name("t"): .text("b")]) }
             // A forged third change: a set of "fia-lahore-2", which is a set, not a created record.
-            let own = try office.knowledge().entries[office.node]!
+            let own = try office.knowledge().entries[Chain(office.node, .general)]!
             let forged = try Change(
                 dot: Dot(origin: office.node, seq: 3), record: RecordID(Dot(origin: office.node, seq: 2)), kind: kind("case"), operation: .set,
                 fields: [name("t"): .text("x")], vector: VersionVector([(office.node, 3)]), hlc: HLC(milliseconds: 1_780_000_000_000),
@@ -470,7 +470,7 @@ import Testing
             #expect(answer.body["applied"] as? Int == 2)
             #expect((answer.body["stop"] as? [String: Any])?["reason"] as? String == "invalid_change")
             #expect((answer.body["changes"] as? [Any])?.count == 3)  // the client still receives (all it claims to lack)
-            #expect(try central.knowledge()[office.node] == 2)
+            #expect(try central.knowledge()[Chain(office.node, .general)] == 2)
         }
     }
 }
