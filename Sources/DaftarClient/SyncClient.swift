@@ -150,6 +150,10 @@ public final class SyncClient: Sendable {
     private func rounds(receive: Bool, report: (@Sendable (SyncProgress) -> Void)?, summary: inout SyncSummary) async throws(SyncError) -> SyncSummary {
         let started = ContinuousClock.now
         var serverKnowledge = remote.lastKnowledge
+        // The scopes the server takes from this node: what its last answer said; before one, the
+        // scopes its knowledge named last time (general with a server of before scopes). A client
+        // sends nothing of any other scope (DESIGN promise 12).
+        var taken = (remote.lastKnowledge?.scopes ?? [.general]).subtracting([.registry])
         var relay = false
         let store = self.store
         // Exchanges are pipelined: an answer's changes are applied here while the next exchange
@@ -165,6 +169,8 @@ public final class SyncClient: Sendable {
             let me = store.node
             let isRelay = relay
             let mayPassOn: @Sendable (NodeID) -> Bool = { origin in isRelay || origin == me }
+            let takes = taken
+            let scopes: @Sendable (Scope) -> Bool = { takes.contains($0) }
             var outgoing: OutgoingBatch
             var knowledge: Knowledge
             // What this node is still applying from the last answer: the server sends as if it
@@ -184,7 +190,9 @@ public final class SyncClient: Sendable {
                     outgoing = try await ready.task.value
                 } else {
                     outgoing =
-                        try serverKnowledge.map { k throws(StoreError) in try store.changes(missingFrom: k, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn) }
+                        try serverKnowledge.map { k throws(StoreError) in
+                            try store.changes(missingFrom: k, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn, scopes: scopes)
+                        }
                         ?? OutgoingBatch(changes: [], encoded: [], hasMore: false, heldBack: [], forks: [])
                 }
                 prefetch = nil
@@ -197,14 +205,14 @@ public final class SyncClient: Sendable {
             if !outgoing.forks.isEmpty { summary.forks += outgoing.forks }
             if outgoing.hasMore, applying == nil, let known = serverKnowledge, outgoing.forks.isEmpty {
                 // Much to send: stream it, two requests in flight, then go on as usual.
-                serverKnowledge = try await streamPush(outgoing, assuming: known, knowledge: knowledge, mayPassOn: mayPassOn, into: &summary)
+                serverKnowledge = try await streamPush(outgoing, assuming: known, knowledge: knowledge, mayPassOn: mayPassOn, scopes: scopes, into: &summary)
                 report?(summary.progress)
                 continue
             }
             if outgoing.hasMore, var assumed = serverKnowledge {
                 for change in outgoing.changes { assumed.entries[change.chain] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash) }
                 let next = assumed
-                prefetch = (Task.detached { try store.changes(missingFrom: next, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn) }, relay)
+                prefetch = (Task.detached { try store.changes(missingFrom: next, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn, scopes: scopes) }, relay)
             }
             let request = SyncRequest(node: me, knowledge: knowledge, changes: outgoing.changes, maxChanges: receive ? 5000 : 0, applying: inProgress)
             let exchanged: SyncResponse
@@ -221,6 +229,17 @@ public final class SyncClient: Sendable {
             }
             summary.server = response.node
             relay = response.role == "relay"
+            if let scopes = response.scopes { taken = Set(scopes).subtracting([.registry]) }
+            // The registry's statements are taken from the central node alone, in a direct
+            // exchange: a server that names itself the root is taken as the central node the
+            // first time (this node chose the server), and from then on only it.
+            let fromRoot: Bool
+            do {
+                if let root = response.root, root == response.node { try store.adoptRoot(root) }
+                fromRoot = try store.root() == response.node
+            } catch {
+                throw SyncError(.store, error.message)
+            }
             summary.progress.sentChanges += response.applied
             let tookAll = response.stop == nil && response.applied + response.duplicates == outgoing.changes.count
             if !tookAll { prefetch?.task.cancel(); prefetch = nil }
@@ -241,13 +260,13 @@ public final class SyncClient: Sendable {
             let last = (round > 0 && sentNothing && gotNothing) || stuck || (summary.localStop != nil && sentNothing)
             if response.changes.isEmpty || last {
                 do {
-                    if !response.changes.isEmpty { fold(try store.apply(response.changes, senderKnowledge: response.knowledge), into: &summary) }
+                    if !response.changes.isEmpty { fold(try store.apply(response.changes, senderKnowledge: response.knowledge, fromRoot: fromRoot), into: &summary) }
                     try store.noteRemoteSynced(remote.name, knowledge: response.knowledge)
                 } catch {
                     throw SyncError(.store, error.message)
                 }
             } else {
-                applying = (Task.detached { try store.apply(response.changes, senderKnowledge: response.knowledge) }, response)
+                applying = (Task.detached { try store.apply(response.changes, senderKnowledge: response.knowledge, fromRoot: fromRoot) }, response)
             }
             report?(summary.progress)
             if last { break }
@@ -265,7 +284,8 @@ public final class SyncClient: Sendable {
     /// may have arrived before the one it depends on) or when nothing is left, and returns what
     /// the server last said it holds; the ordinary exchanges take it from there.
     private func streamPush(
-        _ first: OutgoingBatch, assuming known: Knowledge, knowledge: Knowledge, mayPassOn: @escaping @Sendable (NodeID) -> Bool, into summary: inout SyncSummary
+        _ first: OutgoingBatch, assuming known: Knowledge, knowledge: Knowledge, mayPassOn: @escaping @Sendable (NodeID) -> Bool,
+        scopes: @escaping @Sendable (Scope) -> Bool, into summary: inout SyncSummary
     ) async throws(SyncError) -> Knowledge {
         let store = self.store
         let me = store.node
@@ -294,7 +314,7 @@ public final class SyncClient: Sendable {
             if next.hasMore {
                 let after = assumed
                 do {
-                    batch = try store.changes(missingFrom: after, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn)
+                    batch = try store.changes(missingFrom: after, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn, scopes: scopes)
                 } catch {
                     failure = SyncError(.store, error.message)
                 }

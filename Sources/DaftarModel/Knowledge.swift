@@ -74,6 +74,11 @@ public struct Knowledge: Sendable, Hashable, Codable {
         Knowledge(entries.filter { scopes.contains($0.key.scope) })
     }
 
+    /// The knowledge of the chains whose scope `include` accepts.
+    public func restricted(where include: (Scope) -> Bool) -> Knowledge {
+        Knowledge(entries.filter { include($0.key.scope) })
+    }
+
     // On the wire, per scope, then per origin: {"general": {"fia-lahore": {"seq": 3, "hash": "…"}}}.
     public init(from decoder: any Decoder) throws {
         let map = try decoder.singleValueContainer().decode([String: [String: Entry]].self)

@@ -4,6 +4,10 @@ public import DaftarStore
 /// What an officer asked for, parsed from one line.
 public enum Command: Sendable, Equatable {
     case add(Kind, [FieldName: FieldValue])
+    /// `add KIND in SCOPE ...`: a new entry in a named scope.
+    case addIn(Kind, Scope, [FieldName: FieldValue])
+    /// The scopes this node holds and may write, with entries per scope.
+    case scopes
     case set(String, [FieldName: FieldValue])
     case unset(String, [FieldName])
     case delete(String)

@@ -28,6 +28,18 @@ public enum CommandParser {
             guard case .word(let k, quoted: false)? = p.next() else { throw usage() }
             let kind: Kind
             do { kind = try Kind(k) } catch { throw CommandError(error.message) }
+            // `in SCOPE` (not a field named `in`: that is `in=value`).
+            if case .word(let word, quoted: false)? = p.peek(), word.lowercased() == "in", p.index + 1 < p.tokens.count,
+                p.index + 2 >= p.tokens.count || p.tokens[p.index + 2] != .symbol("=")
+            {
+                _ = p.next()
+                guard case .word(let name, quoted: false)? = p.next() else {
+                    throw CommandError("add KIND in SCOPE needs a scope name after in, for example: add case in punjab title=\"Raid\"")
+                }
+                let scope: Scope
+                do { scope = try Scope(name) } catch { throw CommandError(error.message) }
+                return .addIn(kind, scope, try assignments(&p, spec, allowEmpty: true))
+            }
             return .add(kind, try assignments(&p, spec, allowEmpty: true))
         case "set":
             let id = try p.id(spec)
@@ -82,6 +94,7 @@ public enum CommandParser {
             }
             return .resolve(id, try assignments(&p, spec, allowEmpty: false))
         case "status": return .status
+        case "scopes": return .scopes
         case "export", "import":
             guard case .word(let f, _)? = p.next(), let format = Command.Format(rawValue: f.lowercased()) else {
                 throw CommandError("\(spec.name) needs a format, csv or jsonl: \(spec.usage)")

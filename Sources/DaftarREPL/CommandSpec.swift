@@ -9,7 +9,7 @@ struct CommandSpec: Sendable {
 
     static let all: [CommandSpec] = [
         CommandSpec(
-            name: "add", aliases: ["new"], usage: "add KIND name=value ...", example: "add incident title=\"Raid on call centre\" city=Lahore status=open", summary: "record a new entry; prints its id"
+            name: "add", aliases: ["new"], usage: "add KIND [in SCOPE] name=value ...", example: "add incident title=\"Raid on call centre\" city=Lahore status=open", summary: "record a new entry; prints its id"
         ),
         CommandSpec(name: "set", aliases: [], usage: "set ID name=value ...", example: "set fia-lahore-12 status=closed", summary: "write fields of an entry (ends any conflict on them)"),
         CommandSpec(name: "unset", aliases: [], usage: "unset ID name ...", example: "unset fia-lahore-12 phone", summary: "remove fields of an entry"),
@@ -32,6 +32,9 @@ struct CommandSpec: Sendable {
             name: "resolve", aliases: [], usage: "resolve ID keep SIDE | resolve ID keep deleted|live | resolve ID name=value ...", example: "resolve fia-lahore-12 keep 2",
             summary: "end a conflict on every field by keeping one side (number or dot from `conflicts ID`), end a deleted-or-not conflict (keep deleted or keep live), or write new values"),
         CommandSpec(name: "status", aliases: [], usage: "status", example: "status", summary: "node id, officer, counts, changes not yet sent, clock warnings, forks"),
+        CommandSpec(
+            name: "scopes", aliases: [], usage: "scopes", example: "scopes",
+            summary: "the scopes this office holds (read) and may write, with entries in each, and where `add` puts new entries"),
         CommandSpec(
             name: "export", aliases: [], usage: "export csv|jsonl FILE [KIND] [--excel]", example: "export csv persons.csv person --excel",
             summary: "write entries to a CSV or JSON-lines file; --excel marks the CSV as UTF-8 so that Excel shows Urdu"),

@@ -266,6 +266,59 @@ extension Session {
                 + "\nkeep one side: resolve \(id) keep 1   or write values: resolve \(id) field=value")
     }
 
+    /// The scopes this node holds and may write, entries in each, the latest change of each,
+    /// and where `add` puts new entries.
+    func scopes() throws -> Output {
+        let held = try store.heldScopes()
+        let grant = try store.grants()[store.node]
+        let root = try store.root()
+        let counts = try store.entriesPerScope()
+        let latest = try store.latestChangePerScope()
+        let newEntries = try store.scopeForNewEntries()
+        let everything = held == nil
+        var names = Set(counts.keys).union(held ?? []).union(grant?.read ?? [])
+        if let grant { names.formUnion(grant.write.keys) }
+        let writable: (Scope) -> Bool = { scope in
+            if everything { return true }
+            if let grant { return grant.writable.contains(scope) }
+            return scope == .general || scope == newEntries
+        }
+        struct Row: Encodable {
+            var scope: String
+            var read: Bool
+            var write: Bool
+            var entries: Int
+            var latestChange: String?
+        }
+        let rows = names.sorted().map { scope in
+            Row(
+                scope: scope.rawValue, read: everything || (held?.contains(scope) ?? false), write: writable(scope), entries: counts[scope] ?? 0,
+                latestChange: latest[scope].map { isoTime($0) })
+        }
+        if json {
+            struct Document: Encodable {
+                var scopes: [Row]
+                var newEntries: String
+                var root: String?
+                var grantKnown: Bool
+            }
+            return Output(text: encode(Document(scopes: rows, newEntries: newEntries.rawValue, root: root?.rawValue, grantKnown: everything || grant != nil)))
+        }
+        var table = Table(header: ["scope", "access", "entries", "latest change"], width: terminalWidth)
+        for row in rows {
+            let access = row.read && row.write ? "read, write" : row.read ? "read" : row.write ? "write" : "withdrawn"
+            table.rows.append([row.scope, access, "\(row.entries)", row.latestChange.map { _ in time(latest[try! Scope(row.scope)]!) } ?? "-"])
+        }
+        var notes: [String] = []
+        if everything {
+            notes.append("this is the central node: it holds every scope and writes the registry's grants")
+        } else if grant == nil {
+            notes.append("no grant has reached this office yet (it comes from the central node at sync): until then it holds and writes \(newEntries == .general ? "general" : "\(newEntries) and general")")
+        }
+        notes.append("new entries go to \(newEntries) (add KIND in SCOPE for another)")
+        return Output(text: table.render() + "\n" + notes.joined(separator: "\n"))
+    }
+
     func status() throws -> Output {
         let knowledge = try store.knowledge()
         let counts = try store.changeCounts()

@@ -73,6 +73,11 @@ public final class Session {
             let id = try store.add(kind: kind, fields: fields, as: officer)
             edits.append(Edit(id: id, before: nil, fields: Array(fields.keys), what: "add"))
             return Output(text: json ? encode(["id": id.description]) : id.description)
+        case .addIn(let kind, let scope, let fields):
+            let id = try store.write(as: officer) { try $0.add(kind: kind, fields: fields, in: scope) }
+            edits.append(Edit(id: id, before: nil, fields: Array(fields.keys), what: "add"))
+            return Output(text: json ? encode(["id": id.description, "scope": scope.rawValue]) : id.description)
+        case .scopes: return try scopes()
         case .set(let prefix, let fields):
             let id = try store.resolveID(prefix)
             try edit(id, "set", fields: Array(fields.keys)) { try $0.set(id, fields) }

@@ -151,7 +151,7 @@ public struct SyncServer: Sendable {
             // maxChanges 0: the client only sends this time (a push over a slow link).
             let limit = min(max(0, syncRequest.maxChanges ?? maxChangesPerAnswer), maxChangesPerAnswer)
             let token = Self.bearerToken(request) ?? ""
-            let (report, outgoing, knowledge, server) = try await blocking {
+            let (report, outgoing, knowledge, server, view) = try await blocking {
                 // The token is checked again when the exchange reaches the store: a node revoked
                 // while its request was still arriving or waiting gets nothing applied or sent.
                 guard let current = try store.peer(forToken: token), current.node == sender else {
@@ -163,7 +163,14 @@ public struct SyncServer: Sendable {
                 // Checked before anything else about a change, so that a sender that may not send an
                 // origin's changes can never make this store record anything about that origin.
                 let mayApply: @Sendable (NodeID) -> Bool = { origin in origin != server && (role == .relay || origin == sender) }
-                let report = try store.apply(syncRequest.changes, senderKnowledge: syncRequest.knowledge, mayApply: mayApply)
+                // What crosses the wire (DESIGN promise 12): the client's grant decides which
+                // scopes it may read; nothing of any other scope is taken, sent, compared or named.
+                let grant = try store.grants()[sender] ?? .general(sender)
+                let holds = try store.heldScopes()
+                let readable: (Scope) -> Bool = { scope in grant.mayRead(scope) && (scope == .registry || holds?.contains(scope) ?? true) }
+                let clientKnowledge = syncRequest.knowledge.restricted(where: readable)
+                let report = try store.apply(
+                    syncRequest.changes, senderKnowledge: clientKnowledge, mayApply: mayApply, takesScope: { $0 != .registry && readable($0) })
                 if case .originNotAllowed(let dot) = report.stop, dot.origin == server {
                     try store.noteRefusedSender(sender, origin: server, reason: "own_origin")
                 }
@@ -171,18 +178,23 @@ public struct SyncServer: Sendable {
                     limit == 0
                     ? OutgoingBatch()
                     : try store.changes(
-                        missingFrom: syncRequest.assumedKnowledge, limits: BatchLimits(maxCount: limit),
+                        missingFrom: syncRequest.assumedKnowledge.restricted(where: readable), limits: BatchLimits(maxCount: limit),
                         // A fork is kept only from what the client says it holds, never from what it
                         // says it is still applying.
-                        vouchesFor: { origin in mayApply(origin) && !(syncRequest.applying?.entries.keys.contains { $0.origin == origin } ?? false) })
-                try store.notePeerSeen(sender, knowledge: syncRequest.knowledge)
-                return (report, outgoing, try store.knowledge(), server)
+                        vouchesFor: { origin in mayApply(origin) && !(syncRequest.applying?.entries.keys.contains { $0.origin == origin } ?? false) },
+                        scopes: readable)
+                try store.notePeerSeen(sender, knowledge: clientKnowledge)
+                let taken = (holds ?? grant.read).filter { $0 != .registry && readable($0) }
+                let view = ScopeView(taken: taken.sorted(), root: try store.root())
+                return (report, outgoing, try store.knowledge().restricted(where: readable), server, view)
             }
             var response = SyncResponse(
                 node: server, role: role.rawValue, knowledge: knowledge, changes: outgoing.changes, hasMore: outgoing.hasMore,
                 applied: report.applied, duplicates: report.duplicates, stop: report.stop.map(Self.stopReport),
                 forks: report.forks + outgoing.forks.filter { fork in !report.forks.contains { $0.dot == fork.dot } }, skews: report.skews)
             response.heldBack = outgoing.heldBack.isEmpty ? nil : outgoing.heldBack
+            response.scopes = view.taken
+            response.root = view.root
             response.stops = report.stops.isEmpty ? nil : report.stops.map(Self.stopReport)
             let elapsed = ContinuousClock.now - started
             var line = "sync \(peer.node): in \(syncRequest.changes.count) (applied \(report.applied)), out \(outgoing.changes.count), \(Self.milliseconds(elapsed)) ms, ok"
@@ -266,6 +278,8 @@ public struct SyncServer: Sendable {
             StopReport(reason: .fork, change: fork.dot, fork: fork, message: stop.description)
         case .originNotAllowed(let change):
             StopReport(reason: .originNotAllowed, change: change, message: stop.description)
+        case .scopeNotTaken(let change, _):
+            StopReport(reason: .scopeNotTaken, change: change, message: stop.description)
         case .invalid(let change, _):
             StopReport(reason: .invalid, change: change, message: stop.description)
         }
@@ -378,7 +392,10 @@ public struct SyncServer: Sendable {
     // MARK: Chain hashes
 
     func chain(_ request: Request, _ context: SyncRequestContext) async -> Response {
-        if case .failure(let refusal) = await authenticate(request, context) {
+        let peer: PeerNode
+        switch await authenticate(request, context) {
+        case .success(let p): peer = p
+        case .failure(let refusal):
             logger.info("chain refused: \(refusal.code) from \(context.clientAddress)")
             return refuse(refusal)
         }
@@ -403,7 +420,13 @@ public struct SyncServer: Sendable {
         let store = self.store
         let hashes: [UInt64: ContentHash]
         do {
-            hashes = try await blocking { try store.chainHashes(of: origin, in: from...to) }
+            // Only changes of scopes the client may read: a hash of another scope's change would
+            // confirm a guessed header (PROTOCOL.md, "Format 2: choices", 7).
+            hashes = try await blocking {
+                let grant = try store.grants()[peer.node] ?? .general(peer.node)
+                let holds = try store.heldScopes()
+                return try store.chainHashes(of: origin, in: from...to) { scope in grant.mayRead(scope) && (scope == .registry || holds?.contains(scope) ?? true) }
+            }
         } catch let error as StoreError where error.code == .locked {
             return refuse(.serviceUnavailable, "locked", "the server's store is busy: try again in a few seconds", retryAfter: 2)
         } catch {
@@ -412,4 +435,10 @@ public struct SyncServer: Sendable {
         }
         return json(.ok, ChainHashes(origin: origin, hashes: Dictionary(uniqueKeysWithValues: hashes.map { (String($0.key), $0.value) })))
     }
+}
+
+/// What a server tells a client of scopes: those it takes from it, and the root it knows.
+struct ScopeView: Sendable {
+    var taken: [Scope]
+    var root: NodeID?
 }

@@ -19,13 +19,19 @@ final class Ledger {
     private let clockAtStart: HybridClock
     /// The stamp of the last local change made in this transaction.
     var lastIssued: HLC?
+    /// The central node whose registry statements count here, when known.
+    private(set) var root: NodeID?
+    /// Where `add` puts entries when neither the command nor the grant names a scope.
+    let defaultScope: Scope?
 
     init(_ db: Database) throws {
         self.db = db
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT node, clock FROM store WHERE id = 1")) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT node, clock, root, default_scope FROM store WHERE id = 1")) else {
             throw StoreError(.corrupt, "the store has no identity row: restore it from a backup")
         }
         node = try NodeID(row["node"] as String)
+        root = try (row["root"] as String?).map { try NodeID($0) }
+        defaultScope = try (row["default_scope"] as String?).map { try Scope($0) }
         var last = HLC(rawValue: UInt64(bitPattern: row["clock"] as Int64))
         knowledge = try Ledger.loadKnowledge(db)
         for (chain, entry) in knowledge.entries { highest[chain.origin] = max(highest[chain.origin] ?? 0, entry.seq) }
@@ -38,6 +44,73 @@ final class Ledger {
         }
         clock = HybridClock(last: last)
         clockAtStart = clock
+    }
+
+    /// Makes `node` the root: the node whose registry statements count here.
+    func setRoot(_ node: NodeID) throws {
+        try run("UPDATE store SET root = ? WHERE id = 1", [node.rawValue])
+        root = node
+    }
+
+    /// The grant records of the registry, by the node they are about: only those the root made
+    /// (the registry takes no one else's changes).
+    func grantRecords() throws -> [NodeID: (id: RecordID, grant: Grant)] {
+        guard let root else { return [:] }
+        var found: [NodeID: (RecordID, Grant)] = [:]
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT id, state FROM record WHERE scope = ? AND kind = ? AND deleted = 0 ORDER BY num"),
+            arguments: [Scope.registry.rawValue, Grant.kind.rawValue])
+        for row in rows {
+            let id = try RecordID(row["id"] as String)
+            guard id.dot.origin == root, let grant = Grant(fields: try RecordState(encoded: row["state"] as Data).values) else { continue }
+            if found[grant.node] == nil { found[grant.node] = (id, grant) }
+        }
+        return found
+    }
+
+    /// What this node may hold: nil for every scope (the root holds them all); otherwise its
+    /// grant's read scopes, or, before it knows a grant, general and its default scope.
+    func heldScopes() throws -> Set<Scope>? {
+        if root == node { return nil }
+        if let grant = try grantRecords()[node]?.grant { return grant.read }
+        return [.general, defaultScope ?? .general]
+    }
+
+    /// Refuses a local change of seq `seq` in `scope` that this node's grant, as it knows it,
+    /// does not let it write (DESIGN promise 14: such a change would be void everywhere).
+    func checkMayWrite(_ scope: Scope, seq: UInt64) throws {
+        if scope == .registry {
+            throw StoreError(.badRequest, "the registry is written by the central node's `daftar node` commands alone")
+        }
+        if root == node { return }
+        if let grant = try grantRecords()[node]?.grant {
+            guard grant.mayWrite(scope, at: seq) else {
+                let may = grant.writable.map(\.rawValue).sorted()
+                throw StoreError(
+                    .badRequest,
+                    "this office may not write scope \(scope): its grant lets it write \(may.isEmpty ? "no scope" : may.joined(separator: ", ")); nothing was recorded")
+            }
+            return
+        }
+        let own = defaultScope ?? .general
+        guard scope == .general || scope == own else {
+            throw StoreError(
+                .badRequest,
+                "this office may not write scope \(scope) yet: until its first sync brings its grant it writes \(own == .general ? "general" : "\(own) and general") alone; nothing was recorded")
+        }
+    }
+
+    /// Where `add` puts an entry that names no scope: the grant's one writable scope, else
+    /// the store's default (`--scope` when it was made), else general.
+    func scopeForNewEntries() throws -> Scope {
+        if root != node, let grant = try grantRecords()[node]?.grant, grant.writable.count == 1, let only = grant.writable.first {
+            return only
+        }
+        if let defaultScope { return defaultScope }
+        if root != node, let grant = try grantRecords()[node]?.grant, !grant.writable.contains(.general), let first = grant.writable.min() {
+            return first
+        }
+        return .general
     }
 
     /// Reads knowledge again, after it was rewritten by hand (fork recovery).

@@ -19,15 +19,19 @@ public struct ReissueReport: Sendable, Hashable {
 }
 
 extension Store {
-    /// The hashes of an origin's changes held here for the seqs in `range`, in seq order; it
-    /// stops at the first seq not held.
-    public func chainHashes(of origin: NodeID, in range: ClosedRange<UInt64>) throws(StoreError) -> [UInt64: ContentHash] {
+    /// The hashes of an origin's changes held here for the seqs in `range`, of the scopes
+    /// `scopes` accepts, in seq order.
+    public func chainHashes(
+        of origin: NodeID, in range: ClosedRange<UInt64>, scopes: (Scope) -> Bool = { _ in true }
+    ) throws(StoreError) -> [UInt64: ContentHash] {
         try read { db in
             var out: [UInt64: ContentHash] = [:]
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT seq, substr(body, -32) AS hash FROM change WHERE origin = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+                db,
+                sql: "SELECT c.seq, substr(c.body, -32) AS hash, r.scope FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND c.seq BETWEEN ? AND ? ORDER BY c.seq",
                 arguments: [origin.rawValue, Int64(range.lowerBound), Int64(min(range.upperBound, UInt64(Int64.max)))])
             while let row = try rows.next() {
+                guard scopes(try Scope(row["scope"] as String)) else { continue }
                 out[UInt64(row["seq"] as Int64)] = try ContentHash(bytes: [UInt8](row["hash"] as Data))
             }
             return out

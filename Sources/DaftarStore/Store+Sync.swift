@@ -74,9 +74,11 @@ extension Store {
     /// Forks found against the peer's knowledge hold that origin back from this peer; they are
     /// remembered only for origins `vouchesFor` accepts (the peer's own, or any for a relay), so a
     /// peer cannot block an origin here with a made-up hash.
+    ///
+    /// Chains of a scope `scopes` refuses are not for this peer at all: neither read nor named.
     public func changes(
         missingFrom peer: Knowledge, limits: BatchLimits = BatchLimits(), mayPassOn: (NodeID) -> Bool = { _ in true },
-        vouchesFor: (NodeID) -> Bool = { _ in true }
+        vouchesFor: (NodeID) -> Bool = { _ in true }, scopes: (Scope) -> Bool = { _ in true }
     ) throws(StoreError) -> OutgoingBatch {
         let (batch, newForks) = try read { db -> (OutgoingBatch, [ForkReport]) in
             let forks = try Self.forks(db, peer: peer)
@@ -91,7 +93,7 @@ extension Store {
             // known from knowledge alone: the scan below neither starts at them nor reads their
             // changes, and what depends on them is held back as it is met.
             var start: Int64?
-            for (chain, held) in mine.entries.sorted(by: { $0.key < $1.key }) where held.seq > peer[chain] && !forked.contains(chain.origin) {
+            for (chain, held) in mine.entries.sorted(by: { $0.key < $1.key }) where held.seq > peer[chain] && !forked.contains(chain.origin) && scopes(chain.scope) {
                 let first = try Row.fetchOne(
                     db.cachedStatement(
                         sql: "SELECT c.ord, c.seq FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND c.seq > ? AND r.scope = ? ORDER BY c.seq LIMIT 1"),
@@ -112,7 +114,7 @@ extension Store {
             while let row = try cursor.next() {
                 let chain = Chain(try NodeID(row["origin"] as String), try Scope(row["scope"] as String))
                 let seq = UInt64(row["seq"] as Int64)
-                guard seq > peer[chain], !forked.contains(chain.origin), blocked[chain] == nil else { continue }
+                guard seq > peer[chain], !forked.contains(chain.origin), blocked[chain] == nil, scopes(chain.scope) else { continue }
                 let body = [UInt8](row["body"] as Data)
                 let change = try Change(canonical: body)
                 let dependsOnBlocked = change.vector.entries.contains { entry in
@@ -148,8 +150,14 @@ extension Store {
     /// - Parameters:
     ///   - senderKnowledge: the sender's knowledge, compared first to find forks.
     ///   - mayApply: whether the sender may pass on changes of an origin.
+    ///   - takesScope: whether this store takes changes of a scope from this sender (a server:
+    ///     the scopes the client may read). Whatever it says, a store takes only the scopes it
+    ///     holds (``heldScopes()``).
+    ///   - fromRoot: whether the sender is the central node itself, in a direct exchange: the
+    ///     registry's statements are taken from it alone.
     public func apply(
-        _ changes: [Change], senderKnowledge: Knowledge? = nil, mayApply: (NodeID) -> Bool = { _ in true }
+        _ changes: [Change], senderKnowledge: Knowledge? = nil, mayApply: (NodeID) -> Bool = { _ in true },
+        takesScope: (Scope) -> Bool = { _ in true }, fromRoot: Bool = false
     ) throws(StoreError) -> ApplyReport {
         var encoded: [[UInt8]] = []
         encoded.reserveCapacity(changes.count)
@@ -187,6 +195,7 @@ extension Store {
             var skews: [NodeID: SkewReport] = [:]
             var skewedRecords: [NodeID: Set<Int64>] = [:]
             var stopped: Set<Chain> = []
+            var heldScopes = try ledger.heldScopes()
             for (index, change) in changes.enumerated() {
                 let origin = change.dot.origin
                 let chain = change.chain
@@ -225,9 +234,19 @@ extension Store {
                     stop(.fork(known))
                     continue
                 }
-                // One scope, general, is held until grants come.
-                guard change.scope == .general else {
-                    stop(.invalid(change: change.dot, reason: "it is in scope \(change.scope), and this node holds scope general alone"))
+                // Scopes: the registry from the central node alone; any other scope only if this
+                // store holds it and takes it from this sender.
+                if change.scope == .registry {
+                    guard fromRoot, let root = ledger.root, origin == root else {
+                        stop(.scopeNotTaken(change: change.dot, scope: .registry))
+                        continue
+                    }
+                    guard change.kind == Grant.kind else {
+                        stop(.invalid(change: change.dot, reason: "it is a registry statement of kind \(change.kind), and the registry holds grants alone in this release"))
+                        continue
+                    }
+                } else if !(heldScopes?.contains(change.scope) ?? true) || !takesScope(change.scope) {
+                    stop(.scopeNotTaken(change: change.dot, scope: change.scope))
                     continue
                 }
                 // Its chain: the change must follow the last one held of its origin in its scope.
@@ -278,6 +297,8 @@ extension Store {
                     skews[origin] = max(skew, skews[origin] ?? skew)
                 }
                 try ledger.integrate(change, encoded: encoded[index])
+                // A grant may have changed what this store holds, for the rest of the batch.
+                if change.scope == .registry { heldScopes = try ledger.heldScopes() }
                 if receipt.isBeyondDrift, let num = try Self.noteSkewed(change, skewMilliseconds: receipt.skewMilliseconds, ledger: ledger) {
                     skewedRecords[origin, default: []].insert(num)
                 }
@@ -346,8 +367,12 @@ extension Store {
     /// Forks found on either side are recorded on both.
     public func merge(from other: Store, limits: BatchLimits = BatchLimits()) throws(StoreError) -> MergeSummary {
         var summary = MergeSummary()
+        // Only what this node's grant lets it hold (DESIGN promise 12); never the registry,
+        // whose statements come from the central node alone.
+        let held = try heldScopes()
+        let takes: (Scope) -> Bool = { scope in scope != .registry && (held?.contains(scope) ?? true) }
         while true {
-            let outgoing = try other.changes(missingFrom: try knowledge(), limits: limits)
+            let outgoing = try other.changes(missingFrom: try knowledge(), limits: limits, scopes: takes)
             summary.forks += try confirmForks(reportedBy: outgoing.forks)
             if outgoing.changes.isEmpty { break }
             let report = try apply(outgoing.changes, senderKnowledge: try other.knowledge())

@@ -10,14 +10,34 @@ public struct StoreTransaction {
     let officer: String
     let wallClock: @Sendable () -> UInt64
 
-    /// Records a new entry of `kind` and returns its id.
+    /// Records a new entry of `kind` in `scope` (by default where this node records new
+    /// entries: see ``Store/scopeForNewEntries()``) and returns its id.
     @discardableResult
-    public func add(kind: Kind, fields: [FieldName: FieldValue]) throws(StoreError) -> RecordID {
+    public func add(kind: Kind, fields: [FieldName: FieldValue], in scope: Scope? = nil) throws(StoreError) -> RecordID {
         let seq = (ledger.highest[ledger.node] ?? 0) + 1
         let dot = Dot(origin: ledger.node, seq: seq)
         let id = RecordID(dot)
-        try commit(record: id, kind: kind, scope: .general, operation: .add, fields: fields, vector: VersionVector(dot))
+        let chosen: Scope
+        do { chosen = try scope ?? ledger.scopeForNewEntries() } catch { throw StoreError.from(error, path: path) }
+        try commit(record: id, kind: kind, scope: chosen, operation: .add, fields: fields, vector: VersionVector(dot))
         return id
+    }
+
+    /// Writes the registry statement of `grant` (the central node alone): the grant record of
+    /// its node, made or set.
+    func writeGrant(_ grant: Grant, record: RecordID?) throws(StoreError) {
+        let seq = (ledger.highest[ledger.node] ?? 0) + 1
+        let dot = Dot(origin: ledger.node, seq: seq)
+        if let record {
+            let loaded: (num: Int64, state: RecordState, scope: Scope)?
+            do { loaded = try ledger.load(record) } catch { throw StoreError.from(error, path: path) }
+            guard let state = loaded?.state else { throw StoreError(.inconsistent, "the grant record \(record) is missing") }
+            var vector = state.vector
+            vector[ledger.node] = seq
+            try commit(record: record, kind: Grant.kind, scope: .registry, operation: .set, fields: grant.fields, vector: vector, registry: true)
+        } else {
+            try commit(record: RecordID(dot), kind: Grant.kind, scope: .registry, operation: .add, fields: grant.fields, vector: VersionVector(dot), registry: true)
+        }
     }
 
     /// Writes fields of an existing entry. A null unsets. Ends any conflict on those fields.
@@ -72,11 +92,15 @@ public struct StoreTransaction {
     /// Makes, checks and integrates one local change. The checks are the receiver's own
     /// (``Change/validate()``), so what this store keeps every other store accepts.
     private func commit(
-        record: RecordID, kind: Kind, scope: Scope, operation: Change.Operation, fields: [FieldName: FieldValue], vector: VersionVector
+        record: RecordID, kind: Kind, scope: Scope, operation: Change.Operation, fields: [FieldName: FieldValue], vector: VersionVector,
+        registry: Bool = false
     ) throws(StoreError) {
         // Seqs are the node's own, across scopes; `prev` is its last change in this scope.
         let own = ledger.knowledge.entries[Chain(ledger.node, scope)]
         let dot = Dot(origin: ledger.node, seq: (ledger.highest[ledger.node] ?? 0) + 1)
+        if !registry {
+            do { try ledger.checkMayWrite(scope, seq: dot.seq) } catch { throw StoreError.from(error, path: path) }
+        }
         let wall = wallClock()
         guard wall <= Limits.latestStampMilliseconds else {
             let when = Date(timeIntervalSince1970: Double(wall) / 1000)

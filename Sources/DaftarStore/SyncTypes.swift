@@ -19,6 +19,9 @@ public enum ApplyStop: Sendable, Hashable, CustomStringConvertible {
     case fork(ForkReport)
     /// The sender may not pass on changes of this origin.
     case originNotAllowed(change: Dot)
+    /// The change is of a scope this node does not take from this sender: one it may not hold,
+    /// one the sender may not read, or the registry from anyone but the central node itself.
+    case scopeNotTaken(change: Dot, scope: Scope)
     /// The change contradicts what it depends on (for example it edits a record its origin
     /// never created); its origin's later changes wait behind it.
     case invalid(change: Dot, reason: String)
@@ -30,6 +33,10 @@ public enum ApplyStop: Sendable, Hashable, CustomStringConvertible {
         case .fork(let report): report.description
         case .invalid(let change, let reason):
             "change \(change) is refused: \(reason); its origin's store is damaged or was altered, and must be checked"
+        case .scopeNotTaken(let change, let scope) where scope == .registry:
+            "change \(change) is a registry statement, and this node takes those only from the central node itself (in a direct exchange): its chain waits"
+        case .scopeNotTaken(let change, let scope):
+            "change \(change) is of scope \(scope), which this node does not take from this sender (not granted on one side): its chain waits; grants are shown by `daftar node list` at the central node"
         case .originNotAllowed(let change):
             "change \(change) was made by \(change.origin), and this sender may pass on only its own changes: register the sender as a relay, or sync with \(change.origin) directly"
         }

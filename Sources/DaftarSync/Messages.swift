@@ -72,6 +72,7 @@ public struct StopReport: Sendable, Hashable, Codable {
         case missingDependency = "missing_dependency"
         case fork
         case originNotAllowed = "origin_not_allowed"
+        case scopeNotTaken = "scope_not_taken"
         case invalid = "invalid_change"
     }
 
@@ -120,6 +121,12 @@ public struct SyncResponse: Sendable, Hashable, Codable {
     public var skews: [SkewReport]
     /// Changes the server holds back from this client (a forked origin, and what depends on it).
     public var heldBack: [Dot]?
+    /// The scopes the server takes from this client (those the client may read and the server
+    /// holds); the registry is never among them. Nil from a server before scopes.
+    public var scopes: [Scope]?
+    /// The central node whose registry statements count, when the server knows it: a server
+    /// that names itself is the central node.
+    public var root: NodeID?
 
     public init(
         node: NodeID, role: String, knowledge: Knowledge, changes: [Change], hasMore: Bool, applied: Int, duplicates: Int,

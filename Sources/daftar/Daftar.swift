@@ -222,6 +222,9 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "The officer on duty, recorded with every change (default: $DAFTAR_OFFICER, else $USER).")
     var officer: String?
 
+    @Option(name: .long, help: "Where this office records new entries until its grant names a scope (used when the store is created; default general).")
+    var scope: String?
+
     static var dataFolder: String {
         let env = ProcessInfo.processInfo.environment
         let base = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
@@ -263,9 +266,14 @@ struct StoreOptions: ParsableArguments {
             throw StoreError(.noStore, "no store at \(path): give --node ID (for example --node fia-lahore) to create one, or --db PATH to open another")
         }
         let id = try NodeID(chosen)
+        let defaultScope = try scope.map { try Scope($0) }
+        if defaultScope == .registry {
+            throw ValidationError(.invalidScope, "--scope registry: the registry is the reserved scope every node holds; entries go in another scope")
+        }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let store = try Store.create(at: path, node: id, options: options)
+        if let defaultScope { try store.setDefaultScope(defaultScope) }
         FileHandle.standardError.write(Data("created a new store for \(store.node) at \(path)\n".utf8))
         return store
     }

@@ -5,22 +5,126 @@ import Foundation
 
 struct NodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "node", abstract: "Register, list and revoke the nodes that may sync with this node's server.",
-        subcommands: [Add.self, List.self, Revoke.self])
+        commandName: "node", abstract: "Register, list and revoke the nodes that may sync with this node's server, and grant them scopes.",
+        subcommands: [Add.self, Grant.self, Withdraw.self, List.self, Revoke.self])
+
+    /// Scope names from a comma-separated option (`punjab,national`).
+    static func scopes(_ text: String?, option: String) throws -> Set<Scope> {
+        guard let text else { return [] }
+        var out: Set<Scope> = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = part.trimmingCharacters(in: .whitespaces)
+            let scope: Scope
+            do { scope = try Scope(name) } catch {
+                throw ValidationError(.invalidScope, "--\(option): \(error.message)")
+            }
+            guard scope != .registry else {
+                throw ValidationError(.invalidScope, "--\(option): registry is the reserved scope every node holds; it cannot be granted")
+            }
+            out.insert(scope)
+        }
+        return out
+    }
+
+    /// One grant as a line: what the node may read and write.
+    static func describe(_ grant: DaftarModel.Grant) -> String {
+        let read = grant.read.map(\.rawValue).sorted().joined(separator: ",")
+        let write = grant.write.keys.sorted().map { scope in "\(scope) (seqs \(grant.write[scope]!.map(\.description).joined(separator: ", ")))" }
+        return "read \(read.isEmpty ? "nothing" : read); write \(write.isEmpty ? "nothing" : write.joined(separator: ", "))"
+    }
+
+    struct Grant: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Grant a registered node more scopes (the central node only).",
+            discussion: "Reading starts with the scope's beginning at the node's next sync; writing counts from the node's next change.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The node id, for example fia-kasur.") var id: String
+        @Option(help: "Scopes it may hold, comma-separated.") var read: String?
+        @Option(help: "Scopes it may write (and hold), comma-separated.") var write: String?
+        @OptionGroup var output: OutputOptions
+        var json: Bool { output.json }
+
+        func run() throws {
+            do {
+                let reads = try NodeCommand.scopes(read, option: "read")
+                let writes = try NodeCommand.scopes(write, option: "write")
+                guard !reads.isEmpty || !writes.isEmpty else {
+                    throw ValidationError(.invalidScope, "name the scopes to grant: --read punjab,national and/or --write punjab")
+                }
+                let grant = try store.open().writeGrant(for: try NodeID(id), .grant(read: reads, write: writes), as: store.officerName.isEmpty ? "administrator" : store.officerName)
+                say("\(id): \(NodeCommand.describe(grant))", json: json, GrantJSON(grant))
+            } catch { throw fail(error, json: json) }
+        }
+    }
+
+    struct Withdraw: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw a scope from a node (the central node only).",
+            discussion: "The node stops holding the scope; its writes in it count up to its last change this node holds, and what it writes there later is void.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The node id, for example fia-kasur.") var id: String
+        @Argument(help: "The scope, for example punjab.") var scope: String
+        @OptionGroup var output: OutputOptions
+        var json: Bool { output.json }
+
+        func run() throws {
+            do {
+                let grant = try store.open().writeGrant(for: try NodeID(id), .withdraw(try Scope(scope)), as: store.officerName.isEmpty ? "administrator" : store.officerName)
+                say("\(id): \(NodeCommand.describe(grant))", json: json, GrantJSON(grant))
+            } catch { throw fail(error, json: json) }
+        }
+    }
+
+    /// A grant in JSON: `{"node", "read": [SCOPE], "write": {SCOPE: ["1-", "3-40"]}}`.
+    struct GrantJSON: Encodable {
+        var node: String
+        var read: [String]
+        var write: [String: [String]]
+        init(_ grant: DaftarModel.Grant) {
+            node = grant.node.rawValue
+            read = grant.read.map(\.rawValue).sorted()
+            write = Dictionary(uniqueKeysWithValues: grant.write.map { ($0.key.rawValue, $0.value.map(\.description)) })
+        }
+    }
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a node and print its token (shown once).")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The node id, for example fia-karachi.") var id: String
         @Flag(help: "A relay (a hub, or an office for office-to-office sync) may pass on other origins' changes.") var relay = false
+        @Option(help: "Scopes it may hold, comma-separated (default: general, or those of --write).") var read: String?
+        @Option(help: "Scopes it may write (and hold), comma-separated; its writes count from its first change.") var write: String?
         @OptionGroup var output: OutputOptions
     var json: Bool { output.json }
 
         func run() throws {
             do {
+                let reads = try NodeCommand.scopes(read, option: "read")
+                let writes = try NodeCommand.scopes(write, option: "write")
                 let s = try store.openOrCreate(askIfMissing: false)
-                let token = try s.registerPeer(try NodeID(id), role: relay ? .relay : .office)
-                say(token, json: json, ["node": id, "role": relay ? "relay" : "office", "token": token])
+                let node = try NodeID(id)
+                // A grant is written when scopes are named, or when this node already writes the
+                // registry (it is the central node). Without either, the node holds general, as
+                // every node registered before grants does.
+                let root = try s.root()
+                if (!reads.isEmpty || !writes.isEmpty), let root, root != s.node {
+                    throw ValidationError(.invalidScope, "grants are written by the central node (\(root)) alone: register \(id) there with --read/--write, or here without them")
+                }
+                let token = try s.registerPeer(node, role: relay ? .relay : .office)
+                var grant: DaftarModel.Grant?
+                if !reads.isEmpty || !writes.isEmpty || root == s.node {
+                    let read = reads.isEmpty && writes.isEmpty ? [Scope.general] : reads
+                    let write = reads.isEmpty && writes.isEmpty ? [Scope.general] : writes
+                    grant = try s.writeGrant(for: node, .register(read: read, write: write), as: store.officerName.isEmpty ? "administrator" : store.officerName)
+                }
+                struct Registered: Encodable {
+                    var node: String
+                    var role: String
+                    var token: String
+                    var grant: GrantJSON?
+                }
+                say(token, json: json, Registered(node: id, role: relay ? "relay" : "office", token: token, grant: grant.map(GrantJSON.init)))
+                if let grant { FileHandle.standardError.write(Data("\(id): \(NodeCommand.describe(grant))\n".utf8)) }
                 FileHandle.standardError.write(Data("registered \(id) as \(relay ? "a relay" : "an office"); give it this token once, it is not kept here\n".utf8))
             } catch { throw fail(error, json: json) }
         }
@@ -36,6 +140,8 @@ struct NodeCommand: ParsableCommand {
             do {
                 let s = try store.open()
                 let peers = try s.peers()
+                let grants = try s.grants()
+                let root = try s.root()
                 if json {
                     struct PeerJSON: Encodable {
                         var node: String
@@ -46,15 +152,24 @@ struct NodeCommand: ParsableCommand {
                         var chains: Int?
                     }
                     func iso(_ ms: Int64?) -> String? { ms.map { Date(timeIntervalSince1970: Double($0) / 1000).formatted(.iso8601) } }
+                    struct ListJSON: Encodable {
+                        var nodes: [PeerJSON]
+                        /// The registry's grants, by node (the central node's statements, as held here).
+                        var grants: [GrantJSON]
+                        var root: String?
+                    }
                     print(
-                        encodeJSON([
-                            "nodes": peers.map {
-                                PeerJSON(node: $0.node.rawValue, role: $0.role.rawValue, revoked: $0.revokedAt != nil, lastSeen: iso($0.lastSeen), chains: $0.lastKnowledge?.entries.count)
-                            }
-                        ]))
+                        encodeJSON(
+                            ListJSON(
+                                nodes: peers.map {
+                                    PeerJSON(
+                                        node: $0.node.rawValue, role: $0.role.rawValue, revoked: $0.revokedAt != nil, lastSeen: iso($0.lastSeen),
+                                        chains: $0.lastKnowledge?.entries.count)
+                                },
+                                grants: grants.keys.sorted().map { GrantJSON(grants[$0]!) }, root: root?.rawValue)))
                     return
                 }
-                if peers.isEmpty { print("no nodes registered: daftar node add ID"); return }
+                if peers.isEmpty && grants.isEmpty { print("no nodes registered: daftar node add ID"); return }
                 let format = DateFormatter()
                 format.dateFormat = "yyyy-MM-dd HH:mm"
                 func time(_ ms: Int64?) -> String { ms.map { format.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "never" }
@@ -63,6 +178,12 @@ struct NodeCommand: ParsableCommand {
                     print(
                         "\(p.node.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(p.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(p.revokedAt != nil ? "REVOKED " : "")last seen \(time(p.lastSeen))  \(held)"
                     )
+                }
+                if !grants.isEmpty {
+                    print("grants (the registry\(root.map { ", written by \($0)" } ?? "")):")
+                    for node in grants.keys.sorted() {
+                        print("  \(node.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(NodeCommand.describe(grants[node]!))")
+                    }
                 }
             } catch { throw fail(error, json: json) }
         }

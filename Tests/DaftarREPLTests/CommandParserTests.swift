@@ -639,8 +639,8 @@ func condition(_ text: String) throws -> Query.Condition? {
     }
 
     @Test func usageErrorsNameTheRightForm() {
-        expectError("add", "usage: add KIND name=value ...", "for example: add incident title=\"Raid on call centre\" city=Lahore status=open")
-        expectError("add \"incident\"", "usage: add KIND name=value")
+        expectError("add", "usage: add KIND [in SCOPE] name=value ...", "for example: add incident title=\"Raid on call centre\" city=Lahore status=open")
+        expectError("add \"incident\"", "usage: add KIND [in SCOPE] name=value")
         expectError("set x", "usage: set ID name=value ...", "for example: set fia-lahore-12 status=closed")
         expectError("set x ,", "usage: set ID name=value")
         expectError("unset x", "usage: unset ID name ...", "for example: unset fia-lahore-12 phone")

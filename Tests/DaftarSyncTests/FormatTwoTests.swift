@@ -68,10 +68,10 @@ import Testing
         return (at, reason)
     }
 
-    /// Until grants come, a node holds scope general alone: a change of another scope, or one
-    /// whose chain link skips a seq, stops its origin with a reason that names it, after the
-    /// changes before it in the batch were applied.
-    @Test func aChangeOfAnotherScopeOrAGap_stopsItsOriginAndSaysWhy() throws {
+    /// Before a grant reaches it, a node holds scope general alone: a change of another scope
+    /// stops its chain with a reason that names the scope, after the changes before it in the
+    /// batch were applied; two changes naming one prev are a fork of that chain.
+    @Test func aChangeOfAnotherScope_orASecondChangeAfterOnePrev_stopsItsChain() throws {
         let central = try makeStore("central", in: folder)
         let good = try mixedHistory("fia-good")
         let origin = try NodeID("fia-other")
@@ -82,8 +82,9 @@ import Testing
             scope: try Scope("ct-wing"), prev: .start)
         let report = try central.apply(good + [elsewhere])
         #expect(report.applied == 3)
-        let (at, reason) = try invalidStop(report)
-        #expect(at == dot && reason.contains("scope ct-wing") && reason.contains("general"))
+        // A node with no grant holds general (and its --scope) alone.
+        #expect(report.stop == .scopeNotTaken(change: dot, scope: try Scope("ct-wing")))
+        #expect(report.stop?.description.contains("scope ct-wing") == true)
         #expect(try central.knowledge()[Chain(origin, .general)] == 0)
 
         // Two changes of one chain naming the same prev: the origin's history forked there.
@@ -156,7 +157,7 @@ import Testing
         let b3 = try change("fia-b", 3, record: b2.record, prev: ChainLink(seq: 2, hash: b2.hash))
         // fia-c edits fia-b's entry: it depends on the waiting chain.
         let c1 = try change("fia-c", 1, record: b2.record, vector: [("fia-b", 2)], prev: .start)
-        // fia-d writes in a scope this node does not hold: refused, for its chain alone.
+        // fia-d writes in a scope this node does not hold: not taken, for its chain alone.
         let d1 = try change("fia-d", 1, prev: .start, scope: try Scope("ct-wing"))
         let e1 = try change("fia-e", 1, prev: .start)
         let report = try central.apply([a1, b2, d1, c1, a2, b3, e1])
@@ -165,7 +166,7 @@ import Testing
         #expect(report.stops.count == 3)
         #expect(report.stops.contains(.missingDependency(change: b2.dot, missing: b1.dot)))
         #expect(report.stops.contains(.missingDependency(change: c1.dot, missing: b2.dot)))
-        #expect(report.stops.contains { if case .invalid(let at, _) = $0 { at == d1.dot } else { false } })
+        #expect(report.stops.contains(.scopeNotTaken(change: d1.dot, scope: try Scope("ct-wing"))))
         #expect(report.stop == .missingDependency(change: b2.dot, missing: b1.dot) && report.stoppedAt == 1)
         let knowledge = try central.knowledge()
         #expect(knowledge[Chain(a1.dot.origin, .general)] == 2 && knowledge[Chain(e1.dot.origin, .general)] == 1)

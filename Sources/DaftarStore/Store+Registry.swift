@@ -1,0 +1,118 @@
+public import DaftarModel
+import Foundation
+internal import GRDB
+
+/// How a grant statement changes a node's grant.
+public enum GrantChange: Sendable, Hashable {
+    /// The grant written when a node is registered: these scopes, writes counted from seq 1.
+    case register(read: Set<Scope>, write: Set<Scope>)
+    /// More scopes: reading, and writing from the node's next seq (above every closure).
+    case grant(read: Set<Scope>, write: Set<Scope>)
+    /// A scope taken away: no more reading, writing closed at the node's last seq held here.
+    case withdraw(Scope)
+}
+
+extension Store {
+    /// The central node whose registry statements count here, when known.
+    public func root() throws(StoreError) -> NodeID? {
+        try read { db in try (String.fetchOne(db, sql: "SELECT root FROM store WHERE id = 1")).map { try NodeID($0) } }
+    }
+
+    /// Takes `node` as the root when none is known yet: the server this node synced with
+    /// directly, which said it is the root. Returns the root known after.
+    @discardableResult
+    public func adoptRoot(_ node: NodeID) throws(StoreError) -> NodeID {
+        try writeTransaction { db in
+            let ledger = try Ledger(db)
+            if let root = ledger.root { return root }
+            try ledger.setRoot(node)
+            return node
+        }
+    }
+
+    /// Sets where `add` puts entries that name no scope before a grant names one (`--scope`
+    /// when the store is made).
+    public func setDefaultScope(_ scope: Scope) throws(StoreError) {
+        guard scope != .registry else { throw StoreError(.badRequest, "entries cannot be recorded in the registry: choose another scope") }
+        try writeTransaction { db in try db.execute(sql: "UPDATE store SET default_scope = ? WHERE id = 1", arguments: [scope.rawValue]) }
+    }
+
+    /// Every grant the registry holds here, by node.
+    public func grants() throws(StoreError) -> [NodeID: Grant] {
+        try read { db in try Ledger(db).grantRecords().mapValues(\.grant) }
+    }
+
+    /// The scopes this node holds: nil for every scope (the central node); otherwise its grant's
+    /// read scopes, or general and its default scope before it knows a grant. The registry is
+    /// held by every node, and is not listed.
+    public func heldScopes() throws(StoreError) -> Set<Scope>? {
+        try read { db in try Ledger(db).heldScopes() }
+    }
+
+    /// Where `add` puts an entry that names no scope.
+    public func scopeForNewEntries() throws(StoreError) -> Scope {
+        try read { db in try Ledger(db).scopeForNewEntries() }
+    }
+
+    /// Writes a grant statement into the registry: the central node alone does, and becomes the
+    /// root by writing the first. Returns the node's grant after it.
+    @discardableResult
+    public func writeGrant(for node: NodeID, _ change: GrantChange, as officer: String) throws(StoreError) -> Grant {
+        try write(as: officer) { tx in
+            let ledger = tx.ledger
+            if let root = ledger.root, root != ledger.node {
+                throw StoreError(
+                    .badRequest,
+                    "grants are written by the central node (\(root)) alone: run this there; this node takes its registry from it")
+            }
+            if ledger.root == nil { try ledger.setRoot(ledger.node) }
+            let existing = try ledger.grantRecords()[node]
+            // The node's last seq held here: a closure ends there, a new write range starts after it.
+            let last = ledger.highest[node] ?? 0
+            var grant = existing?.grant ?? Grant(node: node)
+            switch change {
+            case .register(let read, let write):
+                if existing == nil {
+                    grant.open(read: read, write: write, from: 1)
+                } else {
+                    grant.open(read: read, write: write, from: last + 1)
+                }
+            case .grant(let read, let write):
+                grant.open(read: read, write: write, from: last + 1)
+            case .withdraw(let scope):
+                guard grant.read.contains(scope) || grant.writable.contains(scope) else {
+                    throw StoreError(.badRequest, "\(node) holds no grant of scope \(scope): nothing to withdraw (see `daftar node list`)")
+                }
+                grant.withdraw(scope, through: last)
+            }
+            try tx.writeGrant(grant, record: existing?.id)
+            return grant
+        }
+    }
+
+    /// The wall time of the latest change held of each scope (made here or received).
+    public func latestChangePerScope() throws(StoreError) -> [Scope: Int64] {
+        try read { db in
+            var out: [Scope: Int64] = [:]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT r.scope, max(c.ord) AS ord FROM change c JOIN record r ON r.num = c.record WHERE r.scope <> ? GROUP BY r.scope",
+                arguments: [Scope.registry.rawValue])
+            for row in rows {
+                guard let body = try Data.fetchOne(db, sql: "SELECT body FROM change WHERE ord = ?", arguments: [row["ord"] as Int64]) else { continue }
+                out[try Scope(row["scope"] as String)] = try Change(canonical: [UInt8](body)).wallTime
+            }
+            return out
+        }
+    }
+
+    /// Entries held per scope (deleted ones included), the registry left out.
+    public func entriesPerScope() throws(StoreError) -> [Scope: Int] {
+        try read { db in
+            var counts: [Scope: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT scope, count(*) AS n FROM record WHERE scope <> ? GROUP BY scope", arguments: [Scope.registry.rawValue]) {
+                counts[try Scope(row["scope"] as String)] = row["n"]
+            }
+            return counts
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import DaftarClient
+import DaftarModel
+import DaftarStore
+import DaftarSync
+import Foundation
+import Testing
+
+/// Scopes across a real server (DESIGN promise 12): the central node grants each office its
+/// scopes in the registry; an office holds, receives and sends only what its grant allows, and no
+/// answer names anything of a scope it may not read.
+@Suite(.timeLimit(.minutes(2))) struct ScopeSyncTests {
+    let folder: TemporaryFolder
+    init() throws { folder = try TemporaryFolder() }
+
+    let punjab = try! Scope("punjab")
+    let sindh = try! Scope("sindh")
+    let national = try! Scope("national")
+
+    /// Registers `office` at `central` with a grant, as `daftar node add ID --read ... --write ...`.
+    func grant(_ office: Store, at central: Store, url: String, read: Set<Scope>, write: Set<Scope>) throws {
+        try register(office, at: central, url: url, as: "central")
+        try central.writeGrant(for: office.node, .register(read: read, write: write), as: "Admin")
+    }
+
+    @Test func eachOfficeHoldsOnlyItsScopes_andTheRegistryReachesEveryOffice() async throws {
+        let central = try makeStore("central", in: folder)
+        let lahore = try makeStore("fia-lahore", in: folder)
+        let karachi = try makeStore("fia-karachi", in: folder)
+        try await withServer(central) { url in
+            // The first grant makes the central node the registry's root: it holds and writes every scope.
+            #expect(try central.root() == nil)
+            try grant(lahore, at: central, url: url, read: [national], write: [punjab])
+            try grant(karachi, at: central, url: url, read: [national], write: [sindh])
+            #expect(try central.root() == central.node)
+            #expect(try central.heldScopes() == nil)
+            let nationalCase = try central.write(as: "HQ") { try $0.add(kind: kind("case"), fields: [name("title"): .text("national")], in: national) }
+            let sindhCase = try central.write(as: "HQ") { try $0.add(kind: kind("case"), fields: [name("title"): .text("sindh only")], in: sindh) }
+
+            // Before the first sync an office writes general alone (or its --scope).
+            #expect(throws: StoreError.self) { try lahore.write(as: "Rashid") { try $0.add(kind: kind("case"), fields: [:], in: punjab) } }
+            let first = try await sync(lahore, "central")
+            #expect(first.complete, "\(String(describing: first.serverStop)) \(String(describing: first.localStop))")
+            #expect(try lahore.root() == central.node)
+            #expect(try lahore.grants()[lahore.node]?.writable == [punjab])
+            #expect(try lahore.heldScopes() == [national, punjab])
+            #expect(try lahore.scopeForNewEntries() == punjab)
+
+            // Lahore records in punjab (its one writable scope is where `add` puts entries).
+            let raid = try lahore.add(kind: kind("case"), fields: [name("title"): .text("raid in Kasur")], as: "Rashid")
+            #expect(try lahore.scope(of: raid) == punjab)
+            let refused = try? lahore.write(as: "Rashid") { try $0.add(kind: kind("case"), fields: [:], in: sindh) }
+            #expect(refused == nil, "lahore may not write sindh")
+            try await sync(lahore, "central")
+            try await sync(karachi, "central")
+            let k = try karachi.add(kind: kind("case"), fields: [name("title"): .text("port seizure")], as: "Ali")
+            try await sync(karachi, "central")
+            try await sync(lahore, "central")
+
+            // The central node holds every scope.
+            for id in [nationalCase, sindhCase, raid, k] { #expect(try central.record(id) != nil) }
+            // Lahore: national and its own punjab; never sindh.
+            #expect(try lahore.record(nationalCase) != nil && lahore.record(raid) != nil)
+            #expect(try lahore.record(sindhCase) == nil && lahore.record(k) == nil)
+            #expect(try lahore.knowledge().scopes == [national, punjab, .registry])
+            // Karachi: national and sindh; never punjab.
+            #expect(try karachi.record(nationalCase) != nil && karachi.record(sindhCase) != nil && karachi.record(k) != nil)
+            #expect(try karachi.record(raid) == nil)
+            #expect(try karachi.knowledge().scopes == [national, sindh, .registry])
+            // The registry (every grant) reached both.
+            #expect(Set(try karachi.grants().keys) == [lahore.node, karachi.node])
+            #expect(try karachi.entriesPerScope()[punjab] == nil)
+        }
+    }
+
+    /// What a client may not read is never taken from it, sent to it, or named to it: a raw
+    /// request carrying a change of a scope not granted gets it refused for that chain alone,
+    /// and the answer's knowledge, scopes and chain hashes name no other scope.
+    @Test func aScopeNotGranted_isNeitherTakenNorNamed() async throws {
+        let central = try makeStore("central", in: folder)
+        let lahore = try makeStore("fia-lahore", in: folder)
+        try await withServer(central) { url in
+            try grant(lahore, at: central, url: url, read: [], write: [punjab])
+            let secret = try central.write(as: "HQ") { try $0.add(kind: kind("case"), fields: [name("title"): .text("ct-wing")], in: try Scope("ct-wing")) }
+            let remote = try #require(try lahore.remotes().first)
+            // A change of sindh, which lahore may not read (made by hand: its store would refuse to).
+            let dot = Dot(origin: lahore.node, seq: 1)
+            let sindhChange = try Change(
+                dot: dot, record: RecordID(dot), kind: kind("case"), operation: .add, fields: [name("title"): .text("not granted")],
+                vector: VersionVector(dot), hlc: HLC(milliseconds: 1_780_000_000_000), officer: "Rashid", wallTime: 1_780_000_000_000,
+                scope: sindh, prev: .start)
+            let body = try JSONEncoder().encode(SyncRequest(node: lahore.node, knowledge: Knowledge(), changes: [sindhChange]))
+            let answer = try await post(url, token: remote.token, body: body)
+            #expect(answer.status == 200)
+            let stop = try #require(answer.body["stop"] as? [String: Any])
+            #expect(stop["reason"] as? String == "scope_not_taken")
+            #expect(answer.body["applied"] as? Int == 0)
+            #expect(try central.change(at: dot) == nil)
+            #expect(answer.body["scopes"] as? [String] == ["punjab"])
+            #expect(answer.body["root"] as? String == "central")
+            let raw = String(decoding: try JSONSerialization.data(withJSONObject: answer.body), as: UTF8.self)
+            #expect(!raw.contains("ct-wing"), "the answer names a scope the client may not read: \(raw)")
+            let knowledge = try #require(answer.body["knowledge"] as? [String: Any])
+            #expect(Set(knowledge.keys) == ["registry"])
+            // Chain hashes: the central node's own changes of scopes lahore may not read are not listed.
+            let hashes = try await getChain(url, token: remote.token, origin: "central")
+            #expect(hashes[String(secret.dot.seq)] == nil)
+            #expect(!hashes.isEmpty, "the registry's changes are listed")
+        }
+    }
+
+    /// `GET /v1/chain/ORIGIN`, the hashes map of the answer.
+    func getChain(_ url: String, token: String, origin: String) async throws -> [String: Any] {
+        let answer = try await http(url, .GET, "/v1/chain/\(origin)", headers: [("Authorization", "Bearer \(token)")])
+        #expect(answer.status == 200)
+        return answer.json["hashes"] as? [String: Any] ?? [:]
+    }
+}
