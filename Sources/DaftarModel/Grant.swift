@@ -65,7 +65,7 @@ public struct Grant: Sendable, Hashable {
         }
         // A range closed before it opened counts nothing.
         ranges.removeAll { range in range.through.map { $0 < range.from } ?? false }
-        write[scope] = ranges
+        write[scope] = ranges.isEmpty ? nil : ranges
     }
 
     // MARK: The registry record's fields
@@ -77,7 +77,7 @@ public struct Grant: Sendable, Hashable {
 
     /// The registry record's fields for this grant.
     public var fields: [FieldName: FieldValue] {
-        let writes = write.keys.sorted().map { scope in "\(scope):" + write[scope]!.map(\.description).joined(separator: ",") }
+        let writes = write.keys.sorted().filter { !write[$0]!.isEmpty }.map { scope in "\(scope):" + write[scope]!.map(\.description).joined(separator: ",") }
         return [
             Self.nodeField: .text(node.rawValue),
             Self.readField: .text(read.map(\.rawValue).sorted().joined(separator: ",")),

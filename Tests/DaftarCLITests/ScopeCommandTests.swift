@@ -1,0 +1,92 @@
+import DaftarModel
+import DaftarStore
+import DaftarTesting
+import Foundation
+import Testing
+
+/// Scopes as an operator and an officer use them, through the real executable: the central
+/// node's grants (`node add --read/--write`, `node grant`, `node withdraw`, `node list`), an
+/// office made with `--scope`, `add KIND in SCOPE`, and `scopes` before and after the grant
+/// arrives by sync.
+@Suite(.serialized) struct ScopeCommandTests: ConsoleScripts {
+    let daftar: Executable
+    let folder: TemporaryFolder
+
+    init() throws {
+        daftar = try Executable("daftar")
+        folder = try TemporaryFolder()
+    }
+
+    func run(_ arguments: [String]) throws -> Executable.Result { try daftar.run(arguments, environment: environment) }
+
+    func json(_ result: Executable.Result) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any], "\(result.out) \(result.err)")
+    }
+
+    @Test func grantsAtTheCentralNode_scopesAtTheOffice() async throws {
+        let central = folder.file("central.daftar")
+        let kasur = folder.file("kasur.daftar")
+        // The central node: the first grant makes it the registry's root.
+        let added = try run(["node", "add", "fia-kasur", "--read", "national", "--write", "punjab", "--db", central, "--node", "central"])
+        #expect(added.status == 0, "\(added.err)")
+        let token = added.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(added.err.contains("fia-kasur: read national,punjab; write punjab (seqs 1-)"), "\(added.err)")
+        #expect(try run(["node", "add", "fia-okara", "--db", central]).status == 0)
+        let granted = try run(["node", "grant", "fia-okara", "--read", "national", "--db", central])
+        #expect(granted.status == 0 && granted.out.contains("read general,national"), "\(granted.out) \(granted.err)")
+        let withdrawn = try run(["node", "withdraw", "fia-okara", "general", "--db", central, "--json"])
+        let after = try json(withdrawn)
+        #expect(after["read"] as? [String] == ["national"], "\(after)")
+        #expect((after["write"] as? [String: [String]])?.isEmpty == true, "a closure before any change counts nothing: \(after)")
+        let list = try json(try run(["node", "list", "--db", central, "--json"]))
+        #expect(list["root"] as? String == "central")
+        #expect((list["grants"] as? [[String: Any]])?.compactMap { $0["node"] as? String } == ["fia-kasur", "fia-okara"])
+        let text = try run(["node", "list", "--db", central])
+        #expect(text.out.contains("grants (the registry, written by central):") && text.out.contains("fia-kasur"), "\(text.out)")
+
+        // Bad input: what was wrong, and what to do; nothing written.
+        for (arguments, message) in [
+            (["node", "grant", "fia-kasur", "--read", "Bad_Scope"], "--read: 'Bad_Scope' is not a scope name"),
+            (["node", "grant", "fia-kasur"], "name the scopes to grant"),
+            (["node", "withdraw", "fia-kasur", "sindh"], "fia-kasur holds no grant of scope sindh"),
+            (["node", "add", "fia-x", "--read", "registry"], "registry is the reserved scope"),
+        ] {
+            let result = try run(arguments + ["--db", central])
+            #expect(result.status == 1 && result.err.contains(message), "\(arguments): \(result.err)")
+        }
+
+        // The office, made with --scope punjab: before its grant arrives it writes punjab and general.
+        let made = try run(["--db", kasur, "--node", "fia-kasur", "--scope", "punjab", "-c", "add case title=\"Raid in Kasur\""])
+        #expect(made.status == 0 && made.out.contains("fia-kasur-1"), "\(made.err)")
+        #expect(try command("kasur.daftar", "show fia-kasur-1").out.contains("in punjab"))
+        let elsewhere = try command("kasur.daftar", "add case in sindh title=x")
+        #expect(elsewhere.status == 1 && elsewhere.err.contains("may not write scope sindh yet"), "\(elsewhere.err)")
+        #expect(try command("kasur.daftar", "count case").out == "1\n")
+        let before = try json(try command("kasur.daftar", "scopes", json: true))
+        #expect(before["grantKnown"] as? Bool == false && before["newEntries"] as? String == "punjab")
+
+        // The central node records in national; the office syncs and gets its grant and national.
+        let store = try Store.open(at: central)
+        try store.write(as: "HQ") { try $0.add(kind: Kind("circular"), fields: [try FieldName("title"): .text("red notice")], in: try Scope("national")) }
+        try await withLiveServer(store) { url in
+            try await offThePool { [self] () throws -> Void in
+                #expect(try run(["remote", "add", "central", url, "--token", token, "--db", kasur]).status == 0)
+                let synced = try run(["sync", "--db", kasur])
+                #expect(synced.status == 0, "\(synced.out) \(synced.err)")
+            }
+        }
+        let scopes = try json(try command("kasur.daftar", "scopes", json: true))
+        #expect(scopes["grantKnown"] as? Bool == true && scopes["root"] as? String == "central")
+        let rows = try #require(scopes["scopes"] as? [[String: Any]])
+        #expect(rows.map { $0["scope"] as? String } == ["national", "punjab"], "\(rows)")
+        #expect(rows.map { $0["write"] as? Bool } == [false, true])
+        #expect(rows.map { $0["entries"] as? Int } == [1, 1])
+        let table = try command("kasur.daftar", "scopes")
+        #expect(table.out.contains("national") && table.out.contains("read, write") && table.out.contains("new entries go to punjab"), "\(table.out)")
+        // Its grant now decides: general is no longer written here.
+        let general = try command("kasur.daftar", "add case in general title=x")
+        #expect(general.status == 1 && general.err.contains("may not write scope general"), "\(general.err)")
+        #expect(try command("kasur.daftar", "add case in punjab title=\"second raid\"").status == 0)
+        #expect(try Store.open(at: central).record(try RecordID("fia-kasur-1")) != nil)
+    }
+}

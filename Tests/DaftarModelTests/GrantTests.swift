@@ -1,0 +1,58 @@
+import Testing
+
+@testable import DaftarModel
+
+/// A grant statement: read scopes, write ranges of the node's seqs, closures final, and the
+/// registry record's text fields read back exactly.
+@Suite struct GrantTests {
+    let punjab = try! Scope("punjab")
+    let sindh = try! Scope("sindh")
+
+    @Test func openWithdrawAndReopen() {
+        var grant = Grant(node: node("fia-kasur"))
+        grant.open(read: [sindh], write: [punjab], from: 1)
+        #expect(grant.read == [punjab, sindh])
+        #expect(grant.mayRead(punjab) && grant.mayRead(.registry) && !grant.mayRead(.general))
+        #expect(grant.mayWrite(punjab, at: 1) && grant.mayWrite(punjab, at: 1_000_000) && !grant.mayWrite(sindh, at: 1))
+        // Closed at seq 40: what it writes there after 40 does not count; the closure is final.
+        grant.withdraw(punjab, through: 40)
+        #expect(!grant.mayRead(punjab) && grant.mayWrite(punjab, at: 40) && !grant.mayWrite(punjab, at: 41))
+        #expect(grant.writable.isEmpty)
+        // A re-grant opens above every closure, even if asked from earlier.
+        grant.open(read: [], write: [punjab], from: 10)
+        #expect(grant.write[punjab] == [Grant.SeqRange(from: 1, through: 40), Grant.SeqRange(from: 41)])
+        #expect(grant.mayRead(punjab))
+        // Reading a granted scope does not open writing.
+        grant.open(read: [.general], write: [], from: 50)
+        #expect(grant.mayRead(.general) && !grant.mayWrite(.general, at: 60))
+        // A closure before a range opened leaves nothing of it.
+        var fresh = Grant(node: node("fia-okara"))
+        fresh.open(read: [], write: [sindh], from: 5)
+        fresh.withdraw(sindh, through: 3)
+        #expect(fresh.write[sindh] == nil && fresh.writable.isEmpty)
+    }
+
+    @Test func fieldsReadBackExactly() {
+        var grant = Grant(node: node("fia-kasur"))
+        grant.open(read: [sindh, .general], write: [punjab], from: 1)
+        grant.withdraw(punjab, through: 7)
+        grant.open(read: [], write: [punjab], from: 12)
+        let fields = grant.fields
+        #expect(fields[try! FieldName("read")] == .text("general,punjab,sindh"))
+        #expect(fields[try! FieldName("write")] == .text("punjab:1-7,12-"))
+        #expect(Grant(fields: fields) == grant)
+    }
+
+    @Test(arguments: [
+        ["node": "Not A Node"],
+        ["node": "fia-kasur", "read": "punjab,Bad Scope"],
+        ["node": "fia-kasur", "write": "punjab"],
+        ["node": "fia-kasur", "write": "punjab:0-"],
+        ["node": "fia-kasur", "write": "punjab:1-x"],
+        ["node": "fia-kasur", "write": "punjab:a-"],
+    ])
+    func malformedFieldsAreNoGrant(_ raw: [String: String]) {
+        let fields = Dictionary(uniqueKeysWithValues: raw.map { (try! FieldName($0.key), FieldValue.text($0.value)) })
+        #expect(Grant(fields: fields) == nil)
+    }
+}
