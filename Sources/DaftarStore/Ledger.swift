@@ -185,7 +185,8 @@ final class Ledger {
                 "INSERT INTO record (id, kind, deleted, conflict, state, scope) VALUES (?, ?, ?, ?, ?, ?)",
                 [change.record.description, change.kind.rawValue, state.isDeleted, state.inConflict, Data(state.encoded()), change.scope.rawValue])
             num = db.lastInsertedRowID
-            count(change.kind, live: state.isDeleted ? 0 : 1, total: 1)
+            // The registry's statements are not entries: not counted among them.
+            if change.scope != .registry { count(change.kind, live: state.isDeleted ? 0 : 1, total: 1) }
         } else {
             guard let loaded = try load(change.record) else {
                 throw StoreError(
@@ -194,7 +195,7 @@ final class Ledger {
             num = loaded.num
             state = loaded.state
             state.apply(change)
-            if state.isDeleted != loaded.state.isDeleted { count(state.kind, live: state.isDeleted ? -1 : 1, total: 0) }
+            if state.isDeleted != loaded.state.isDeleted, change.scope != .registry { count(state.kind, live: state.isDeleted ? -1 : 1, total: 0) }
             try run("UPDATE record SET deleted = ?, conflict = ?, state = ? WHERE num = ?", [state.isDeleted, state.inConflict, Data(state.encoded()), num])
         }
         try run("INSERT INTO change (origin, seq, record, body) VALUES (?, ?, ?, ?)", [change.dot.origin.rawValue, Int64(change.dot.seq), num, Data(body)])

@@ -175,8 +175,9 @@ struct QueryPlan {
 
     /// The entries not deleted, of the query's kind: a statement to add an order to.
     func liveEntries() -> (String, StatementArguments) {
-        guard let kind = query.kind else { return ("SELECT state FROM record WHERE deleted = 0", []) }
-        return ("SELECT state FROM record WHERE deleted = 0 AND kind = ?", [kind.rawValue])
+        // The registry's statements (all of kind grant) are not entries of the register.
+        guard let kind = query.kind else { return ("SELECT state FROM record WHERE deleted = 0 AND scope <> 'registry'", []) }
+        return ("SELECT state FROM record WHERE deleted = 0 AND kind = ? AND scope <> 'registry'", [kind.rawValue])
     }
 
     /// No ordering: creation order.
@@ -262,7 +263,8 @@ struct QueryPlan {
             if out.count == limit { return out }
         }
         // Then the entries of the kind that lack the field, in creation order.
-        let cursor = try Data.fetchCursor(db, sql: "SELECT state FROM record WHERE kind = ? AND deleted = 0 ORDER BY num", arguments: [kind.rawValue])
+        let cursor = try Data.fetchCursor(
+            db, sql: "SELECT state FROM record WHERE kind = ? AND deleted = 0 AND scope <> 'registry' ORDER BY num", arguments: [kind.rawValue])
         while out.count < limit, let blob = try cursor.next() {
             let state = try RecordState(encoded: blob)
             guard state.fields[field].map({ $0.value.isNull }) ?? true, matches(state) else { continue }

@@ -11,6 +11,8 @@ enum QuerySQL {
             clauses.append("r.kind = ?")
             arguments += [kind.rawValue]
         }
+        // The registry's statements (all of kind grant) are not entries of the register.
+        if query.kind == nil || query.kind == Grant.kind { clauses.append("r.scope <> 'registry'") }
         if let condition = query.condition {
             clauses.append(try sql(condition, kind: query.kind, &arguments))
         }

@@ -219,7 +219,8 @@ final class SearchIndex: Sendable {
                     }
                     guard last > from else { return nil }
                     let hash = try Data.fetchOne(db, sql: "SELECT substr(body, -32) FROM change WHERE ord = ?", arguments: [last]) ?? Data()
-                    let state = try db.cachedStatement(sql: "SELECT state FROM record WHERE num = ?")
+                    // The registry's statements are not entries: never indexed (found by no find or search).
+                    let state = try db.cachedStatement(sql: "SELECT state FROM record WHERE num = ? AND scope <> 'registry'")
                     var states: [(Int64, Data)] = []
                     states.reserveCapacity(records.count)
                     for num in records {

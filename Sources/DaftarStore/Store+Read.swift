@@ -263,7 +263,7 @@ extension Store {
     /// Calls `body` with every entry (deleted ones only when asked), of one kind or all, in
     /// creation order, without holding them all in memory.
     public func forEachRecord(kind: Kind? = nil, includeDeleted: Bool = false, _ body: (RecordState) throws -> Void) throws(StoreError) {
-        var sql = "SELECT state FROM record WHERE 1"
+        var sql = "SELECT state FROM record WHERE scope <> 'registry'"
         var arguments: StatementArguments = []
         if !includeDeleted { sql += " AND deleted = 0" }
         if let kind {
