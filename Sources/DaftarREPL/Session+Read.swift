@@ -331,6 +331,9 @@ extension Session {
         let skewWins = try store.skewWins()
         let refused = try store.refusedSenders()
         let indexProblem = store.indexProblem()
+        // Scopes whose entries are held here but which this node no longer holds (withdrawn).
+        let held = try store.heldScopes()
+        let withdrawn = try store.entriesPerScope().filter { entry in !(held?.contains(entry.key) ?? true) }.sorted { $0.key < $1.key }
         if json {
             struct StatusJSON: Encodable {
                 var node: String
@@ -349,6 +352,8 @@ extension Session {
                 var skewedWins: [[String: String]]
                 var refusedSenders: [[String: String]]
                 var indexProblem: String?
+                /// Scopes withdrawn from this node whose entries it still holds: scope to entries.
+                var withdrawnScopes: [String: Int]
             }
             return Output(
                 text: encode(
@@ -363,7 +368,8 @@ extension Session {
                         refusedSenders: refused.map {
                             ["sender": $0.sender.rawValue, "origin": $0.origin.rawValue, "reason": $0.reason, "times": "\($0.times)", "last": isoTime($0.lastAt)]
                         },
-                        indexProblem: indexProblem.map { "\(isoTime($0.atMilliseconds)): \($0.message)" })))
+                        indexProblem: indexProblem.map { "\(isoTime($0.atMilliseconds)): \($0.message)" },
+                        withdrawnScopes: Dictionary(uniqueKeysWithValues: withdrawn.map { ($0.key.rawValue, $0.value) }))))
         }
         var lines = [
             "node       \(store.node)",
@@ -384,6 +390,10 @@ extension Session {
         for fork in forks { lines.append("FORK       \(fork)") }
         for r in refused where r.reason == "own_origin" {
             lines.append("REFUSED    \(r.sender) sent changes in this node's own name (\(r.origin)) \(r.times) time(s), last at \(time(r.lastAt)); nothing of them was kept: check that node")
+        }
+        for (scope, entries) in withdrawn {
+            lines.append(
+                "withdrawn  \(scope): this office's grant no longer includes it, but \(entries) entr\(entries == 1 ? "y" : "ies") of it are still held here (deleting a withdrawn scope is not built yet; nothing of it is sent or received any more)")
         }
         if let indexProblem {
             lines.append("index      keeping the index up to date failed at \(time(indexProblem.atMilliseconds)): \(indexProblem.message)")

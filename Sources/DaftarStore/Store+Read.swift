@@ -48,6 +48,21 @@ extension Store {
             if (try? RecordID(prefix)) == nil, !prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
                 throw StoreError(.unknownRecord, "'\(prefix.prefix(80))' is not a record id: ids look like fia-lahore-1042")
             }
+            // A full id whose office this store holds later changes of: made elsewhere, in a scope
+            // this office does not hold, or not here yet.
+            if let id = try? RecordID(prefix) {
+                let (later, holdsAll) = try read { db -> (Bool, Bool) in
+                    let ledger = try Ledger(db)
+                    return ((ledger.highest[id.dot.origin] ?? 0) > id.dot.seq, try ledger.heldScopes() == nil)
+                }
+                if later {
+                    throw StoreError(
+                        .unknownRecord,
+                        holdsAll
+                            ? "no entry \(id) here yet: \(id.dot.origin) made it, but it has not arrived; sync, then try again"
+                            : "no entry \(id) here: \(id.dot.origin) recorded it in a scope this office does not hold (or it has not arrived yet: sync to be sure); see `scopes`")
+                }
+            }
             throw StoreError(.unknownRecord, "no entry \(prefix.prefix(80)): check the id with `find` or `search`")
         case 1:
             return try RecordID.parse(ids[0])

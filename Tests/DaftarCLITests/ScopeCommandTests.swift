@@ -88,5 +88,22 @@ import Testing
         #expect(general.status == 1 && general.err.contains("may not write scope general"), "\(general.err)")
         #expect(try command("kasur.daftar", "add case in punjab title=\"second raid\"").status == 0)
         #expect(try Store.open(at: central).record(try RecordID("fia-kasur-1")) != nil)
+
+        // punjab is withdrawn: after the next sync the office may not write it, and status
+        // says what it still holds of it.
+        #expect(try run(["node", "withdraw", "fia-kasur", "punjab", "--db", central]).status == 0)
+        try await withLiveServer(try Store.open(at: central)) { url in
+            try await offThePool { [self] () throws -> Void in
+                // The server came back on another port.
+                #expect(try run(["remote", "add", "central", url, "--token", token, "--db", kasur]).status == 0)
+                let synced = try run(["sync", "--db", kasur])
+                #expect(synced.status == 0, "\(synced.out) \(synced.err)")
+            }
+        }
+        let refused = try command("kasur.daftar", "add case in punjab title=x")
+        #expect(refused.status == 1 && refused.err.contains("may not write scope punjab"), "\(refused.err)")
+        let status = try command("kasur.daftar", "status")
+        #expect(status.out.contains("withdrawn  punjab: this office's grant no longer includes it, but 2 entries of it are still held here"), "\(status.out)")
+        #expect(try json(try command("kasur.daftar", "status", json: true))["withdrawnScopes"] as? [String: Int] == ["punjab": 2])
     }
 }

@@ -69,6 +69,24 @@ import Testing
             // The registry (every grant) reached both.
             #expect(Set(try karachi.grants().keys) == [lahore.node, karachi.node])
             #expect(try karachi.entriesPerScope()[punjab] == nil)
+
+            // An id of an entry in a scope not held says so, rather than "no such entry".
+            let later = try central.write(as: "HQ") { try $0.add(kind: kind("circular"), fields: [name("title"): .text("later")], in: national) }
+            try await sync(lahore, "central")
+            #expect(try lahore.record(later) != nil)
+            do {
+                _ = try lahore.resolveID(sindhCase.description)
+                Issue.record("lahore resolved an entry of sindh")
+            } catch let error as StoreError {
+                #expect(error.message.contains("in a scope this office does not hold"), "\(error.message)")
+            }
+            // The registry's statements are not entries: the central node counts, finds and
+            // searches only the register's.
+            #expect(try central.count(Query()) == 5)
+            #expect(try central.find(Query(kind: Grant.kind)).isEmpty)
+            try central.updateIndex()
+            #expect(try central.search("fia-karachi").isEmpty)
+            #expect(try central.countByKind().map(\.kind) == [kind("case"), kind("circular")])
         }
     }
 
