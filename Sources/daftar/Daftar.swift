@@ -246,6 +246,9 @@ struct StoreOptions: ParsableArguments {
         return (officer ?? env["DAFTAR_OFFICER"] ?? env["USER"] ?? "").trimmingCharacters(in: .whitespaces)
     }
 
+    /// Who writes registry statements from the command line: the officer named, else "administrator".
+    var administrator: String { officerName.isEmpty ? "administrator" : officerName }
+
     /// Opens an existing store.
     func open() throws -> Store { try Store.open(at: path) }
 

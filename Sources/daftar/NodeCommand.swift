@@ -8,6 +8,17 @@ struct NodeCommand: ParsableCommand {
         commandName: "node", abstract: "Register, list and revoke the nodes that may sync with this node's server, and grant them scopes.",
         subcommands: [Add.self, Grant.self, Withdraw.self, List.self, Revoke.self])
 
+    /// The scopes a grant names: `--read` and `--write`.
+    struct ScopeOptions: ParsableArguments {
+        @Option(help: "Scopes it may hold, comma-separated (with node add: default general, or those of --write).") var read: String?
+        @Option(help: "Scopes it may write (and hold), comma-separated.") var write: String?
+
+        /// The scopes named, checked.
+        func parsed() throws -> (read: Set<Scope>, write: Set<Scope>) {
+            (try NodeCommand.scopes(read, option: "read"), try NodeCommand.scopes(write, option: "write"))
+        }
+    }
+
     /// Scope names from a comma-separated option (`punjab,national`).
     static func scopes(_ text: String?, option: String) throws -> Set<Scope> {
         guard let text else { return [] }
@@ -39,19 +50,17 @@ struct NodeCommand: ParsableCommand {
             discussion: "Reading starts with the scope's beginning at the node's next sync; writing counts from the node's next change.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The node id, for example fia-kasur.") var id: String
-        @Option(help: "Scopes it may hold, comma-separated.") var read: String?
-        @Option(help: "Scopes it may write (and hold), comma-separated.") var write: String?
+        @OptionGroup var scopes: ScopeOptions
         @OptionGroup var output: OutputOptions
         var json: Bool { output.json }
 
         func run() throws {
             do {
-                let reads = try NodeCommand.scopes(read, option: "read")
-                let writes = try NodeCommand.scopes(write, option: "write")
+                let (reads, writes) = try scopes.parsed()
                 guard !reads.isEmpty || !writes.isEmpty else {
                     throw ValidationError(.invalidScope, "name the scopes to grant: --read punjab,national and/or --write punjab")
                 }
-                let grant = try store.open().writeGrant(for: try NodeID(id), .grant(read: reads, write: writes), as: store.officerName.isEmpty ? "administrator" : store.officerName)
+                let grant = try store.open().writeGrant(for: try NodeID(id), .grant(read: reads, write: writes), as: store.administrator)
                 say("\(id): \(NodeCommand.describe(grant))", json: json, GrantJSON(grant))
             } catch { throw fail(error, json: json) }
         }
@@ -69,7 +78,7 @@ struct NodeCommand: ParsableCommand {
 
         func run() throws {
             do {
-                let grant = try store.open().writeGrant(for: try NodeID(id), .withdraw(try Scope(scope)), as: store.officerName.isEmpty ? "administrator" : store.officerName)
+                let grant = try store.open().writeGrant(for: try NodeID(id), .withdraw(try Scope(scope)), as: store.administrator)
                 say("\(id): \(NodeCommand.describe(grant))", json: json, GrantJSON(grant))
             } catch { throw fail(error, json: json) }
         }
@@ -92,15 +101,13 @@ struct NodeCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
         @Argument(help: "The node id, for example fia-karachi.") var id: String
         @Flag(help: "A relay (a hub, or an office for office-to-office sync) may pass on other origins' changes.") var relay = false
-        @Option(help: "Scopes it may hold, comma-separated (default: general, or those of --write).") var read: String?
-        @Option(help: "Scopes it may write (and hold), comma-separated; its writes count from its first change.") var write: String?
+        @OptionGroup var scopes: ScopeOptions
         @OptionGroup var output: OutputOptions
     var json: Bool { output.json }
 
         func run() throws {
             do {
-                let reads = try NodeCommand.scopes(read, option: "read")
-                let writes = try NodeCommand.scopes(write, option: "write")
+                let (reads, writes) = try scopes.parsed()
                 let s = try store.openOrCreate(askIfMissing: false)
                 let node = try NodeID(id)
                 // A grant is written when scopes are named, or when this node already writes the
@@ -115,7 +122,7 @@ struct NodeCommand: ParsableCommand {
                 if !reads.isEmpty || !writes.isEmpty || root == s.node {
                     let read = reads.isEmpty && writes.isEmpty ? [Scope.general] : reads
                     let write = reads.isEmpty && writes.isEmpty ? [Scope.general] : writes
-                    grant = try s.writeGrant(for: node, .register(read: read, write: write), as: store.officerName.isEmpty ? "administrator" : store.officerName)
+                    grant = try s.writeGrant(for: node, .register(read: read, write: write), as: store.administrator)
                 }
                 struct Registered: Encodable {
                     var node: String
