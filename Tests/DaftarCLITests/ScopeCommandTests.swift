@@ -26,6 +26,16 @@ import Testing
     @Test func grantsAtTheCentralNode_scopesAtTheOffice() async throws {
         let central = folder.file("central.daftar")
         let kasur = folder.file("kasur.daftar")
+        // Off the shared threads (it waits on processes; servers of other suites run there),
+        // but for the servers this test runs.
+        let token = try await offThePool { [self] () throws -> String in try beforeTheFirstSync(central: central, kasur: kasur) }
+        try await firstSync(central: central, kasur: kasur, token: token)
+        try await offThePool { [self] () throws -> Void in try afterTheFirstSync(kasur: kasur, central: central) }
+        try await withdrawal(central: central, kasur: kasur, token: token)
+    }
+
+    /// Grants at the central node, bad input, and the office before its grant arrives; the token.
+    func beforeTheFirstSync(central: String, kasur: String) throws -> String {
         // The central node: the first grant makes it the registry's root.
         let added = try run(["node", "add", "fia-kasur", "--read", "national", "--write", "punjab", "--db", central, "--node", "central"])
         #expect(added.status == 0, "\(added.err)")
@@ -64,8 +74,11 @@ import Testing
         #expect(try command("kasur.daftar", "count case").out == "1\n")
         let before = try json(try command("kasur.daftar", "scopes", json: true))
         #expect(before["grantKnown"] as? Bool == false && before["newEntries"] as? String == "punjab")
+        return token
+    }
 
-        // The central node records in national; the office syncs and gets its grant and national.
+    /// The central node records in national; the office syncs and gets its grant and national.
+    func firstSync(central: String, kasur: String, token: String) async throws {
         let store = try Store.open(at: central)
         try store.write(as: "HQ") { try $0.add(kind: Kind("circular"), fields: [try FieldName("title"): .text("red notice")], in: try Scope("national")) }
         try await withLiveServer(store) { url in
@@ -75,6 +88,10 @@ import Testing
                 #expect(synced.status == 0, "\(synced.out) \(synced.err)")
             }
         }
+    }
+
+    /// The office's scopes once its grant arrived.
+    func afterTheFirstSync(kasur: String, central: String) throws {
         let scopes = try json(try command("kasur.daftar", "scopes", json: true))
         #expect(scopes["grantKnown"] as? Bool == true && scopes["root"] as? String == "central")
         let rows = try #require(scopes["scopes"] as? [[String: Any]])
@@ -88,22 +105,26 @@ import Testing
         #expect(general.status == 1 && general.err.contains("may not write scope general"), "\(general.err)")
         #expect(try command("kasur.daftar", "add case in punjab title=\"second raid\"").status == 0)
         #expect(try Store.open(at: central).record(try RecordID("fia-kasur-1")) != nil)
+    }
 
-        // punjab is withdrawn: after the next sync the office may not write it, and status
-        // says what it still holds of it.
-        #expect(try run(["node", "withdraw", "fia-kasur", "punjab", "--db", central]).status == 0)
+    /// punjab is withdrawn: after the next sync the office may not write it, and status says what
+    /// it still holds of it.
+    func withdrawal(central: String, kasur: String, token: String) async throws {
         try await withLiveServer(try Store.open(at: central)) { url in
             try await offThePool { [self] () throws -> Void in
+                #expect(try run(["node", "withdraw", "fia-kasur", "punjab", "--db", central]).status == 0)
                 // The server came back on another port.
                 #expect(try run(["remote", "add", "central", url, "--token", token, "--db", kasur]).status == 0)
                 let synced = try run(["sync", "--db", kasur])
                 #expect(synced.status == 0, "\(synced.out) \(synced.err)")
             }
         }
-        let refused = try command("kasur.daftar", "add case in punjab title=x")
-        #expect(refused.status == 1 && refused.err.contains("may not write scope punjab"), "\(refused.err)")
-        let status = try command("kasur.daftar", "status")
-        #expect(status.out.contains("withdrawn  punjab: this office's grant no longer includes it, but 2 entries of it are still held here"), "\(status.out)")
-        #expect(try json(try command("kasur.daftar", "status", json: true))["withdrawnScopes"] as? [String: Int] == ["punjab": 2])
+        try await offThePool { [self] () throws -> Void in
+            let refused = try command("kasur.daftar", "add case in punjab title=x")
+            #expect(refused.status == 1 && refused.err.contains("may not write scope punjab"), "\(refused.err)")
+            let status = try command("kasur.daftar", "status")
+            #expect(status.out.contains("withdrawn  punjab: this office's grant no longer includes it, but 2 entries of it are still held here"), "\(status.out)")
+            #expect(try json(try command("kasur.daftar", "status", json: true))["withdrawnScopes"] as? [String: Int] == ["punjab": 2])
+        }
     }
 }
