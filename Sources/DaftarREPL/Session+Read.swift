@@ -270,7 +270,7 @@ extension Session {
     /// and where `add` puts new entries.
     func scopes() throws -> Output {
         let held = try store.heldScopes()
-        let grant = try store.grants()[store.node]
+        let grant = try store.grant(of: store.node)
         let root = try store.root()
         let counts = try store.entriesPerScope()
         let latest = try store.latestChangePerScope()

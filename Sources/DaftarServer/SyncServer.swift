@@ -165,7 +165,7 @@ public struct SyncServer: Sendable {
                 let mayApply: @Sendable (NodeID) -> Bool = { origin in origin != server && (role == .relay || origin == sender) }
                 // What crosses the wire (DESIGN promise 12): the client's grant decides which
                 // scopes it may read; nothing of any other scope is taken, sent, compared or named.
-                let grant = try store.grants()[sender] ?? .general(sender)
+                let grant = try store.grant(of: sender) ?? .general(sender)
                 let holds = try store.heldScopes()
                 let readable: (Scope) -> Bool = { scope in grant.mayRead(scope) && (scope == .registry || holds?.contains(scope) ?? true) }
                 let clientKnowledge = syncRequest.knowledge.restricted(where: readable)
@@ -423,7 +423,7 @@ public struct SyncServer: Sendable {
             // Only changes of scopes the client may read: a hash of another scope's change would
             // confirm a guessed header (PROTOCOL.md, "Format 2: choices", 7).
             hashes = try await blocking {
-                let grant = try store.grants()[peer.node] ?? .general(peer.node)
+                let grant = try store.grant(of: peer.node) ?? .general(peer.node)
                 let holds = try store.heldScopes()
                 return try store.chainHashes(of: origin, in: from...to) { scope in grant.mayRead(scope) && (scope == .registry || holds?.contains(scope) ?? true) }
             }

@@ -52,6 +52,17 @@ final class Ledger {
         root = node
     }
 
+    /// The grant of `node`, from its registry record (one look-up); nil when none is held.
+    func grant(of node: NodeID) throws -> (id: RecordID, grant: Grant)? {
+        guard root != nil,
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT r.id, r.state FROM grant_record g JOIN record r ON r.num = g.record WHERE g.node = ? AND r.deleted = 0"),
+                arguments: [node.rawValue])
+        else { return nil }
+        guard let grant = Grant(fields: try RecordState(encoded: row["state"] as Data).values), grant.node == node else { return nil }
+        return (try RecordID(row["id"] as String), grant)
+    }
+
     /// The grant records of the registry, by the node they are about: only those the root made
     /// (the registry takes no one else's changes).
     func grantRecords() throws -> [NodeID: (id: RecordID, grant: Grant)] {
@@ -72,7 +83,7 @@ final class Ledger {
     /// grant's read scopes, or, before it knows a grant, general and its default scope.
     func heldScopes() throws -> Set<Scope>? {
         if root == node { return nil }
-        if let grant = try grantRecords()[node]?.grant { return grant.read }
+        if let grant = try grant(of: node)?.grant { return grant.read }
         return [.general, defaultScope ?? .general]
     }
 
@@ -83,7 +94,7 @@ final class Ledger {
             throw StoreError(.badRequest, "the registry is written by the central node's `daftar node` commands alone")
         }
         if root == node { return }
-        if let grant = try grantRecords()[node]?.grant {
+        if let grant = try grant(of: node)?.grant {
             guard grant.mayWrite(scope, at: seq) else {
                 let may = grant.writable.map(\.rawValue).sorted()
                 throw StoreError(
@@ -103,13 +114,10 @@ final class Ledger {
     /// Where `add` puts an entry that names no scope: the grant's one writable scope, else
     /// the store's default (`--scope` when it was made), else general.
     func scopeForNewEntries() throws -> Scope {
-        if root != node, let grant = try grantRecords()[node]?.grant, grant.writable.count == 1, let only = grant.writable.first {
-            return only
-        }
+        let own = root == node ? nil : try grant(of: node)?.grant
+        if let own, own.writable.count == 1, let only = own.writable.first { return only }
         if let defaultScope { return defaultScope }
-        if root != node, let grant = try grantRecords()[node]?.grant, !grant.writable.contains(.general), let first = grant.writable.min() {
-            return first
-        }
+        if let own, !own.writable.contains(.general), let first = own.writable.min() { return first }
         return .general
     }
 
@@ -199,6 +207,10 @@ final class Ledger {
             try run("UPDATE record SET deleted = ?, conflict = ?, state = ? WHERE num = ?", [state.isDeleted, state.inConflict, Data(state.encoded()), num])
         }
         try run("INSERT INTO change (origin, seq, record, body) VALUES (?, ?, ?, ?)", [change.dot.origin.rawValue, Int64(change.dot.seq), num, Data(body)])
+        // A grant's record, found by its node from now on (the first record about a node holds).
+        if change.scope == .registry, change.operation == .add, change.dot.origin == root, let grant = Grant(fields: state.values) {
+            try run("INSERT OR IGNORE INTO grant_record (node, record) VALUES (?, ?)", [grant.node.rawValue, num])
+        }
         knowledge.entries[change.chain] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
         highest[change.dot.origin] = max(highest[change.dot.origin] ?? 0, change.dot.seq)
         touchedChains[change.chain, default: 0] += 1

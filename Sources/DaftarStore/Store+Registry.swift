@@ -37,6 +37,11 @@ extension Store {
         try writeTransaction { db in try db.execute(sql: "UPDATE store SET default_scope = ? WHERE id = 1", arguments: [scope.rawValue]) }
     }
 
+    /// `node`'s grant, when the registry here holds one.
+    public func grant(of node: NodeID) throws(StoreError) -> Grant? {
+        try read { db in try Ledger(db).grant(of: node)?.grant }
+    }
+
     /// Every grant the registry holds here, by node.
     public func grants() throws(StoreError) -> [NodeID: Grant] {
         try read { db in try Ledger(db).grantRecords().mapValues(\.grant) }
@@ -66,7 +71,7 @@ extension Store {
                     "grants are written by the central node (\(root)) alone: run this there; this node takes its registry from it")
             }
             if ledger.root == nil { try ledger.setRoot(ledger.node) }
-            let existing = try ledger.grantRecords()[node]
+            let existing = try ledger.grant(of: node)
             // The node's last seq held here: a closure ends there, a new write range starts after it.
             let last = ledger.highest[node] ?? 0
             var grant = existing?.grant ?? Grant(node: node)

@@ -41,7 +41,8 @@ import Testing
             let first = try await sync(lahore, "central")
             #expect(first.complete, "\(String(describing: first.serverStop)) \(String(describing: first.localStop))")
             #expect(try lahore.root() == central.node)
-            #expect(try lahore.grants()[lahore.node]?.writable == [punjab])
+            #expect(try lahore.grant(of: lahore.node)?.writable == [punjab])
+            #expect(try lahore.grant(of: lahore.node) == lahore.grants()[lahore.node])
             #expect(try lahore.heldScopes() == [national, punjab])
             #expect(try lahore.scopeForNewEntries() == punjab)
 

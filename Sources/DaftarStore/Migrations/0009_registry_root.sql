@@ -5,3 +5,9 @@
 -- made). Registry statements are records of scope `registry`, synced like any other.
 ALTER TABLE store ADD COLUMN root TEXT;
 ALTER TABLE store ADD COLUMN default_scope TEXT;
+-- Which registry record holds each node's grant, so that a write, or a server's exchange, reads
+-- one grant rather than every grant of a national registry.
+CREATE TABLE grant_record (
+    node TEXT PRIMARY KEY,
+    record INTEGER NOT NULL REFERENCES record (num)
+) WITHOUT ROWID;
