@@ -165,9 +165,8 @@ public struct SyncServer: Sendable {
                 let mayApply: @Sendable (NodeID) -> Bool = { origin in origin != server && (role == .relay || origin == sender) }
                 // What crosses the wire (DESIGN promise 12): the client's grant decides which
                 // scopes it may read; nothing of any other scope is taken, sent, compared or named.
-                let grant = try store.grant(of: sender) ?? .general(sender)
-                let holds = try store.heldScopes()
-                let readable: (Scope) -> Bool = { scope in grant.mayRead(scope) && (scope == .registry || holds?.contains(scope) ?? true) }
+                let scopes = try store.scopes(readableBy: sender)
+                let readable: @Sendable (Scope) -> Bool = { scopes.readable($0) }
                 let clientKnowledge = syncRequest.knowledge.restricted(where: readable)
                 let report = try store.apply(
                     syncRequest.changes, senderKnowledge: clientKnowledge, mayApply: mayApply, takesScope: { $0 != .registry && readable($0) })
@@ -184,8 +183,7 @@ public struct SyncServer: Sendable {
                         vouchesFor: { origin in mayApply(origin) && !(syncRequest.applying?.entries.keys.contains { $0.origin == origin } ?? false) },
                         scopes: readable)
                 try store.notePeerSeen(sender, knowledge: clientKnowledge)
-                let taken = (holds ?? grant.read).filter { $0 != .registry && readable($0) }
-                let view = ScopeView(taken: taken.sorted(), root: try store.root())
+                let view = ScopeView(taken: scopes.taken, root: try store.root())
                 return (report, outgoing, try store.knowledge().restricted(where: readable), server, view)
             }
             var response = SyncResponse(
@@ -423,9 +421,8 @@ public struct SyncServer: Sendable {
             // Only changes of scopes the client may read: a hash of another scope's change would
             // confirm a guessed header (PROTOCOL.md, "Format 2: choices", 7).
             hashes = try await blocking {
-                let grant = try store.grant(of: peer.node) ?? .general(peer.node)
-                let holds = try store.heldScopes()
-                return try store.chainHashes(of: origin, in: from...to) { scope in grant.mayRead(scope) && (scope == .registry || holds?.contains(scope) ?? true) }
+                let scopes = try store.scopes(readableBy: peer.node)
+                return try store.chainHashes(of: origin, in: from...to) { scopes.readable($0) }
             }
         } catch let error as StoreError where error.code == .locked {
             return refuse(.serviceUnavailable, "locked", "the server's store is busy: try again in a few seconds", retryAfter: 2)

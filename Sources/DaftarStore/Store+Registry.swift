@@ -2,6 +2,20 @@ public import DaftarModel
 import Foundation
 internal import GRDB
 
+/// What a client may read from this node as its server (DESIGN promise 12).
+public struct ClientScopes: Sendable {
+    /// The scopes this node takes from the client: those the client may read and this node
+    /// holds, sorted; never the registry.
+    public var taken: [Scope]
+    /// Whether the client may read the registry from this node: only when this node is the
+    /// root (registry statements travel in a direct exchange with the central node alone, until
+    /// they are signed).
+    public var registry: Bool
+
+    /// Whether anything of `scope` may be sent to, taken from, compared with or named to the client.
+    public func readable(_ scope: Scope) -> Bool { scope == .registry ? registry : taken.contains(scope) }
+}
+
 /// How a grant statement changes a node's grant.
 public enum GrantChange: Sendable, Hashable {
     /// The grant written when a node is registered: these scopes, writes counted from seq 1.
@@ -40,6 +54,18 @@ extension Store {
     /// `node`'s grant, when the registry here holds one.
     public func grant(of node: NodeID) throws(StoreError) -> Grant? {
         try read { db in try Ledger(db).grant(of: node)?.grant }
+    }
+
+    /// What `client` may read from this node as its server: its grant (general for a node with
+    /// none), within what this node holds.
+    public func scopes(readableBy client: NodeID) throws(StoreError) -> ClientScopes {
+        try read { db in
+            let ledger = try Ledger(db)
+            let grant = try ledger.grant(of: client)?.grant ?? .general(client)
+            let holds = try ledger.heldScopes()
+            let taken = grant.read.filter { $0 != .registry && (holds?.contains($0) ?? true) }.sorted()
+            return ClientScopes(taken: taken, registry: ledger.root != nil && ledger.root == ledger.node)
+        }
     }
 
     /// Every grant the registry holds here, by node.

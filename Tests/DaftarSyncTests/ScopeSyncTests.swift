@@ -127,6 +127,39 @@ import Testing
         }
     }
 
+    /// Through a hub: the hub (a relay granted punjab and national) passes on what the office may
+    /// read and it holds, and never registry statements (those travel only in a direct exchange
+    /// with the central node): the office's sync through it is complete, with nothing stopped.
+    @Test func throughAHub_theOfficeGetsItsScopes_andNoRegistry() async throws {
+        let central = try makeStore("central", in: folder)
+        let hub = try makeStore("punjab-hub", in: folder)
+        let lahore = try makeStore("fia-lahore", in: folder)
+        try await withServer(central) { centralURL in
+            try grant(hub, at: central, url: centralURL, read: [punjab, national], write: [])
+            try grant(lahore, at: central, url: centralURL, read: [national], write: [punjab])
+            let circular = try central.write(as: "HQ") { try $0.add(kind: kind("circular"), fields: [name("title"): .text("n")], in: national) }
+            let secret = try central.write(as: "HQ") { try $0.add(kind: kind("case"), fields: [name("title"): .text("s")], in: sindh) }
+            // The office meets the central node once (its grant); a later grant reaches the hub.
+            try await sync(lahore, "central")
+            try central.writeGrant(for: try NodeID("fia-kasur"), .register(read: [national], write: [punjab]), as: "Admin")
+            #expect(try await sync(hub, "central").complete)
+            #expect(try hub.root() == central.node && hub.record(secret) == nil)
+            try await withServer(hub) { hubURL in
+                let token = try hub.registerPeer(lahore.node, role: .relay)
+                try lahore.saveRemote(Remote(name: "hub", url: hubURL, token: token))
+                let raid = try lahore.add(kind: kind("case"), fields: [name("title"): .text("raid")], as: "Rashid")
+                let registryBefore = try lahore.knowledge().restricted(to: [.registry])
+                let viaHub = try await sync(lahore, "hub")
+                #expect(viaHub.complete, "\(String(describing: viaHub.serverStop)) \(String(describing: viaHub.localStop))")
+                #expect(try hub.record(raid) != nil)
+                #expect(try lahore.record(circular) != nil && lahore.record(secret) == nil)
+                // The hub sent no registry statement, and took none.
+                #expect(try lahore.knowledge().restricted(to: [.registry]) == registryBefore)
+                #expect(try hub.knowledge().restricted(to: [.registry]) == central.knowledge().restricted(to: [.registry]))
+            }
+        }
+    }
+
     /// `GET /v1/chain/ORIGIN`, the hashes map of the answer.
     func getChain(_ url: String, token: String, origin: String) async throws -> [String: Any] {
         let answer = try await http(url, .GET, "/v1/chain/\(origin)", headers: [("Authorization", "Bearer \(token)")])
