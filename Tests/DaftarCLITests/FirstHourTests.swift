@@ -96,14 +96,7 @@ import Testing
             #expect(keep.status == 1 && keep.err.contains("no fork of nosuch-office"), "\(keep.err)")
             #expect(!keep.out.contains("kept"))
             // Nothing listens on the port: what happened and what to do, no library internals.
-            let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
-            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
-            let port = Int(UInt16(bigEndian: address.sin_port))
+            let (listener, port) = boundLoopbackSocket()
             defer { close(listener) }
             // The port is bound but not listening: connections to it are refused.
             #expect(try daftar.run(["remote", "add", "central", "http://127.0.0.1:\(port)", "--token", "t", "--db", folder.file("a.daftar")], environment: environment).status == 0)

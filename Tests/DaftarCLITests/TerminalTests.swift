@@ -232,18 +232,12 @@ import Testing
             let folder = try TemporaryFolder()
             let db = folder.file("c.daftar")
             // A loopback port that takes connections and never answers.
-            let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let (listener, port) = boundLoopbackSocket()
             defer { close(listener) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
-            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
             #expect(listen(listener, 4) == 0)
             let daftar = try Executable("daftar")
             let added = try daftar.run(
-                ["remote", "add", "central", "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))", "--token", "t", "--db", db, "--node", "fia-lahore"],
+                ["remote", "add", "central", "http://127.0.0.1:\(port)", "--token", "t", "--db", db, "--node", "fia-lahore"],
                 environment: ["XDG_DATA_HOME": folder.path])
             #expect(added.status == 0, "\(added.err)")
             let terminal = try console(db, folder)
