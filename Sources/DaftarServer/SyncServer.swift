@@ -1,5 +1,5 @@
 import CompressNIO
-public import DaftarModel
+import DaftarModel
 public import DaftarStore
 import DaftarSync
 import Foundation
