@@ -65,8 +65,18 @@ import Testing
     }
 
     /// How many of `origin`'s changes the store at `db` holds, read as another process would.
+    /// A read-only open can meet the writing process's lock for a moment (SQLite's busy answer
+    /// while it resets its log): the poll then reads again, as the message says to.
     func held(_ db: String, of origin: String) throws -> UInt64 {
-        try Store.open(at: db, options: Store.Options(readOnly: true)).knowledge()[Chain(try NodeID(origin), .general)]
+        var attempts = 0
+        while true {
+            do {
+                return try Store.open(at: db, options: Store.Options(readOnly: true)).knowledge()[Chain(try NodeID(origin), .general)]
+            } catch let error as StoreError where error.code == .locked && attempts < 100 {
+                attempts += 1
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+        }
     }
 
     /// Polls `db` until it holds more than `count` of `origin`'s changes; the count then, or nil
