@@ -45,6 +45,8 @@ struct ChangeJSON: Encodable {
     var time: String
     var operation: String
     var fields: [String: FieldValue]
+    /// True for a void change (held, computed as if absent); left out otherwise.
+    var void: Bool? = nil
 }
 
 struct ListJSON: Encodable {
@@ -108,20 +110,29 @@ extension Session {
 
     func history(_ id: RecordID) throws -> Output {
         let changes = try store.history(of: id)
+        // Void changes are held and shown, marked: the register computes as if they were absent.
+        let void = try store.voidDots(of: id)
         if json {
             let list = changes.map { c in
                 ChangeJSON(
                     dot: c.dot.description, office: c.dot.origin.rawValue, officer: c.officer, time: isoTime(c.wallTime), operation: c.operation.rawValue,
-                    fields: Dictionary(uniqueKeysWithValues: c.fields.map { ($0.key.rawValue, $0.value) }))
+                    fields: Dictionary(uniqueKeysWithValues: c.fields.map { ($0.key.rawValue, $0.value) }), void: void.contains(c.dot) ? true : nil)
             }
             return Output(text: encode(["id": AnyEncodable(id.description), "changes": AnyEncodable(list)]))
         }
         var table = Table(header: ["change", "time", "officer", "office", "did", "what"], width: terminalWidth, wrapping: [5])
         for c in changes {
             let what = c.fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.isNull ? "(unset)" : ValueSyntax.literal($0.value))" }
-            table.rows.append([c.dot.description, time(c.wallTime), c.officer, c.dot.origin.rawValue, c.operation.rawValue, what.joined(separator: " ")])
+            let did = c.operation.rawValue + (void.contains(c.dot) ? " (void)" : "")
+            table.rows.append([c.dot.description, time(c.wallTime), c.officer, c.dot.origin.rawValue, did, what.joined(separator: " ")])
         }
-        return Output(text: table.render())
+        var text = table.render()
+        if let first = changes.first(where: { void.contains($0.dot) }) {
+            let reason = try store.voidReason(origin: first.dot.origin, scope: first.scope, seq: first.dot.seq)
+            text += "\n(void) counts for nothing in the register: \(reason)"
+            if void.contains(Dot(origin: id.dot.origin, seq: id.dot.seq)) { text += "; the entry's creation is void, so it is not an entry here" }
+        }
+        return Output(text: text)
     }
 
     /// Entries as a table (the most common fields as columns, at most eight) or, `vertical`, as
@@ -334,6 +345,7 @@ extension Session {
         // Scopes whose entries are held here but which this node no longer holds (withdrawn).
         let held = try store.heldScopes()
         let withdrawn = try store.entriesPerScope().filter { entry in !(held?.contains(entry.key) ?? true) }.sorted { $0.key < $1.key }
+        let void = try store.voidChains()
         if json {
             struct StatusJSON: Encodable {
                 var node: String
@@ -354,6 +366,8 @@ extension Session {
                 var indexProblem: String?
                 /// Scopes withdrawn from this node whose entries it still holds: scope to entries.
                 var withdrawnScopes: [String: Int]
+                /// Void changes held, per chain: kept and passed on, computed as if absent.
+                var voidChanges: [[String: String]]
             }
             return Output(
                 text: encode(
@@ -369,7 +383,13 @@ extension Session {
                             ["sender": $0.sender.rawValue, "origin": $0.origin.rawValue, "reason": $0.reason, "times": "\($0.times)", "last": isoTime($0.lastAt)]
                         },
                         indexProblem: indexProblem.map { "\(isoTime($0.atMilliseconds)): \($0.message)" },
-                        withdrawnScopes: Dictionary(uniqueKeysWithValues: withdrawn.map { ($0.key.rawValue, $0.value) }))))
+                        withdrawnScopes: Dictionary(uniqueKeysWithValues: withdrawn.map { ($0.key.rawValue, $0.value) }),
+                        voidChanges: void.map {
+                            [
+                                "office": $0.chain.origin.rawValue, "scope": $0.chain.scope.rawValue, "count": "\($0.count)", "first": "\($0.first)",
+                                "last": "\($0.last)", "reason": $0.reason,
+                            ]
+                        })))
         }
         var lines = [
             "node       \(store.node)",
@@ -394,6 +414,11 @@ extension Session {
         for (scope, entries) in withdrawn {
             lines.append(
                 "withdrawn  \(scope): this office's grant no longer includes it, but \(entries) entr\(entries == 1 ? "y" : "ies") of it are still held here (deleting a withdrawn scope is not built yet; nothing of it is sent or received any more)")
+        }
+        for chain in void {
+            let seqs = chain.first == chain.last ? "seq \(chain.first)" : "seqs \(chain.first) to \(chain.last)"
+            lines.append(
+                "void       \(chain.count) change\(chain.count == 1 ? "" : "s") of \(chain.chain.origin) in \(chain.chain.scope) (\(seqs)) count for nothing: \(chain.reason); they are kept and shown by `history`")
         }
         if let indexProblem {
             lines.append("index      keeping the index up to date failed at \(time(indexProblem.atMilliseconds)): \(indexProblem.message)")

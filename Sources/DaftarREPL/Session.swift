@@ -95,7 +95,7 @@ public final class Session {
             try edit(id, "restore", fields: []) { try $0.restore(id) }
             return done(id, "restored")
         case .show(let prefix): return try show(try store.resolveID(prefix))
-        case .history(let prefix): return try history(try store.resolveID(prefix))
+        case .history(let prefix): return try history(try store.resolveID(prefix, forHistory: true))
         case .find(let query, let vertical): return try find(query, vertical: vertical || self.vertical)
         case .count(let query):
             let n = try store.count(query)

@@ -23,6 +23,9 @@ final class Ledger {
     private(set) var root: NodeID?
     /// Where `add` puts entries when neither the command nor the grant names a scope.
     let defaultScope: Scope?
+    /// The grants read in this transaction, by node (nil: none held): validity asks for them per
+    /// change, and a registry change clears them.
+    private var grantCache: [NodeID: Grant?] = [:]
 
     init(_ db: Database) throws {
         self.db = db
@@ -34,7 +37,7 @@ final class Ledger {
         defaultScope = try (row["default_scope"] as String?).map { try Scope($0) }
         var last = HLC(rawValue: UInt64(bitPattern: row["clock"] as Int64))
         knowledge = try Ledger.loadKnowledge(db)
-        for (chain, entry) in knowledge.entries { highest[chain.origin] = max(highest[chain.origin] ?? 0, entry.seq) }
+        highest = Self.highestSeqs(knowledge)
         // A local write leaves the clock at its own change's stamp and does not write the store
         // row (one page less per single write); that stamp is read back here.
         if let own = highest[node],
@@ -50,6 +53,10 @@ final class Ledger {
     func setRoot(_ node: NodeID) throws {
         try run("UPDATE store SET root = ? WHERE id = 1", [node.rawValue])
         root = node
+        grantCache = [:]
+        // From now on the registry decides which changes count: every origin's are judged again.
+        let origins = Set(highest.keys)
+        for origin in origins.sorted() { try revalidate(origin) }
     }
 
     /// The grant of `node`, from its registry record (one look-up); nil when none is held.
@@ -124,8 +131,14 @@ final class Ledger {
     /// Reads knowledge again, after it was rewritten by hand (fork recovery).
     func reload() throws {
         knowledge = try Ledger.loadKnowledge(db)
-        highest = [:]
-        for (chain, entry) in knowledge.entries { highest[chain.origin] = max(highest[chain.origin] ?? 0, entry.seq) }
+        highest = Self.highestSeqs(knowledge)
+    }
+
+    /// The highest seq `knowledge` names of each origin, in any scope.
+    static func highestSeqs(_ knowledge: Knowledge) -> [NodeID: UInt64] {
+        var out: [NodeID: UInt64] = [:]
+        for (chain, entry) in knowledge.entries { out[chain.origin] = max(out[chain.origin] ?? 0, entry.seq) }
+        return out
     }
 
     static func loadKnowledge(_ db: Database) throws -> Knowledge {
@@ -172,29 +185,31 @@ final class Ledger {
         try db.cachedStatement(sql: sql).execute(arguments: arguments)
     }
 
-    /// A record's number, merged state and scope, or nil.
-    func load(_ id: RecordID) throws -> (num: Int64, state: RecordState, scope: Scope)? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT num, state, scope FROM record WHERE id = ?"), arguments: [id.description]) else {
+    /// A record's number, merged state, scope and why it is hidden (0: it is not), or nil.
+    func load(_ id: RecordID) throws -> (num: Int64, state: RecordState, scope: Scope, hidden: Hidden)? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT num, state, scope, hidden FROM record WHERE id = ?"), arguments: [id.description]) else {
             return nil
         }
-        return (row["num"], try RecordState(encoded: row["state"] as Data), try Scope(row["scope"] as String))
+        return (row["num"], try RecordState(encoded: row["state"] as Data), try Scope(row["scope"] as String), Hidden(rawValue: row["hidden"]) ?? .shown)
     }
 
-    /// Integrates a change whose dependencies are held: merges it into its record, appends it to
-    /// the log and moves knowledge on. The search index follows the log on its own connection.
-    /// The caller checked the change (validation, causal order, no fork).
+    /// Integrates a change whose dependencies are held: merges it into its record (unless it is
+    /// void), appends it to the log and moves knowledge on. The search index follows the log on
+    /// its own connection. The caller checked the change (validation, causal order, no fork).
     func integrate(_ change: Change, encoded body: [UInt8]) throws {
         let num: Int64
         var state: RecordState
+        let void = try isVoid(change)
         if change.operation == .add {
             state = RecordState(id: change.record, kind: change.kind)
-            state.apply(change)
+            // An entry whose creation is void is held (for its history) but is no entry.
+            let hidden: Hidden = change.scope == .registry ? .statement : void ? .voidCreation : .shown
+            if !void { state.apply(change) }
             try run(
-                "INSERT INTO record (id, kind, deleted, conflict, state, scope) VALUES (?, ?, ?, ?, ?, ?)",
-                [change.record.description, change.kind.rawValue, state.isDeleted, state.inConflict, Data(state.encoded()), change.scope.rawValue])
+                "INSERT INTO record (id, kind, deleted, conflict, state, scope, hidden) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [change.record.description, change.kind.rawValue, state.isDeleted, state.inConflict, Data(state.encoded()), change.scope.rawValue, hidden.rawValue])
             num = db.lastInsertedRowID
-            // The registry's statements are not entries: not counted among them.
-            if change.scope != .registry { count(change.kind, live: state.isDeleted ? 0 : 1, total: 1) }
+            if hidden == .shown { count(change.kind, live: state.isDeleted ? 0 : 1, total: 1) }
         } else {
             guard let loaded = try load(change.record) else {
                 throw StoreError(
@@ -202,18 +217,143 @@ final class Ledger {
             }
             num = loaded.num
             state = loaded.state
-            state.apply(change)
-            if state.isDeleted != loaded.state.isDeleted, change.scope != .registry { count(state.kind, live: state.isDeleted ? -1 : 1, total: 0) }
-            try run("UPDATE record SET deleted = ?, conflict = ?, state = ? WHERE num = ?", [state.isDeleted, state.inConflict, Data(state.encoded()), num])
+            if !void {
+                state.apply(change)
+                if state.isDeleted != loaded.state.isDeleted, loaded.hidden == .shown { count(state.kind, live: state.isDeleted ? -1 : 1, total: 0) }
+                try run("UPDATE record SET deleted = ?, conflict = ?, state = ? WHERE num = ?", [state.isDeleted, state.inConflict, Data(state.encoded()), num])
+            }
         }
-        try run("INSERT INTO change (origin, seq, record, body) VALUES (?, ?, ?, ?)", [change.dot.origin.rawValue, Int64(change.dot.seq), num, Data(body)])
-        // A grant's record, found by its node from now on (the first record about a node holds).
-        if change.scope == .registry, change.operation == .add, change.dot.origin == root, let grant = Grant(fields: state.values) {
-            try run("INSERT OR IGNORE INTO grant_record (node, record) VALUES (?, ?)", [grant.node.rawValue, num])
+        try run("INSERT INTO change (origin, seq, record, body, void) VALUES (?, ?, ?, ?, ?)", [change.dot.origin.rawValue, Int64(change.dot.seq), num, Data(body), void])
+        if change.scope == .registry, change.dot.origin == root, let grant = Grant(fields: state.values) {
+            // A grant's record, found by its node from now on (the first record about a node holds).
+            if change.operation == .add {
+                try run("INSERT OR IGNORE INTO grant_record (node, record) VALUES (?, ?)", [grant.node.rawValue, num])
+            }
+            // The node's grant may have changed: its changes are judged again.
+            grantCache = [:]
+            try revalidate(grant.node)
+            // This node's own grant: a scope withdrawn is hidden at once, one granted again shown.
+            if grant.node == node { try hideScopesNotHeld() }
         }
         knowledge.entries[change.chain] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
         highest[change.dot.origin] = max(highest[change.dot.origin] ?? 0, change.dot.seq)
         touchedChains[change.chain, default: 0] += 1
+    }
+
+    // MARK: Void changes (DESIGN promise 14)
+
+    /// Why a record is not an entry of the register here (the record table's `hidden`).
+    enum Hidden: Int, Sendable {
+        case shown = 0
+        /// A registry statement.
+        case statement = 1
+        /// The change that created it is void.
+        case voidCreation = 2
+        /// Its scope was withdrawn from this node.
+        case withdrawn = 3
+    }
+
+    /// The grant `node`'s changes are judged by: its registry record's, or, for a node the
+    /// registry names no grant of, the grant of a node registered before grants (scope general).
+    func judgingGrant(of node: NodeID) throws -> Grant {
+        if let cached = grantCache[node] { return cached ?? .general(node) }
+        let found = try grant(of: node)?.grant
+        grantCache[node] = .some(found)
+        return found ?? .general(node)
+    }
+
+    /// Whether the register counts `change` as absent: by the registry held here, its origin had
+    /// no write grant on its scope at its seq. Without a registry (no root), or from the root, or
+    /// in the registry itself (statements are taken from the root alone), nothing is void.
+    func isVoid(_ change: Change) throws -> Bool {
+        try isVoid(origin: change.dot.origin, scope: change.scope, seq: change.dot.seq)
+    }
+
+    func isVoid(origin: NodeID, scope: Scope, seq: UInt64) throws -> Bool {
+        guard let root, origin != root, scope != .registry else { return false }
+        return !(try judgingGrant(of: origin).mayWrite(scope, at: seq))
+    }
+
+    /// Judges every change of `origin` held here again (its grant, or the root, changed), and
+    /// computes again each record one of them changed sides in.
+    func revalidate(_ origin: NodeID) throws {
+        var flipped: [(ord: Int64, void: Bool)] = []
+        var records: [Int64] = []
+        var seen = Set<Int64>()
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: "SELECT c.ord, c.seq, c.void, c.record, r.scope FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND r.scope <> 'registry' ORDER BY c.seq"),
+            arguments: [origin.rawValue])
+        while let row = try rows.next() {
+            let void = try isVoid(origin: origin, scope: try Scope(row["scope"] as String), seq: UInt64(row["seq"] as Int64))
+            guard void != (row["void"] as Bool) else { continue }
+            flipped.append((row["ord"], void))
+            let record: Int64 = row["record"]
+            if seen.insert(record).inserted { records.append(record) }
+        }
+        for flip in flipped { try run("UPDATE change SET void = ? WHERE ord = ?", [flip.void, flip.ord]) }
+        for record in records { try recompute(record) }
+    }
+
+    /// Hides the entries of every scope this node no longer holds (withdrawn: found by no
+    /// query, counted nowhere, kept until deleted) and shows again those of a scope held again.
+    func hideScopesNotHeld() throws {
+        let held = try heldScopes()
+        let scopes = (held ?? []).map(\.rawValue) + [Scope.registry.rawValue]
+        let marks = databaseQuestionMarks(count: scopes.count)
+        let notHeld = held == nil ? "0" : "scope NOT IN (\(marks))"
+        let isHeld = held == nil ? "1" : "scope IN (\(marks))"
+        let arguments = StatementArguments(held == nil ? [] : scopes)
+        // Withdrawn: out of the counts, hidden, and out of the index file.
+        for row in try Row.fetchAll(db, sql: "SELECT kind, sum(deleted = 0) AS live, count(*) AS total FROM record WHERE hidden = 0 AND \(notHeld) GROUP BY kind", arguments: arguments) {
+            count(try Kind(row["kind"] as String), live: -(row["live"] as Int), total: -(row["total"] as Int))
+        }
+        try db.execute(sql: "INSERT INTO recomputed (record) SELECT num FROM record WHERE hidden IN (0, 2) AND \(notHeld) ORDER BY num", arguments: arguments)
+        try db.execute(sql: "UPDATE record SET hidden = 3 WHERE hidden IN (0, 2) AND \(notHeld)", arguments: arguments)
+        // Held again: an entry whose creation is void stays hidden for that.
+        let middle = try Int64.fetchOne(db, sql: "SELECT coalesce(max(pos), 0) FROM recomputed") ?? 0
+        try db.execute(sql: "INSERT INTO recomputed (record) SELECT num FROM record WHERE hidden = 3 AND \(isHeld) ORDER BY num", arguments: arguments)
+        try db.execute(
+            sql: """
+                UPDATE record SET hidden = CASE WHEN (SELECT void FROM change WHERE change.record = record.num ORDER BY ord LIMIT 1) = 1 THEN 2 ELSE 0 END
+                WHERE hidden = 3 AND \(isHeld)
+                """, arguments: arguments)
+        for row in try Row.fetchAll(
+            db,
+            sql: "SELECT kind, sum(deleted = 0) AS live, count(*) AS total FROM record WHERE hidden = 0 AND num IN (SELECT record FROM recomputed WHERE pos > ?) GROUP BY kind",
+            arguments: [middle])
+        {
+            count(try Kind(row["kind"] as String), live: row["live"], total: row["total"])
+        }
+    }
+
+    /// Computes a record again from its changes that count, in apply order (which respects
+    /// causality, so the merge rule gives what applying them one by one gave), and queues it for
+    /// the index file.
+    func recompute(_ num: Int64) throws {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, kind, state, hidden, deleted FROM record WHERE num = ?"), arguments: [num]) else { return }
+        let old = try RecordState(encoded: row["state"] as Data)
+        let oldHidden = Hidden(rawValue: row["hidden"]) ?? .shown
+        var state = RecordState(id: old.id, kind: old.kind)
+        var creationVoid = false
+        let changes = try Row.fetchCursor(db.cachedStatement(sql: "SELECT body, void FROM change WHERE record = ? ORDER BY ord"), arguments: [num])
+        while let change = try changes.next() {
+            let decoded = try Change(canonical: [UInt8](change["body"] as Data))
+            if change["void"] as Bool {
+                if decoded.operation == .add { creationVoid = true }
+                continue
+            }
+            state.apply(decoded)
+        }
+        var hidden = oldHidden
+        if oldHidden == .shown || oldHidden == .voidCreation { hidden = creationVoid ? .voidCreation : .shown }
+        let wasEntry = oldHidden == .shown
+        let isEntry = hidden == .shown
+        count(old.kind, live: (isEntry && !state.isDeleted ? 1 : 0) - (wasEntry && !old.isDeleted ? 1 : 0), total: (isEntry ? 1 : 0) - (wasEntry ? 1 : 0))
+        try run(
+            "UPDATE record SET deleted = ?, conflict = ?, state = ?, hidden = ? WHERE num = ?",
+            [state.isDeleted, state.inConflict, Data(state.encoded()), hidden.rawValue, num])
+        try run("INSERT INTO recomputed (record) VALUES (?)", [num])
     }
 
     /// The format of the change held at `dot` (its canonical form's first byte), or nil.

@@ -175,9 +175,10 @@ struct QueryPlan {
 
     /// The entries not deleted, of the query's kind: a statement to add an order to.
     func liveEntries() -> (String, StatementArguments) {
-        // The registry's statements (all of kind grant) are not entries of the register.
-        guard let kind = query.kind else { return ("SELECT state FROM record WHERE deleted = 0 AND scope <> 'registry'", []) }
-        return ("SELECT state FROM record WHERE deleted = 0 AND kind = ? AND scope <> 'registry'", [kind.rawValue])
+        // Hidden records (registry statements, entries whose creation is void or whose scope was
+        // withdrawn) are not entries of the register.
+        guard let kind = query.kind else { return ("SELECT state FROM record WHERE deleted = 0 AND hidden = 0", []) }
+        return ("SELECT state FROM record WHERE deleted = 0 AND kind = ? AND hidden = 0", [kind.rawValue])
     }
 
     /// No ordering: creation order.
@@ -264,7 +265,7 @@ struct QueryPlan {
         }
         // Then the entries of the kind that lack the field, in creation order.
         let cursor = try Data.fetchCursor(
-            db, sql: "SELECT state FROM record WHERE kind = ? AND deleted = 0 AND scope <> 'registry' ORDER BY num", arguments: [kind.rawValue])
+            db, sql: "SELECT state FROM record WHERE kind = ? AND deleted = 0 AND hidden = 0 ORDER BY num", arguments: [kind.rawValue])
         while out.count < limit, let blob = try cursor.next() {
             let state = try RecordState(encoded: blob)
             guard state.fields[field].map({ $0.value.isNull }) ?? true, matches(state) else { continue }

@@ -11,8 +11,9 @@ enum QuerySQL {
             clauses.append("r.kind = ?")
             arguments += [kind.rawValue]
         }
-        // The registry's statements (all of kind grant) are not entries of the register.
-        if query.kind == nil || query.kind == Grant.kind { clauses.append("r.scope <> 'registry'") }
+        // Hidden records (registry statements, entries whose creation is void or whose scope was
+        // withdrawn) are not entries of the register.
+        clauses.append("r.hidden = 0")
         if let condition = query.condition {
             clauses.append(try sql(condition, kind: query.kind, &arguments))
         }

@@ -24,7 +24,7 @@ final class SearchIndex: Sendable {
     /// write lock.
     private let catchingUp = Mutex(())
     /// The layout of the index file; another one is rebuilt.
-    static let version = 5
+    static let version = 6
     /// The last failure of background upkeep, until upkeep succeeds again; and whom to tell.
     private let backgroundFailure = Mutex<(at: Date, message: String)?>(nil)
     let onBackgroundError: (@Sendable (String) -> Void)?
@@ -42,7 +42,8 @@ final class SearchIndex: Sendable {
             version INTEGER NOT NULL,
             indexed_ord INTEGER NOT NULL,      -- the store's change log is indexed up to here
             indexed_hash BLOB,                 -- the hash of the change at indexed_ord
-            log_generation INTEGER NOT NULL DEFAULT 0  -- the store's log generation it was made from
+            log_generation INTEGER NOT NULL DEFAULT 0, -- the store's log generation it was made from
+            recomputed_pos INTEGER NOT NULL DEFAULT 0  -- the store's recomputed records are indexed up to here
         );
         CREATE TABLE IF NOT EXISTS field_index (
             name TEXT NOT NULL,                -- entries not deleted, by field, kind and value:
@@ -133,7 +134,7 @@ final class SearchIndex: Sendable {
     /// generation it will be made from (nil: unchanged).
     static func empty(_ db: Database, generation: Int64?) throws {
         try db.execute(sql: "DELETE FROM field_index; DELETE FROM indexed; DELETE FROM record_text; DELETE FROM kind_field")
-        try db.execute(sql: "UPDATE meta SET indexed_ord = 0, indexed_hash = NULL WHERE id = 1")
+        try db.execute(sql: "UPDATE meta SET indexed_ord = 0, indexed_hash = NULL, recomputed_pos = 0 WHERE id = 1")
         if let generation { try db.execute(sql: "UPDATE meta SET log_generation = ? WHERE id = 1", arguments: [generation]) }
     }
 
@@ -187,9 +188,9 @@ final class SearchIndex: Sendable {
     func catchUp(_ pool: DatabasePool, batchChanges: Int = SearchIndex.batchChanges) throws {
         while true {
             let done = try catchingUp.withLock { _ -> Bool in
-                let (from, generation) = try queue.read { db -> (Int64, Int64) in
-                    let row = try Row.fetchOne(db, sql: "SELECT indexed_ord, log_generation FROM meta WHERE id = 1")
-                    return (row?["indexed_ord"] ?? 0, row?["log_generation"] ?? 0)
+                let (from, generation, recomputedFrom) = try queue.read { db -> (Int64, Int64, Int64) in
+                    let row = try Row.fetchOne(db, sql: "SELECT indexed_ord, log_generation, recomputed_pos FROM meta WHERE id = 1")
+                    return (row?["indexed_ord"] ?? 0, row?["log_generation"] ?? 0, row?["recomputed_pos"] ?? 0)
                 }
                 // The store's log was rewritten since this index was made (a fork recovery bumps
                 // the generation in the same transaction): start again from the whole log.
@@ -203,10 +204,10 @@ final class SearchIndex: Sendable {
                     return false
                 }
                 // What changed past `from`: the records touched, and their merged states now.
-                let batch = try pool.read { db -> (to: Int64, hash: Data, states: [(Int64, Data)])? in
+                let batch = try pool.read { db -> (to: Int64, hash: Data, recomputedTo: Int64, states: [(Int64, Data)])? in
                     // Read in the same snapshot as the changes: a rewrite since the check above
                     // is found at the next round.
-                    guard try Int64.fetchOne(db, sql: "SELECT log_generation FROM store WHERE id = 1") == generation else { return (from, Data(), []) }
+                    guard try Int64.fetchOne(db, sql: "SELECT log_generation FROM store WHERE id = 1") == generation else { return (from, Data(), recomputedFrom, []) }
                     var records: [Int64] = []
                     var seen = Set<Int64>()
                     var last: Int64 = from
@@ -217,31 +218,43 @@ final class SearchIndex: Sendable {
                         let record: Int64 = row[1]
                         if seen.insert(record).inserted { records.append(record) }
                     }
-                    guard last > from else { return nil }
+                    // Records computed again without a change of their own (a late registry statement).
+                    var recomputedTo = recomputedFrom
+                    let queued = try Row.fetchCursor(
+                        db, sql: "SELECT pos, record FROM recomputed WHERE pos > ? ORDER BY pos LIMIT ?", arguments: [recomputedFrom, batchChanges])
+                    while let row = try queued.next() {
+                        recomputedTo = row[0]
+                        let record: Int64 = row[1]
+                        if seen.insert(record).inserted { records.append(record) }
+                    }
+                    guard last > from || recomputedTo > recomputedFrom else { return nil }
                     let hash = try Data.fetchOne(db, sql: "SELECT substr(body, -32) FROM change WHERE ord = ?", arguments: [last]) ?? Data()
-                    // The registry's statements are not entries: never indexed (found by no find or search).
-                    let state = try db.cachedStatement(sql: "SELECT state FROM record WHERE num = ? AND scope <> 'registry'")
+                    // Hidden records (registry statements, entries whose creation is void or whose
+                    // scope was withdrawn) are not entries: never indexed, found by no find or search.
+                    let state = try db.cachedStatement(sql: "SELECT state FROM record WHERE num = ? AND hidden = 0")
                     var states: [(Int64, Data)] = []
                     states.reserveCapacity(records.count)
                     for num in records {
                         // A record a fork recovery removed has no state: its index entries go.
                         states.append((num, try Data.fetchOne(state, arguments: [num]) ?? Data()))
                     }
-                    return (last, hash, states)
+                    return (last, hash, recomputedTo, states)
                 }
                 guard let batch else { return true }
-                guard batch.to > from else { return false }
+                guard batch.to > from || batch.recomputedTo > recomputedFrom else { return false }
                 try write { db in
                     // Another process may have indexed this stretch meanwhile.
-                    guard let meta = try Row.fetchOne(db, sql: "SELECT indexed_ord, log_generation FROM meta WHERE id = 1"),
-                        meta["indexed_ord"] as Int64 == from, meta["log_generation"] as Int64 == generation
+                    guard let meta = try Row.fetchOne(db, sql: "SELECT indexed_ord, log_generation, recomputed_pos FROM meta WHERE id = 1"),
+                        meta["indexed_ord"] as Int64 == from, meta["log_generation"] as Int64 == generation,
+                        meta["recomputed_pos"] as Int64 == recomputedFrom
                     else { return }
                     // The kinds' fields already noted: most entries add none.
                     var kindFields = Set(try Row.fetchAll(db, sql: "SELECT kind, name FROM kind_field").map { ($0["kind"] as String) + "." + ($0["name"] as String) })
                     for (num, blob) in batch.states {
                         try Self.reindex(num, blob.isEmpty ? nil : try RecordState(encoded: blob), db, kindFields: &kindFields)
                     }
-                    try db.execute(sql: "UPDATE meta SET indexed_ord = ?, indexed_hash = ? WHERE id = 1", arguments: [batch.to, batch.hash])
+                    try db.execute(
+                        sql: "UPDATE meta SET indexed_ord = ?, indexed_hash = ?, recomputed_pos = ? WHERE id = 1", arguments: [batch.to, batch.hash, batch.recomputedTo])
                 }
                 return false
             }

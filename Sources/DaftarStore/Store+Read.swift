@@ -32,15 +32,33 @@ extension Store {
     }
 
     /// The id an officer meant: an exact id wins; otherwise the one id that starts with `text`.
-    /// Several candidates are listed in the error.
-    public func resolveID(_ text: String) throws(StoreError) -> RecordID {
+    /// Several candidates are listed in the error. Only entries of the register are meant, except
+    /// that `forHistory` also finds a registry statement or an entry whose creation is void
+    /// (their changes are held and shown); an entry of a withdrawn scope is never found.
+    public func resolveID(_ text: String, forHistory: Bool = false) throws(StoreError) -> RecordID {
         let prefix = text.trimmingCharacters(in: .whitespaces)
         guard !prefix.isEmpty else { throw StoreError(.unknownRecord, "no record id given: type an id such as fia-lahore-1042, or its first characters") }
         let ids: [String] = try read { db in
-            if let exact = try String.fetchOne(db, sql: "SELECT id FROM record WHERE id = ?", arguments: [prefix]) { return [exact] }
+            if let exact = try Row.fetchOne(db, sql: "SELECT id, hidden, scope FROM record WHERE id = ?", arguments: [prefix]) {
+                let id: String = exact["id"]
+                let scope: String = exact["scope"]
+                switch Ledger.Hidden(rawValue: exact["hidden"]) ?? .shown {
+                case .shown: return [id]
+                case .statement where forHistory, .voidCreation where forHistory: return [id]
+                case .statement:
+                    throw StoreError(.unknownRecord, "\(id) is a registry statement, not an entry: `daftar node list` shows grants; `history \(id)` its changes")
+                case .voidCreation:
+                    let record = try RecordID(id)
+                    throw StoreError(
+                        .unknownRecord,
+                        "\(id) is not an entry of the register: the change that created it is void, \(try Self.voidReason(db, origin: record.dot.origin, scope: Scope(scope), seq: record.dot.seq)); `history \(id)` shows its changes")
+                case .withdrawn:
+                    throw StoreError(.unknownRecord, "\(id) is of scope \(scope), which was withdrawn from this office: it is no longer shown here")
+                }
+            }
             // Ids are ASCII; a range scan on the unique index finds the prefix's ids.
             return try String.fetchAll(
-                db, sql: "SELECT id FROM record WHERE id >= ? AND id < ? ORDER BY id LIMIT 11",
+                db, sql: "SELECT id FROM record WHERE id >= ? AND id < ? AND hidden \(forHistory ? "IN (0, 1, 2)" : "= 0") ORDER BY id LIMIT 11",
                 arguments: [prefix, prefix + "\u{10FFFF}"])
         }
         switch ids.count {
@@ -91,7 +109,7 @@ extension Store {
         guard let match = QuerySQL.ftsQuery(text) else {
             throw StoreError(.badRequest, "nothing to search for: give one or more words, for example `search rashid karachi`")
         }
-        var sql = "SELECT r.state FROM record_text t JOIN record r ON r.num = t.rowid WHERE record_text MATCH ? AND r.deleted = 0"
+        var sql = "SELECT r.state FROM record_text t JOIN record r ON r.num = t.rowid WHERE record_text MATCH ? AND r.deleted = 0 AND r.hidden = 0"
         var arguments: StatementArguments = [match]
         if let kind {
             sql += " AND r.kind = ?"
@@ -118,7 +136,7 @@ extension Store {
         return try indexedRead { db in
             var out: [RecordState] = []
             let cursor = try Data.fetchCursor(
-                db, sql: "SELECT r.state FROM record_text t JOIN record r ON r.num = t.rowid WHERE record_text MATCH ? AND r.deleted = 0 ORDER BY r.num",
+                db, sql: "SELECT r.state FROM record_text t JOIN record r ON r.num = t.rowid WHERE record_text MATCH ? AND r.deleted = 0 AND r.hidden = 0 ORDER BY r.num",
                 arguments: [match])
             while out.count < limit, let blob = try cursor.next() {
                 let state = try RecordState(encoded: blob)
@@ -156,6 +174,7 @@ extension Store {
             sql: """
                 SELECT (SELECT indexed_ord FROM ix.meta WHERE id = 1) IS (SELECT max(ord) FROM main.change)
                   AND (SELECT log_generation FROM ix.meta WHERE id = 1) IS (SELECT log_generation FROM main.store WHERE id = 1)
+                  AND (SELECT recomputed_pos FROM ix.meta WHERE id = 1) IS (SELECT coalesce(max(pos), 0) FROM main.recomputed)
                 """) ?? false
     }
 
@@ -164,7 +183,7 @@ extension Store {
         guard let match = QuerySQL.ftsQuery(text) else { return 0 }
         return try indexedRead { db in
             try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM record_text t JOIN record r ON r.num = t.rowid WHERE record_text MATCH ? AND r.deleted = 0", arguments: [match]) ?? 0
+                db, sql: "SELECT count(*) FROM record_text t JOIN record r ON r.num = t.rowid WHERE record_text MATCH ? AND r.deleted = 0 AND r.hidden = 0", arguments: [match]) ?? 0
         }
     }
 
@@ -175,6 +194,54 @@ extension Store {
                 db, sql: "SELECT c.body FROM change c JOIN record r ON r.num = c.record WHERE r.id = ? ORDER BY c.ord",
                 arguments: [id.description]
             ).map { try Change(canonical: $0) }
+        }
+    }
+
+    /// The dots of an entry's changes that are void (held, but computed as if absent).
+    public func voidDots(of id: RecordID) throws(StoreError) -> Set<Dot> {
+        try read { db in
+            var dots = Set<Dot>()
+            for row in try Row.fetchAll(
+                db, sql: "SELECT c.origin, c.seq FROM change c JOIN record r ON r.num = c.record WHERE r.id = ? AND c.void = 1", arguments: [id.description])
+            {
+                dots.insert(Dot(origin: try NodeID(row["origin"] as String), seq: UInt64(row["seq"] as Int64)))
+            }
+            return dots
+        }
+    }
+
+    /// Why the change of `origin` at `seq` in `scope` is void, in an officer's words.
+    public func voidReason(origin: NodeID, scope: Scope, seq: UInt64) throws(StoreError) -> String {
+        try read { db in try Self.voidReason(db, origin: origin, scope: scope, seq: seq) }
+    }
+
+    static func voidReason(_ db: Database, origin: NodeID, scope: Scope, seq: UInt64) throws -> String {
+        guard let grant = try Ledger(db).grant(of: origin)?.grant else {
+            return "the registry holds no grant of \(origin), which therefore writes scope general alone"
+        }
+        guard let ranges = grant.write[scope], !ranges.isEmpty else {
+            return "\(origin)'s grant does not let it write \(scope)"
+        }
+        return "\(origin)'s grant lets it write \(scope) at seqs \(ranges.map(\.description).joined(separator: ",")) only, and this is seq \(seq)"
+    }
+
+    /// The void changes held, per chain: how many, and the first and last seq.
+    public func voidChains() throws(StoreError) -> [VoidChain] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.origin, r.scope, count(*) AS n, min(c.seq) AS first, max(c.seq) AS last
+                    FROM change c JOIN record r ON r.num = c.record WHERE c.void = 1 GROUP BY c.origin, r.scope ORDER BY c.origin, r.scope
+                    """
+            ).map { row in
+                let origin = try NodeID(row["origin"] as String)
+                let scope = try Scope(row["scope"] as String)
+                let first = UInt64(row["first"] as Int64)
+                return VoidChain(
+                    chain: Chain(origin, scope), count: row["n"], first: first, last: UInt64(row["last"] as Int64),
+                    reason: try Self.voidReason(db, origin: origin, scope: scope, seq: first))
+            }
         }
     }
 
@@ -189,7 +256,7 @@ extension Store {
     /// The entries in conflict, oldest first.
     public func conflicts(limit: Int = 1000) throws(StoreError) -> [RecordState] {
         try read { db in
-            try Data.fetchAll(db, sql: "SELECT state FROM record WHERE conflict = 1 ORDER BY num LIMIT ?", arguments: [max(0, limit)])
+            try Data.fetchAll(db, sql: "SELECT state FROM record WHERE conflict = 1 AND hidden = 0 ORDER BY num LIMIT ?", arguments: [max(0, limit)])
                 .map { try RecordState(encoded: $0) }
         }
     }
@@ -234,7 +301,7 @@ extension Store {
 extension Store {
     /// How many entries are in conflict.
     public func conflictCount() throws(StoreError) -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM record WHERE conflict = 1") ?? 0 }
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM record WHERE conflict = 1 AND hidden = 0") ?? 0 }
     }
 
     /// The kinds of entries held, sorted.
@@ -258,7 +325,7 @@ extension Store {
     public func ids(startingWith prefix: String, limit: Int = 50) throws(StoreError) -> [String] {
         try read { db in
             try String.fetchAll(
-                db, sql: "SELECT id FROM record WHERE id >= ? AND id < ? ORDER BY id LIMIT ?", arguments: [prefix, prefix + "\u{10FFFF}", max(0, limit)])
+                db, sql: "SELECT id FROM record WHERE id >= ? AND id < ? AND hidden = 0 ORDER BY id LIMIT ?", arguments: [prefix, prefix + "\u{10FFFF}", max(0, limit)])
         }
     }
 
@@ -278,7 +345,7 @@ extension Store {
     /// Calls `body` with every entry (deleted ones only when asked), of one kind or all, in
     /// creation order, without holding them all in memory.
     public func forEachRecord(kind: Kind? = nil, includeDeleted: Bool = false, _ body: (RecordState) throws -> Void) throws(StoreError) {
-        var sql = "SELECT state FROM record WHERE scope <> 'registry'"
+        var sql = "SELECT state FROM record WHERE hidden = 0"
         var arguments: StatementArguments = []
         if !includeDeleted { sql += " AND deleted = 0" }
         if let kind {

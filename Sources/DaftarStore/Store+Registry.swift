@@ -140,7 +140,7 @@ extension Store {
     public func entriesPerScope() throws(StoreError) -> [Scope: Int] {
         try read { db in
             var counts: [Scope: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT scope, count(*) AS n FROM record WHERE scope <> ? GROUP BY scope", arguments: [Scope.registry.rawValue]) {
+            for row in try Row.fetchAll(db, sql: "SELECT scope, count(*) AS n FROM record WHERE hidden IN (0, 3) GROUP BY scope") {
                 counts[try Scope(row["scope"] as String)] = row["n"]
             }
             return counts

@@ -29,7 +29,7 @@ public struct StoreTransaction {
         let seq = (ledger.highest[ledger.node] ?? 0) + 1
         let dot = Dot(origin: ledger.node, seq: seq)
         if let record {
-            let loaded: (num: Int64, state: RecordState, scope: Scope)?
+            let loaded: (num: Int64, state: RecordState, scope: Scope, hidden: Ledger.Hidden)?
             do { loaded = try ledger.load(record) } catch { throw StoreError.from(error, path: path) }
             guard let state = loaded?.state else { throw StoreError(.inconsistent, "the grant record \(record) is missing") }
             var vector = state.vector
@@ -70,10 +70,19 @@ public struct StoreTransaction {
     }
 
     private func edit(_ id: RecordID, operation: Change.Operation, fields: [FieldName: FieldValue], allowDeleted: Bool = false) throws(StoreError) {
-        let loaded: (num: Int64, state: RecordState, scope: Scope)?
+        let loaded: (num: Int64, state: RecordState, scope: Scope, hidden: Ledger.Hidden)?
         do { loaded = try ledger.load(id) } catch { throw StoreError.from(error, path: path) }
-        guard let (_, state, scope) = loaded else {
+        guard let (_, state, scope, hidden) = loaded, hidden != .statement else {
             throw StoreError(.unknownRecord, "no entry \(id): check the id with `find` or `search`")
+        }
+        switch hidden {
+        case .voidCreation:
+            throw StoreError(
+                .unknownRecord,
+                "\(id) is not an entry of the register: the change that created it is void (\(id.dot.origin) had no write grant on \(scope) at seq \(id.dot.seq)); `history \(id)` shows it; nothing was recorded")
+        case .withdrawn:
+            throw StoreError(.unknownRecord, "\(id) is of scope \(scope), which was withdrawn from this office: it cannot be changed here; nothing was recorded")
+        default: break
         }
         switch operation {
         case .delete where state.isDeleted && !state.isDeletedInConflict:

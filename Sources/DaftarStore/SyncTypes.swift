@@ -88,3 +88,14 @@ public struct OutgoingBatch: Sendable {
         self.forks = forks
     }
 }
+
+/// The void changes held of one chain (DESIGN promise 14): kept and passed on, but computed as
+/// if absent.
+public struct VoidChain: Sendable, Hashable {
+    public var chain: Chain
+    public var count: Int
+    public var first: UInt64
+    public var last: UInt64
+    /// Why its first void change is void, in an officer's words.
+    public var reason: String
+}
