@@ -52,6 +52,10 @@ public struct SyncSummary: Sendable {
     public var duration: Duration = .zero
     /// Whether both sides now hold everything the other has (that may pass).
     public var complete = false
+    /// Withdrawn scopes deleted after this exchange: the server held every change of them.
+    public var deletedScopes: [ScopeDeletion] = []
+    /// Withdrawn scopes not deleted yet, with the origins whose changes the server still lacks.
+    public var withdrawalsWaiting: [Scope: [NodeID]] = [:]
 }
 
 /// Syncs one store with one remote server over HTTP(S): repeated exchanges until neither side has
@@ -154,6 +158,8 @@ public final class SyncClient: Sendable {
         // scopes its knowledge named last time (general with a server of before scopes). A client
         // sends nothing of any other scope (DESIGN promise 12).
         var taken = (remote.lastKnowledge?.scopes ?? [.general]).subtracting([.registry])
+        // Withdrawn scopes the server takes from this node (to push before deleting).
+        var pushScopes = Set<Scope>()
         var relay = false
         let store = self.store
         // Exchanges are pipelined: an answer's changes are applied here while the next exchange
@@ -229,7 +235,8 @@ public final class SyncClient: Sendable {
             }
             summary.server = response.node
             relay = response.role == "relay"
-            if let scopes = response.scopes { taken = Set(scopes).subtracting([.registry]) }
+            pushScopes = Set(response.pushScopes ?? [])
+            if let scopes = response.scopes { taken = Set(scopes).union(pushScopes).subtracting([.registry]) }
             // The registry's statements are taken from the central node alone, in a direct
             // exchange: a server that names itself the root is taken as the central node the
             // first time (this node chose the server), and from then on only it.
@@ -273,6 +280,15 @@ public final class SyncClient: Sendable {
         }
         if let pending = applying { try await finishApplying(pending, into: &summary) }
         summary.complete = summary.serverStop == nil && summary.localStop == nil && summary.heldBack.isEmpty && summary.serverHeldBack.isEmpty
+        // A withdrawn scope whose every change the server now holds is deleted here.
+        if let confirmed = serverKnowledge, !pushScopes.isEmpty {
+            do {
+                (summary.deletedScopes, summary.withdrawalsWaiting) = try store.completeWithdrawals(
+                    confirmedBy: confirmed, pushScopes: pushScopes, server: remote.name)
+            } catch {
+                throw SyncError(.store, error.message)
+            }
+        }
         summary.duration = ContinuousClock.now - started
         return summary
     }

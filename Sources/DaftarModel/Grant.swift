@@ -24,11 +24,15 @@ public struct Grant: Sendable, Hashable {
     public var node: NodeID
     public var read: Set<Scope>
     public var write: [Scope: [SeqRange]]
+    /// Scopes withdrawn from the node and not granted again: a server takes changes of them
+    /// from the node (never sends them), so that it can push what it holds before deleting.
+    public var withdrawn: Set<Scope>
 
-    public init(node: NodeID, read: Set<Scope> = [], write: [Scope: [SeqRange]] = [:]) {
+    public init(node: NodeID, read: Set<Scope> = [], write: [Scope: [SeqRange]] = [:], withdrawn: Set<Scope> = []) {
         self.node = node
         self.read = read
         self.write = write
+        self.withdrawn = withdrawn
     }
 
     /// The grant of a node registered before grants existed, and of one registered without
@@ -50,6 +54,7 @@ public struct Grant: Sendable, Hashable {
     public mutating func open(read scopes: Set<Scope>, write writes: Set<Scope>, from: UInt64) {
         read.formUnion(scopes)
         read.formUnion(writes)
+        withdrawn.subtract(read)
         for scope in writes where !writable.contains(scope) {
             let above = (write[scope] ?? []).compactMap(\.through).max().map { $0 + 1 } ?? 1
             write[scope, default: []].append(SeqRange(from: max(from, above)))
@@ -59,6 +64,7 @@ public struct Grant: Sendable, Hashable {
     /// Withdraws `scope`: no more reading, and writing closed at seq `through` (final).
     public mutating func withdraw(_ scope: Scope, through: UInt64) {
         read.remove(scope)
+        withdrawn.insert(scope)
         guard var ranges = write[scope] else { return }
         for i in ranges.indices where ranges[i].through == nil {
             ranges[i].through = max(through, ranges[i].from - 1)
@@ -74,6 +80,7 @@ public struct Grant: Sendable, Hashable {
     static let nodeField = try! FieldName("node")
     static let readField = try! FieldName("read")
     static let writeField = try! FieldName("write")
+    static let withdrawnField = try! FieldName("withdrawn")
 
     /// The registry record's fields for this grant.
     public var fields: [FieldName: FieldValue] {
@@ -82,6 +89,7 @@ public struct Grant: Sendable, Hashable {
             Self.nodeField: .text(node.rawValue),
             Self.readField: .text(read.map(\.rawValue).sorted().joined(separator: ",")),
             Self.writeField: .text(writes.joined(separator: ";")),
+            Self.withdrawnField: withdrawn.isEmpty ? .null : .text(withdrawn.map(\.rawValue).sorted().joined(separator: ",")),
         ]
     }
 
@@ -91,10 +99,17 @@ public struct Grant: Sendable, Hashable {
         self.node = node
         read = []
         write = [:]
+        withdrawn = []
         if case .text(let text)? = fields[Self.readField] {
             for name in text.split(separator: ",") {
                 guard let scope = try? Scope(String(name)) else { return nil }
                 read.insert(scope)
+            }
+        }
+        if case .text(let text)? = fields[Self.withdrawnField] {
+            for name in text.split(separator: ",") {
+                guard let scope = try? Scope(String(name)) else { return nil }
+                withdrawn.insert(scope)
             }
         }
         if case .text(let text)? = fields[Self.writeField] {

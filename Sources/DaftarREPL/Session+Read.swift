@@ -346,6 +346,8 @@ extension Session {
         let held = try store.heldScopes()
         let withdrawn = try store.entriesPerScope().filter { entry in !(held?.contains(entry.key) ?? true) }.sorted { $0.key < $1.key }
         let void = try store.voidChains()
+        let pending = try store.pendingWithdrawals()
+        let deleted = try store.deletedScopes().filter { deletion in !(held?.contains(deletion.scope) ?? true) }
         if json {
             struct StatusJSON: Encodable {
                 var node: String
@@ -368,6 +370,9 @@ extension Session {
                 var withdrawnScopes: [String: Int]
                 /// Void changes held, per chain: kept and passed on, computed as if absent.
                 var voidChanges: [[String: String]]
+                /// Withdrawn scopes still held (hidden, waiting to be pushed and deleted), and those deleted.
+                var pendingWithdrawals: [[String: String]]
+                var deletedScopes: [[String: String]]
             }
             return Output(
                 text: encode(
@@ -389,6 +394,10 @@ extension Session {
                                 "office": $0.chain.origin.rawValue, "scope": $0.chain.scope.rawValue, "count": "\($0.count)", "first": "\($0.first)",
                                 "last": "\($0.last)", "reason": $0.reason,
                             ]
+                        },
+                        pendingWithdrawals: pending.map { ["scope": $0.scope.rawValue, "changes": "\($0.changes)", "entries": "\($0.entries)"] },
+                        deletedScopes: deleted.map {
+                            ["scope": $0.scope.rawValue, "at": isoTime($0.at), "changes": "\($0.changes)", "entries": "\($0.entries)", "confirmedBy": $0.confirmedBy]
                         })))
         }
         var lines = [
@@ -411,9 +420,13 @@ extension Session {
         for r in refused where r.reason == "own_origin" {
             lines.append("REFUSED    \(r.sender) sent changes in this node's own name (\(r.origin)) \(r.times) time(s), last at \(time(r.lastAt)); nothing of them was kept: check that node")
         }
-        for (scope, entries) in withdrawn {
+        for p in pending {
             lines.append(
-                "withdrawn  \(scope): this office's grant no longer includes it, but \(entries) entr\(entries == 1 ? "y" : "ies") of it are still held here (deleting a withdrawn scope is not built yet; nothing of it is sent or received any more)")
+                "withdrawn  \(p.scope): hidden here; \(Session.plural(p.entries, "entry", "entries")) and \(Session.plural(p.changes, "change", "changes")) of it are still held, deleted once the central node (or a server holding \(p.scope)) has every one: sync")
+        }
+        for d in deleted {
+            lines.append(
+                "deleted    \(d.scope) at \(time(d.at)): \(Session.plural(d.changes, "change", "changes")) and \(Session.plural(d.entries, "entry", "entries")), after \(d.confirmedBy) confirmed it holds them all")
         }
         for chain in void {
             let seqs = chain.first == chain.last ? "seq \(chain.first)" : "seqs \(chain.first) to \(chain.last)"

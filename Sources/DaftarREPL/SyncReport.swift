@@ -29,6 +29,8 @@ public enum SyncReport {
         public var localStopped: String?
         public var heldBack: [String]
         public var forks: [String]
+        /// Withdrawn scopes deleted after this sync: the server held every change of them.
+        public var deletedScopes: [String] = []
         public var error: String?
         public var at: String
     }
@@ -43,7 +45,8 @@ public enum SyncReport {
         JSON(
             remote: s.remote, server: s.server?.rawValue, ok: ok(s), sent: s.progress.sentChanges, received: s.progress.receivedChanges,
             newConflicts: s.newConflicts, milliseconds: milliseconds(s.duration), serverStopped: s.serverStop?.message, localStopped: s.localStop.map { "\($0)" },
-            heldBack: s.heldBack.map(\.description), forks: s.forks.map(\.description), error: nil, at: at.formatted(.iso8601))
+            heldBack: s.heldBack.map(\.description), forks: s.forks.map(\.description), deletedScopes: s.deletedScopes.map(\.scope.rawValue), error: nil,
+            at: at.formatted(.iso8601))
     }
 
     public static func json(failed remote: String, _ error: SyncError, at: Date = Date()) -> JSON {
@@ -65,6 +68,15 @@ public enum SyncReport {
         }
         for fork in s.forks { lines.append("  FORK: \(fork)") }
         for skew in s.skews { lines.append("  clock: \(skew.dot.origin) is \(skew.skewMilliseconds / 1000) s past the allowed drift") }
+        for (scope, origins) in s.withdrawalsWaiting.sorted(by: { $0.key < $1.key }) {
+            let others = origins.filter { $0 != s.server }
+            lines.append(
+                "  withdrawn scope \(scope) is not deleted yet: \(s.remote) lacks changes of it from \(origins.map(\.rawValue).joined(separator: ", "))\(others.isEmpty ? "" : "; this office may pass on only its own, so those must reach \(s.remote) from their office first"); sync again later")
+        }
+        for deletion in s.deletedScopes {
+            lines.append(
+                "  deleted withdrawn scope \(deletion.scope): \(Session.plural(deletion.changes, "change", "changes")) and \(Session.plural(deletion.entries, "entry", "entries")), after \(deletion.confirmedBy) confirmed it holds them all")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -168,8 +168,7 @@ public struct SyncServer: Sendable {
                 let scopes = try store.scopes(readableBy: sender)
                 let readable: @Sendable (Scope) -> Bool = { scopes.readable($0) }
                 let clientKnowledge = syncRequest.knowledge.restricted(where: readable)
-                let report = try store.apply(
-                    syncRequest.changes, senderKnowledge: clientKnowledge, mayApply: mayApply, takesScope: { $0 != .registry && readable($0) })
+                let report = try store.apply(syncRequest.changes, senderKnowledge: clientKnowledge, mayApply: mayApply, takesScope: { scopes.takes($0) })
                 if case .originNotAllowed(let dot) = report.stop, dot.origin == server {
                     try store.noteRefusedSender(sender, origin: server, reason: "own_origin")
                 }
@@ -183,8 +182,11 @@ public struct SyncServer: Sendable {
                         vouchesFor: { origin in mayApply(origin) && !(syncRequest.applying?.entries.keys.contains { $0.origin == origin } ?? false) },
                         scopes: readable)
                 try store.notePeerSeen(sender, knowledge: clientKnowledge)
-                let view = ScopeView(taken: scopes.taken, root: try store.root())
-                return (report, outgoing, try store.knowledge().restricted(where: readable), server, view)
+                let view = ScopeView(taken: scopes.taken, root: try store.root(), pushed: scopes.pushed)
+                // Withdrawn scopes: only the chains the client named, never beyond its seq.
+                var knowledge = try store.knowledge().restricted(where: readable)
+                for (chain, entry) in try store.pushKnowledge(of: scopes.pushed, namedBy: syncRequest.knowledge).entries { knowledge.entries[chain] = entry }
+                return (report, outgoing, knowledge, server, view)
             }
             var response = SyncResponse(
                 node: server, role: role.rawValue, knowledge: knowledge, changes: outgoing.changes, hasMore: outgoing.hasMore,
@@ -193,6 +195,7 @@ public struct SyncServer: Sendable {
             response.heldBack = outgoing.heldBack.isEmpty ? nil : outgoing.heldBack
             response.scopes = view.taken
             response.root = view.root
+            response.pushScopes = view.pushed.isEmpty ? nil : view.pushed
             response.stops = report.stops.isEmpty ? nil : report.stops.map(Self.stopReport)
             let elapsed = ContinuousClock.now - started
             var line = "sync \(peer.node): in \(syncRequest.changes.count) (applied \(report.applied)), out \(outgoing.changes.count), \(Self.milliseconds(elapsed)) ms, ok"
@@ -438,4 +441,5 @@ public struct SyncServer: Sendable {
 struct ScopeView: Sendable {
     var taken: [Scope]
     var root: NodeID?
+    var pushed: [Scope]
 }

@@ -38,6 +38,10 @@ final class Ledger {
         var last = HLC(rawValue: UInt64(bitPattern: row["clock"] as Int64))
         knowledge = try Ledger.loadKnowledge(db)
         highest = Self.highestSeqs(knowledge)
+        // Its own chains of deleted scopes still count for its next seq.
+        if let kept = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM kept_head")) {
+            highest[node] = max(highest[node] ?? 0, UInt64(kept))
+        }
         // A local write leaves the clock at its own change's stamp and does not write the store
         // row (one page less per single write); that stamp is read back here.
         if let own = highest[node],
@@ -128,10 +132,19 @@ final class Ledger {
         return .general
     }
 
+    /// The head this node kept of its own chain of `scope` when it deleted the scope, if it did.
+    func keptHead(_ scope: Scope) throws -> Knowledge.Entry? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM kept_head WHERE scope = ?"), arguments: [scope.rawValue]) else { return nil }
+        return Knowledge.Entry(seq: UInt64(row["seq"] as Int64), hash: try ContentHash(bytes: [UInt8](row["hash"] as Data)))
+    }
+
     /// Reads knowledge again, after it was rewritten by hand (fork recovery).
     func reload() throws {
         knowledge = try Ledger.loadKnowledge(db)
         highest = Self.highestSeqs(knowledge)
+        if let kept = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM kept_head")) {
+            highest[node] = max(highest[node] ?? 0, UInt64(kept))
+        }
     }
 
     /// The highest seq `knowledge` names of each origin, in any scope.

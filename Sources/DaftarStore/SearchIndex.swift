@@ -133,9 +133,22 @@ final class SearchIndex: Sendable {
     /// Empties the index in the transaction `db` holds; `generation` is the store's log
     /// generation it will be made from (nil: unchanged).
     static func empty(_ db: Database, generation: Int64?) throws {
-        try db.execute(sql: "DELETE FROM field_index; DELETE FROM indexed; DELETE FROM record_text; DELETE FROM kind_field")
+        // Emptied after the log was rewritten: a fork recovery, or a withdrawn scope deleted, whose
+        // values must leave no byte behind. Freed pages are overwritten, and the full-text
+        // index's shadow tables are dropped whole (a delete there would only mark its terms).
+        try db.execute(sql: "PRAGMA secure_delete = ON")
+        defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
+        try db.execute(sql: "DELETE FROM field_index; DELETE FROM indexed; DELETE FROM kind_field; DROP TABLE record_text")
+        try db.execute(sql: "CREATE VIRTUAL TABLE record_text USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2')")
         try db.execute(sql: "UPDATE meta SET indexed_ord = 0, indexed_hash = NULL, recomputed_pos = 0 WHERE id = 1")
         if let generation { try db.execute(sql: "UPDATE meta SET log_generation = ? WHERE id = 1", arguments: [generation]) }
+    }
+
+    /// Moves every page of the index file's write-ahead log into the file and empties the log.
+    func checkpoint() throws {
+        try catchingUp.withLock { _ in
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        }
     }
 
     /// Background upkeep's last failure, while it has not succeeded since.

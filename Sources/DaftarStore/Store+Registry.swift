@@ -11,9 +11,16 @@ public struct ClientScopes: Sendable {
     /// root (registry statements travel in a direct exchange with the central node alone, until
     /// they are signed).
     public var registry: Bool
+    /// Scopes withdrawn from the client that this node holds: it takes changes of them from the
+    /// client (so that the client can push what it holds before deleting), and never sends,
+    /// compares or names anything of them beyond what the client named (DESIGN promise 15).
+    public var pushed: [Scope] = []
 
     /// Whether anything of `scope` may be sent to, taken from, compared with or named to the client.
     public func readable(_ scope: Scope) -> Bool { scope == .registry ? registry : taken.contains(scope) }
+
+    /// Whether changes of `scope` are taken from the client.
+    public func takes(_ scope: Scope) -> Bool { scope != .registry && (taken.contains(scope) || pushed.contains(scope)) }
 }
 
 /// How a grant statement changes a node's grant.
@@ -64,7 +71,9 @@ extension Store {
             let grant = try ledger.grant(of: client)?.grant ?? .general(client)
             let holds = try ledger.heldScopes()
             let taken = grant.read.filter { $0 != .registry && (holds?.contains($0) ?? true) }.sorted()
-            return ClientScopes(taken: taken, registry: ledger.root != nil && ledger.root == ledger.node)
+            // Withdrawn, or once written and no longer read: what the client may still hold of it.
+            let pushed = grant.withdrawn.union(grant.write.keys).subtracting(grant.read).filter { $0 != .registry && (holds?.contains($0) ?? true) }.sorted()
+            return ClientScopes(taken: taken, registry: ledger.root != nil && ledger.root == ledger.node, pushed: pushed)
         }
     }
 

@@ -196,7 +196,12 @@ extension Store {
             var skewedRecords: [NodeID: Set<Int64>] = [:]
             var stopped: Set<Chain> = []
             var heldScopes = try ledger.heldScopes()
-            for (index, change) in changes.enumerated() {
+            // Registry statements first: no change of another scope depends on one (a record's
+            // vector covers its own scope alone), and a grant among them may change what this
+            // store takes from the rest of the batch (a scope granted again comes back at once).
+            let order = changes.indices.filter { changes[$0].scope == .registry } + changes.indices.filter { changes[$0].scope != .registry }
+            for index in order {
+                let change = changes[index]
                 let origin = change.dot.origin
                 let chain = change.chain
                 func stop(_ why: ApplyStop) {

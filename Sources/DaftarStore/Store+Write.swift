@@ -108,7 +108,19 @@ public struct StoreTransaction {
         let own = ledger.knowledge.entries[Chain(ledger.node, scope)]
         let dot = Dot(origin: ledger.node, seq: (ledger.highest[ledger.node] ?? 0) + 1)
         if !registry {
-            do { try ledger.checkMayWrite(scope, seq: dot.seq) } catch { throw StoreError.from(error, path: path) }
+            do {
+                try ledger.checkMayWrite(scope, seq: dot.seq)
+                // A scope granted again after this node deleted it: its own earlier changes there
+                // must come back first, or the next change could not link to them (PROTOCOL
+                // choice 1).
+                if let kept = try ledger.keptHead(scope), (own?.seq ?? 0) < kept.seq {
+                    throw StoreError(
+                        .badRequest,
+                        "this office's earlier changes in \(scope) (up to seq \(kept.seq)) have not come back since the scope was granted again: sync first, then write; nothing was recorded")
+                }
+            } catch {
+                throw StoreError.from(error, path: path)
+            }
         }
         let wall = wallClock()
         guard wall <= Limits.latestStampMilliseconds else {

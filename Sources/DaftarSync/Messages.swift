@@ -127,6 +127,11 @@ public struct SyncResponse: Sendable, Hashable, Codable {
     /// The central node whose registry statements count, when the server knows it: a server
     /// that names itself is the central node.
     public var root: NodeID?
+    /// Scopes withdrawn from the client that the server holds: it takes changes of them from the
+    /// client and never sends any. For these, `knowledge` holds only the chains the request's
+    /// knowledge named, each at most at the request's seq, so that the client can push what the
+    /// server lacks and then delete the scope. Nil when there are none.
+    public var pushScopes: [Scope]?
 
     public init(
         node: NodeID, role: String, knowledge: Knowledge, changes: [Change], hasMore: Bool, applied: Int, duplicates: Int,

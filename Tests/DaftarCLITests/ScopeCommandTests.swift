@@ -107,8 +107,9 @@ import Testing
         #expect(try Store.open(at: central).record(try RecordID("fia-kasur-1")) != nil)
     }
 
-    /// punjab is withdrawn: after the next sync the office may not write it, and status says what
-    /// it still holds of it.
+    /// punjab is withdrawn: at the next sync the office pushes what the central node lacks of it
+    /// (nothing: it made every change of it and sent them), deletes it, may not write it, and
+    /// status says what was deleted.
     func withdrawal(central: String, kasur: String, token: String) async throws {
         try await withLiveServer(try Store.open(at: central)) { url in
             try await offThePool { [self] () throws -> Void in
@@ -117,14 +118,22 @@ import Testing
                 #expect(try run(["remote", "add", "central", url, "--token", token, "--db", kasur]).status == 0)
                 let synced = try run(["sync", "--db", kasur])
                 #expect(synced.status == 0, "\(synced.out) \(synced.err)")
+                #expect(synced.out.contains("deleted withdrawn scope punjab: 2 changes and 2 entries, after central confirmed it holds them all"), "\(synced.out)")
             }
         }
         try await offThePool { [self] () throws -> Void in
             let refused = try command("kasur.daftar", "add case in punjab title=x")
             #expect(refused.status == 1 && refused.err.contains("may not write scope punjab"), "\(refused.err)")
             let status = try command("kasur.daftar", "status")
-            #expect(status.out.contains("withdrawn  punjab: this office's grant no longer includes it, but 2 entries of it are still held here"), "\(status.out)")
-            #expect(try json(try command("kasur.daftar", "status", json: true))["withdrawnScopes"] as? [String: Int] == ["punjab": 2])
+            #expect(status.out.contains("deleted    punjab at "), "\(status.out)")
+            #expect(status.out.contains("2 changes and 2 entries, after central confirmed it holds them all"), "\(status.out)")
+            let document = try json(try command("kasur.daftar", "status", json: true))
+            #expect(document["withdrawnScopes"] as? [String: Int] == [:])
+            let deleted = document["deletedScopes"] as? [[String: String]]
+            #expect(deleted?.map { $0["scope"] } == ["punjab"] && deleted?.first?["entries"] == "2", "\(document)")
+            // Its entries are gone: the id says it is of a scope this office does not hold.
+            let show = try command("kasur.daftar", "show fia-kasur-1")
+            #expect(show.status == 1 && show.err.contains("scope this office does not hold"), "\(show.err)")
         }
     }
 }

@@ -18,10 +18,12 @@ import Testing
         grant.withdraw(punjab, through: 40)
         #expect(!grant.mayRead(punjab) && grant.mayWrite(punjab, at: 40) && !grant.mayWrite(punjab, at: 41))
         #expect(grant.writable.isEmpty)
+        // Withdrawn: a server takes what the node still holds of it, until it is granted again.
+        #expect(grant.withdrawn == [punjab])
         // A re-grant opens above every closure, even if asked from earlier.
         grant.open(read: [], write: [punjab], from: 10)
         #expect(grant.write[punjab] == [Grant.SeqRange(from: 1, through: 40), Grant.SeqRange(from: 41)])
-        #expect(grant.mayRead(punjab))
+        #expect(grant.mayRead(punjab) && grant.withdrawn.isEmpty)
         // Reading a granted scope does not open writing.
         grant.open(read: [.general], write: [], from: 50)
         #expect(grant.mayRead(.general) && !grant.mayWrite(.general, at: 60))
@@ -40,7 +42,12 @@ import Testing
         let fields = grant.fields
         #expect(fields[try! FieldName("read")] == .text("general,punjab,sindh"))
         #expect(fields[try! FieldName("write")] == .text("punjab:1-7,12-"))
+        #expect(fields[try! FieldName("withdrawn")] == .null)
         #expect(Grant(fields: fields) == grant)
+        grant.withdraw(sindh, through: 20)
+        grant.withdraw(.general, through: 20)
+        #expect(grant.fields[try! FieldName("withdrawn")] == .text("general,sindh"))
+        #expect(Grant(fields: grant.fields) == grant)
     }
 
     @Test(arguments: [
@@ -50,6 +57,7 @@ import Testing
         ["node": "fia-kasur", "write": "punjab:0-"],
         ["node": "fia-kasur", "write": "punjab:1-x"],
         ["node": "fia-kasur", "write": "punjab:a-"],
+        ["node": "fia-kasur", "withdrawn": "punjab,-x"],
     ])
     func malformedFieldsAreNoGrant(_ raw: [String: String]) {
         let fields = Dictionary(uniqueKeysWithValues: raw.map { (try! FieldName($0.key), FieldValue.text($0.value)) })

@@ -160,6 +160,81 @@ import Testing
         }
     }
 
+    /// DESIGN promise 15 over a real server: a withdrawn scope is hidden at once, every change of
+    /// it the central node lacks is pushed (another office's too), then it is deleted down to the
+    /// bytes of the store file, its index file and the write-ahead logs; granted again, it comes
+    /// back from its beginning and the office's own chain goes on without a fork.
+    @Test func aWithdrawnScope_isPushedThenDeletedDownToTheBytes_andComesBackWhenGrantedAgain() async throws {
+        let central = try makeStore("central", in: folder)
+        let kasur = try makeStore("fia-kasur", in: folder)
+        let lahore = try makeStore("fia-lahore", in: folder)
+        try await withServer(central) { url in
+            try grant(kasur, at: central, url: url, read: [], write: [punjab, sindh])
+            try grant(lahore, at: central, url: url, read: [], write: [punjab])
+            #expect(try await sync(kasur, "central").complete)
+            #expect(try await sync(lahore, "central").complete)
+            // Values that must leave no byte behind at kasur.
+            let secret = "Zarghoon informant 7731"
+            let own = try kasur.add(kind: kind("person"), fields: [name("alias"): .text(secret)], as: "SI Aslam")
+            try await sync(kasur, "central")
+            let unsent = try kasur.add(kind: kind("person"), fields: [name("alias"): .text("Qalat courier 4410")], as: "SI Aslam")
+            // lahore's entry reaches kasur directly (a USB stick), never the central node.
+            let fromLahore = try lahore.add(kind: kind("case"), fields: [name("title"): .text("Marri safehouse 9902")], as: "SI Bilal")
+            #expect(try kasur.merge(from: lahore).applied == 1)
+            #expect(try central.record(fromLahore) == nil && central.record(unsent) == nil)
+            try kasur.updateIndex()
+            #expect(try kasur.search("safehouse").map(\.id) == [fromLahore])
+
+            try central.writeGrant(for: kasur.node, .withdraw(punjab), as: "Admin")
+            let first = try await sync(kasur, "central")
+            // Hidden at once; its own changes pushed; lahore's it may not pass on (an office), so
+            // the deletion waits until they reach the central node from lahore.
+            #expect(try kasur.search("zarghoon").isEmpty && kasur.find(Query(kind: kind("person"))).isEmpty)
+            #expect(try central.change(at: unsent.dot) != nil)
+            #expect(first.withdrawalsWaiting == [punjab: [lahore.node]])
+            #expect(try kasur.pendingWithdrawals().map(\.scope) == [punjab])
+            #expect(try await sync(lahore, "central").complete)
+            let summary = try await sync(kasur, "central")
+            #expect(summary.complete, "\(String(describing: summary.serverStop)) \(String(describing: summary.localStop))")
+            // Pushed first: the central node holds every change of punjab kasur held, lahore's
+            // too; kasur's change after the closure (the central node did not have it when it
+            // closed kasur's writing) is void there, kept and shown.
+            #expect(try central.record(fromLahore) != nil)
+            #expect(try central.change(at: unsent.dot) != nil)
+            #expect(try central.voidDots(of: unsent) == [unsent.dot])
+            // Then deleted at kasur, and the deletion recorded.
+            #expect(summary.deletedScopes.map(\.scope) == [punjab])
+            #expect(try kasur.deletedScopes().map(\.changes) == [3])
+            #expect(try kasur.pendingWithdrawals().isEmpty)
+            #expect(try kasur.record(own) == nil && kasur.record(fromLahore) == nil)
+            #expect(try kasur.knowledge().scopes.contains(punjab) == false)
+            try kasur.updateIndex()
+            #expect(try kasur.search("zarghoon").isEmpty)
+            // No byte of the values is left in the store file, its index file or their logs.
+            for suffix in ["", "-wal", "-index", "-index-wal"] {
+                let file = kasur.path + suffix
+                guard let bytes = FileManager.default.contents(atPath: file) else { continue }
+                for value in [secret, "Qalat courier", "Marri safehouse", "zarghoon", "safehouse"] {
+                    #expect(bytes.range(of: Data(value.utf8)) == nil, "\(value) is still in \(file)")
+                }
+            }
+            // Its own next change does not reuse a seq.
+            let later = try kasur.write(as: "SI Aslam") { try $0.add(kind: kind("case"), fields: [:], in: sindh) }
+            #expect(later.dot.seq > unsent.dot.seq)
+
+            // Granted again: punjab comes back from its beginning, and kasur's chain goes on.
+            try central.writeGrant(for: kasur.node, .grant(read: [], write: [punjab]), as: "Admin")
+            let back = try await sync(kasur, "central")
+            #expect(back.complete && back.forks.isEmpty, "\(String(describing: back.serverStop)) \(String(describing: back.localStop)) \(back.forks)")
+            #expect(try kasur.record(own)?.values[name("alias")] == .text(secret))
+            #expect(try kasur.record(fromLahore) != nil)
+            let again = try kasur.add(kind: kind("person"), fields: [name("alias"): .text("new informant")], as: "SI Aslam")
+            let after = try await sync(kasur, "central")
+            #expect(after.complete && after.forks.isEmpty)
+            #expect(try central.record(again) != nil && central.knownForks().isEmpty)
+        }
+    }
+
     /// `GET /v1/chain/ORIGIN`, the hashes map of the answer.
     func getChain(_ url: String, token: String, origin: String) async throws -> [String: Any] {
         let answer = try await http(url, .GET, "/v1/chain/\(origin)", headers: [("Authorization", "Bearer \(token)")])

@@ -16,3 +16,20 @@ CREATE TABLE recomputed (
     pos INTEGER PRIMARY KEY,
     record INTEGER NOT NULL
 );
+-- The head of this node's own chain of a scope it deleted after the scope was withdrawn: the
+-- chain's next change names it as its prev, and a write in the scope, once granted again, waits
+-- until the chain has come back up to it.
+CREATE TABLE kept_head (
+    scope TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    hash BLOB NOT NULL
+) WITHOUT ROWID;
+-- Withdrawn scopes this node deleted, after a server holding the scope confirmed it held every
+-- change of it this node held.
+CREATE TABLE deleted_scope (
+    scope TEXT PRIMARY KEY,
+    deleted_at INTEGER NOT NULL,               -- wall time, milliseconds since 1970 UTC
+    changes INTEGER NOT NULL,
+    entries INTEGER NOT NULL,
+    confirmed_by TEXT NOT NULL                 -- the server that held them all
+) WITHOUT ROWID;
