@@ -165,7 +165,7 @@ public struct SyncServer: Sendable {
                 let mayApply: @Sendable (NodeID) -> Bool = { origin in origin != server && (role == .relay || origin == sender) }
                 // What crosses the wire (DESIGN promise 12): the client's grant decides which
                 // scopes it may read; nothing of any other scope is taken, sent, compared or named.
-                let scopes = try store.scopes(readableBy: sender)
+                let scopes = try store.scopes(readableBy: sender, named: syncRequest.knowledge.scopes)
                 let readable: @Sendable (Scope) -> Bool = { scopes.readable($0) }
                 let clientKnowledge = syncRequest.knowledge.restricted(where: readable)
                 let report = try store.apply(syncRequest.changes, senderKnowledge: clientKnowledge, mayApply: mayApply, takesScope: { scopes.takes($0) })

@@ -64,15 +64,18 @@ extension Store {
     }
 
     /// What `client` may read from this node as its server: its grant (general for a node with
-    /// none), within what this node holds.
-    public func scopes(readableBy client: NodeID) throws(StoreError) -> ClientScopes {
+    /// none), within what this node holds. `named`: the scopes the client's request names in its
+    /// knowledge; those it may not read (withdrawn, or held from before its grant arrived) are
+    /// taken from it for pushing, never sent.
+    public func scopes(readableBy client: NodeID, named: Set<Scope> = []) throws(StoreError) -> ClientScopes {
         try read { db in
             let ledger = try Ledger(db)
             let grant = try ledger.grant(of: client)?.grant ?? .general(client)
             let holds = try ledger.heldScopes()
             let taken = grant.read.filter { $0 != .registry && (holds?.contains($0) ?? true) }.sorted()
             // Withdrawn, or once written and no longer read: what the client may still hold of it.
-            let pushed = grant.withdrawn.union(grant.write.keys).subtracting(grant.read).filter { $0 != .registry && (holds?.contains($0) ?? true) }.sorted()
+            let pushed = grant.withdrawn.union(grant.write.keys).union(named).subtracting(grant.read).filter { $0 != .registry && (holds?.contains($0) ?? true) }
+                .sorted()
             return ClientScopes(taken: taken, registry: ledger.root != nil && ledger.root == ledger.node, pushed: pushed)
         }
     }
