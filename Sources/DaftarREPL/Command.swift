@@ -12,6 +12,8 @@ public enum Command: Sendable, Equatable {
     case unset(String, [FieldName])
     case delete(String)
     case restore(String)
+    /// `transfer ID to SCOPE`.
+    case transfer(String, Scope)
     case show(String)
     case history(String)
     /// `vertical`: each entry as a block of `field  value` lines, for wide entries.

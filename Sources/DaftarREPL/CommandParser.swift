@@ -57,6 +57,12 @@ public enum CommandParser {
         case "delete": return .delete(try p.id(spec))
         case "restore": return .restore(try p.id(spec))
         case "show": return .show(try p.id(spec))
+        case "transfer":
+            let id = try p.id(spec)
+            guard case .word(let to, quoted: false)? = p.next(), to.lowercased() == "to", case .word(let name, quoted: false)? = p.next() else {
+                throw CommandError("name the scope to move the entry to: transfer \(id) to SCOPE, for example: transfer \(id) to ct-wing")
+            }
+            do { return .transfer(id, try Scope(name)) } catch { throw CommandError(error.message) }
         case "history": return .history(try p.id(spec))
         case "find":
             var vertical = false
@@ -199,10 +205,17 @@ public enum CommandParser {
     /// `[KIND] [where CONDITION] [order by FIELD [asc|desc], ...] [limit N] [offset N] [vertical]`
     private static func query(_ p: inout Cursor, _ spec: CommandSpec, allowOrder: Bool, vertical: inout Bool) throws(CommandError) -> Query {
         var query = Query()
-        let keywords = ["where", "order", "limit", "offset", "vertical"]
+        let keywords = ["in", "where", "order", "limit", "offset", "vertical"]
         if case .word(let k, quoted: false)? = p.peek(), !keywords.contains(k.lowercased()) {
             _ = p.next()
             do { query.kind = try Kind(k) } catch { throw CommandError(error.message) }
+        }
+        if case .word(let w, quoted: false)? = p.peek(), w.lowercased() == "in" {
+            _ = p.next()
+            guard case .word(let name, quoted: false)? = p.next() else {
+                throw CommandError("\(spec.name) ... in SCOPE needs a scope name after in, for example: \(spec.name) case in punjab")
+            }
+            do { query.scope = try Scope(name) } catch { throw CommandError(error.message) }
         }
         if case .word(let w, quoted: false)? = p.peek(), w.lowercased() == "where" {
             _ = p.next()

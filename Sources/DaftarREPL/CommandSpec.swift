@@ -16,13 +16,16 @@ struct CommandSpec: Sendable {
         CommandSpec(name: "delete", aliases: ["del", "rm"], usage: "delete ID", example: "delete fia-lahore-12", summary: "delete an entry (kept in history; restore brings it back)"),
         CommandSpec(name: "restore", aliases: [], usage: "restore ID", example: "restore fia-lahore-12", summary: "bring back a deleted entry"),
         CommandSpec(
+            name: "transfer", aliases: [], usage: "transfer ID to SCOPE", example: "transfer fia-lahore-12 to ct-wing",
+            summary: "move an entry to another scope: a new entry there, both linked"),
+        CommandSpec(
             name: "show", aliases: ["get"], usage: "show ID", example: "show fia-lahore-12",
             summary: "one entry: each field with who set it, when and from which office; conflict siblings; version vector"),
         CommandSpec(
-            name: "find", aliases: ["list", "ls"], usage: "find [KIND] [where CONDITION] [order by FIELD [asc|desc], ...] [limit N] [offset N] [vertical]",
+            name: "find", aliases: ["list", "ls"], usage: "find [KIND] [in SCOPE] [where CONDITION] [order by FIELD [asc|desc], ...] [limit N] [offset N] [vertical]",
             example: "find person where city = Lahore and age >= 30 order by name limit 20 offset 20",
             summary: "entries by kind and conditions (=, !=, <, <=, >, >=, contains; and, or, parentheses); offset skips entries (the next page); vertical shows each entry as field/value lines"),
-        CommandSpec(name: "count", aliases: [], usage: "count [KIND] [where CONDITION]", example: "count vehicle where colour = white", summary: "how many entries match"),
+        CommandSpec(name: "count", aliases: [], usage: "count [KIND] [in SCOPE] [where CONDITION]", example: "count vehicle where colour = white", summary: "how many entries match"),
         CommandSpec(
             name: "search", aliases: ["s"], usage: "search WORDS... [limit N]", example: "search rashid karachi",
             summary: "full-text search; ignores case and Arabic/Urdu letter forms; word* matches a beginning"),

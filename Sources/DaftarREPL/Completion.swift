@@ -64,6 +64,9 @@ public enum Completion {
             return offer(source.fields(source.kindOf(id)))
         case "delete", "restore", "show", "history", "conflicts", "refs":
             return rest.isEmpty ? offer(source.ids(word)) : .words([])
+        case "transfer":
+            if rest.isEmpty { return offer(source.ids(word)) }
+            return rest.count == 1 ? offer(["to"]) : .words([])
         case "find", "count":
             return query(rest, isFind: spec.name == "find", word: word, source: source, offer: offer)
         case "export", "import":
@@ -94,12 +97,14 @@ public enum Completion {
         let tail = isFind ? ["order", "limit", "offset", "vertical"] : []
         guard let last = rest.last else { return offer(source.kinds() + ["where"] + tail) }
         var kind: String?
-        if case .word(let k, quoted: false) = rest[0], !["where", "order", "limit", "offset", "vertical"].contains(k.lowercased()) { kind = k }
+        if case .word(let k, quoted: false) = rest[0], !["in", "where", "order", "limit", "offset", "vertical"].contains(k.lowercased()) { kind = k }
+        // `in SCOPE`: the scope's name is typed, not offered.
+        if case .word(let w, quoted: false) = last, w.lowercased() == "in" { return .words([]) }
         func keyword(_ token: Token) -> String? {
             if case .word(let w, quoted: false) = token { return w.lowercased() }
             return nil
         }
-        if rest.count == 1, kind != nil { return offer(["where"] + tail) }
+        if rest.count == 1, kind != nil { return offer(["in", "where"] + tail) }
         // Which clause the cursor is in, and what the token before it was.
         var clause = "start"
         var sinceKeyword = 0

@@ -184,7 +184,16 @@ extension Session {
         return Output(text: text)
     }
 
+    /// Refuses a query of a scope this node does not hold: it would find nothing, and the officer
+    /// should learn why.
+    func checkHeld(_ query: Query) throws {
+        guard let scope = query.scope, let held = try store.heldScopes(), !held.contains(scope) else { return }
+        let holds = held.map(\.rawValue).sorted().joined(separator: ", ")
+        throw CommandError("this office does not hold scope \(scope): it holds \(holds.isEmpty ? "no scope" : holds) (see `scopes`)")
+    }
+
     func find(_ query: Query, vertical: Bool = false) throws -> Output {
+        try checkHeld(query)
         var q = query
         let explicit = query.limit != nil
         if !explicit { q.limit = pageSize }

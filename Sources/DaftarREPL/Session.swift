@@ -94,10 +94,18 @@ public final class Session {
             let id = try store.resolveID(prefix)
             try edit(id, "restore", fields: []) { try $0.restore(id) }
             return done(id, "restored")
+        case .transfer(let prefix, let scope):
+            let id = try store.resolveID(prefix)
+            let moved = try store.write(as: officer) { try $0.transfer(id, to: scope) }
+            return Output(
+                text: json
+                    ? encode(["id": moved.description, "from": id.description, "scope": scope.rawValue])
+                    : "\(id) transferred to \(scope) as \(moved) (\(id) stays in its scope, linked by transferred_to)")
         case .show(let prefix): return try show(try store.resolveID(prefix))
         case .history(let prefix): return try history(try store.resolveID(prefix, forHistory: true))
         case .find(let query, let vertical): return try find(query, vertical: vertical || self.vertical)
         case .count(let query):
+            try checkHeld(query)
             let n = try store.count(query)
             return Output(text: json ? encode(["count": n]) : "\(n)")
         case .search(let text, let limit): return try search(text, limit: limit)

@@ -33,6 +33,8 @@ public struct Query: Sendable, Hashable {
     }
 
     public var kind: Kind?
+    /// Entries of this scope alone (`find case in punjab`); nil: every scope held.
+    public var scope: Scope?
     public var condition: Condition?
     public var ordering: [Ordering]
     public var limit: Int?
@@ -40,8 +42,11 @@ public struct Query: Sendable, Hashable {
     public var offset: Int
 
     /// Deleted entries are never found (`history ID` and `show ID` still show them).
-    public init(kind: Kind? = nil, where condition: Condition? = nil, orderBy ordering: [Ordering] = [], limit: Int? = nil, offset: Int = 0) {
+    public init(
+        kind: Kind? = nil, in scope: Scope? = nil, where condition: Condition? = nil, orderBy ordering: [Ordering] = [], limit: Int? = nil, offset: Int = 0
+    ) {
         self.kind = kind
+        self.scope = scope
         self.condition = condition
         self.ordering = ordering
         self.limit = limit

@@ -37,6 +37,19 @@ struct QueryPlan {
 
     func count() throws -> Int {
         var arguments = StatementArguments()
+        // One scope: the index holds no scope, so the entries are read (the general plan).
+        if query.scope != nil {
+            if let condition = query.condition, Self.comparesDecimals(condition) {
+                var unbounded = query
+                unbounded.limit = nil
+                unbounded.offset = 0
+                unbounded.ordering = []
+                let (sql, arguments) = try QuerySQL.select(unbounded)
+                return try states(sql, arguments, skip: 0, take: Int.max).count
+            }
+            let (sql, general) = try QuerySQL.count(query)
+            return try Int.fetchOne(db, sql: sql, arguments: general) ?? 0
+        }
         guard let condition = query.condition else {
             // Entries per kind are kept as they change.
             if let kind = query.kind {
@@ -125,6 +138,8 @@ struct QueryPlan {
 
     func find() throws -> [RecordState] {
         guard limit > 0 else { return [] }
+        // One scope: the index holds no scope, so the general plan reads the entries.
+        if query.scope != nil { return try general() }
         if query.ordering.count == 1, let field = query.ordering[0].field, let kind = query.kind {
             return try ordered(by: field, descending: query.ordering[0].descending, kind: kind)
         }
@@ -294,7 +309,7 @@ struct QueryPlan {
     }
 
     func state(of num: Int64) throws -> RecordState? {
-        try Data.fetchOne(db.cachedStatement(sql: "SELECT state FROM record WHERE num = ?"), arguments: [num]).map { try RecordState(encoded: $0) }
+        try Data.fetchOne(db.cachedStatement(sql: "SELECT state FROM record WHERE num = ? AND hidden = 0"), arguments: [num]).map { try RecordState(encoded: $0) }
     }
 
     /// The order of two shown values as the field index sorts them: numbers, then text (by

@@ -14,6 +14,10 @@ enum QuerySQL {
         // Hidden records (registry statements, entries whose creation is void or whose scope was
         // withdrawn) are not entries of the register.
         clauses.append("r.hidden = 0")
+        if let scope = query.scope {
+            clauses.append("r.scope = ?")
+            arguments += [scope.rawValue]
+        }
         if let condition = query.condition {
             clauses.append(try sql(condition, kind: query.kind, &arguments))
         }

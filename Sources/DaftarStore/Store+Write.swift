@@ -40,6 +40,41 @@ public struct StoreTransaction {
         }
     }
 
+    /// The link field a transferred entry gets, naming its new entry; and the new entry's,
+    /// naming the old.
+    public static let transferredTo = try! FieldName("transferred_to")
+    public static let transferredFrom = try! FieldName("transferred_from")
+
+    /// Moves an entry to another scope (DESIGN promise 11): a new entry in `scope` with the old
+    /// one's shown values and a `transferred_from` link, created by a change whose vector is its
+    /// own dot alone; the old entry, in its scope for life, gets a `transferred_to` link. Each
+    /// keeps its history. This node must be able to write both scopes, so that no transfer leaves
+    /// a one-sided link. Returns the new entry's id.
+    public func transfer(_ id: RecordID, to scope: Scope) throws(StoreError) -> RecordID {
+        let loaded: (num: Int64, state: RecordState, scope: Scope, hidden: Ledger.Hidden)?
+        do { loaded = try ledger.load(id) } catch { throw StoreError.from(error, path: path) }
+        guard let loaded, loaded.hidden == .shown else {
+            throw StoreError(.unknownRecord, "no entry \(id) here to transfer: check the id with `find` or `search`")
+        }
+        guard scope != .registry else { throw StoreError(.badRequest, "entries cannot be transferred to the registry: choose another scope") }
+        guard loaded.scope != scope else { throw StoreError(.badRequest, "\(id) is already in scope \(scope): nothing to transfer") }
+        guard !loaded.state.isDeleted else { throw StoreError(.recordDeleted, "\(id) is deleted: restore it first with `restore \(id)`, then transfer it") }
+        // Both scopes, checked before anything is written (the commits check each again).
+        do {
+            let next = (ledger.highest[ledger.node] ?? 0) + 1
+            try ledger.checkMayWrite(scope, seq: next)
+            try ledger.checkMayWrite(loaded.scope, seq: next + 1)
+        } catch {
+            throw StoreError.from(error, path: path)
+        }
+        var fields = loaded.state.values
+        fields[Self.transferredTo] = nil
+        fields[Self.transferredFrom] = .text(id.description)
+        let moved = try add(kind: loaded.state.kind, fields: fields, in: scope)
+        try set(id, [Self.transferredTo: .text(moved.description)])
+        return moved
+    }
+
     /// Writes fields of an existing entry. A null unsets. Ends any conflict on those fields.
     public func set(_ id: RecordID, _ fields: [FieldName: FieldValue]) throws(StoreError) {
         guard !fields.isEmpty else { throw StoreError(.badRequest, "nothing to set: name at least one field=value") }

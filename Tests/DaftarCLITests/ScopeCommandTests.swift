@@ -105,6 +105,29 @@ import Testing
         #expect(general.status == 1 && general.err.contains("may not write scope general"), "\(general.err)")
         #expect(try command("kasur.daftar", "add case in punjab title=\"second raid\"").status == 0)
         #expect(try Store.open(at: central).record(try RecordID("fia-kasur-1")) != nil)
+
+        // Finds and counts in one scope; a scope not held says so.
+        let inPunjab = try command("kasur.daftar", "find in punjab")
+        #expect(inPunjab.out.contains("fia-kasur-1") && !inPunjab.out.contains("red notice"), "\(inPunjab.out)")
+        #expect(try command("kasur.daftar", "count circular in national").out == "1\n")
+        #expect(try command("kasur.daftar", "count case in national").out == "0\n")
+        let notHeld = try command("kasur.daftar", "find case in sindh")
+        #expect(notHeld.status == 1 && notHeld.err.contains("does not hold scope sindh"), "\(notHeld.err)")
+        // A transfer needs both scopes writable: kasur may not write national.
+        let refused = try command("kasur.daftar", "transfer fia-kasur-1 to national")
+        #expect(refused.status == 1 && refused.err.contains("may not write scope national"), "\(refused.err)")
+        #expect(try command("kasur.daftar", "transfer fia-kasur-1").err.contains("name the scope to move the entry to"))
+        // The central node moves its circular from national to punjab: a new entry, both linked.
+        let circular = try #require(try json(try command("central.daftar", "find circular", json: true))["entries"] as? [[String: Any]]).first?["id"] as? String
+        let old = try #require(circular)
+        let moved = try json(try command("central.daftar", "transfer \(old) to punjab", json: true))
+        let new = try #require(moved["id"] as? String)
+        #expect(moved["from"] as? String == old && moved["scope"] as? String == "punjab")
+        let shownNew = try command("central.daftar", "show \(new)").out
+        #expect(shownNew.contains("in punjab") && shownNew.contains("red notice") && shownNew.contains("transferred_from") && shownNew.contains(old), "\(shownNew)")
+        let shownOld = try command("central.daftar", "show \(old)").out
+        #expect(shownOld.contains("in national") && shownOld.contains("transferred_to") && shownOld.contains(new), "\(shownOld)")
+        #expect(try command("central.daftar", "transfer \(new) to punjab").err.contains("already in scope punjab"))
     }
 
     /// punjab is withdrawn: at the next sync the office pushes what the central node lacks of it
@@ -134,6 +157,16 @@ import Testing
             // Its entries are gone: the id says it is of a scope this office does not hold.
             let show = try command("kasur.daftar", "show fia-kasur-1")
             #expect(show.status == 1 && show.err.contains("scope this office does not hold"), "\(show.err)")
+            // At the central node: kasur's second raid came after the closure (seq 1, the last
+            // the central node held): held, void, shown as such, and no entry.
+            let history = try command("central.daftar", "history fia-kasur-2")
+            #expect(history.status == 0 && history.out.contains("add (void)") && history.out.contains("second raid"), "\(history.out) \(history.err)")
+            #expect(history.out.contains("fia-kasur's grant lets it write punjab at seqs 1-1 only"), "\(history.out)")
+            let void = try command("central.daftar", "show fia-kasur-2")
+            #expect(void.status == 1 && void.err.contains("the change that created it is void"), "\(void.err)")
+            let centralStatus = try command("central.daftar", "status")
+            #expect(centralStatus.out.contains("void       1 change of fia-kasur in punjab (seq 2) count for nothing"), "\(centralStatus.out)")
+            #expect(try command("central.daftar", "count case in punjab").out == "1\n")
         }
     }
 }

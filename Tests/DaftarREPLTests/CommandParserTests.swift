@@ -106,6 +106,16 @@ func condition(_ text: String) throws -> Query.Condition? {
         #expect(try CommandParser.parse("restore fia-lahore-12") == .restore("fia-lahore-12"))
     }
 
+    @Test func transferAndFindInAScope() throws {
+        let punjab = try Scope("punjab")
+        #expect(try CommandParser.parse("transfer fia-lahore-12 to punjab") == .transfer("fia-lahore-12", punjab))
+        #expect(try CommandParser.parse("find case in punjab where city = Lahore limit 5") == .find(
+            Query(kind: Kind("case"), in: punjab, where: .compare(FieldName("city"), .equal, .text("Lahore")), limit: 5), vertical: false))
+        #expect(try CommandParser.parse("count in punjab") == .count(Query(in: punjab)))
+        // A field named `in` is still a field.
+        #expect(try CommandParser.parse("find case where in = 1") == .find(Query(kind: Kind("case"), where: .compare(FieldName("in"), .equal, .integer(1))), vertical: false))
+    }
+
     @Test(arguments: ["show", "get", "SHOW", "Get"])
     func showAliases(verb: String) throws {
         #expect(try CommandParser.parse("\(verb) fia-lahore-12") == .show("fia-lahore-12"))
@@ -589,13 +599,17 @@ func condition(_ text: String) throws -> Query.Condition? {
     }
 
     @Test func trailingGarbageAfterQuery() {
-        expectError("find person where a = 1 )", "unexpected ')'", "usage: find [KIND] [where CONDITION] [order by FIELD [asc|desc], ...] [limit N]")
+        expectError("find person where a = 1 )", "unexpected ')'", "usage: find [KIND] [in SCOPE] [where CONDITION] [order by FIELD [asc|desc], ...] [limit N]")
         expectError("find person person", "unexpected 'person'", "usage: find [KIND]")
         expectError("find \"person\"", "unexpected 'person'")
         expectError("find limit 5 order by name", "unexpected 'order'")
         expectError("find where a = 1 b", "unexpected 'b'")
-        expectError("count person order by name", "unexpected 'order'", "usage: count [KIND] [where CONDITION]")
-        expectError("count limit 5", "unexpected 'limit'", "usage: count [KIND] [where CONDITION]")
+        expectError("count person order by name", "unexpected 'order'", "usage: count [KIND] [in SCOPE] [where CONDITION]")
+        expectError("count limit 5", "unexpected 'limit'", "usage: count [KIND] [in SCOPE] [where CONDITION]")
+        expectError("find person in", "needs a scope name after in", "find case in punjab")
+        expectError("find person in Bad_Scope", "Bad_Scope")
+        expectError("transfer fia-lahore-1 punjab", "transfer fia-lahore-1 to SCOPE")
+        expectError("transfer fia-lahore-1 to", "transfer fia-lahore-1 to SCOPE")
     }
 
     /// The optional KIND of export/import is a word: a trailing `)`, `,`, `=` or `(` after the

@@ -86,7 +86,8 @@ import Testing
 
     @Test func findFollowsTheGrammar() {
         #expect(words("find ") == (store.kinds + ["where", "order", "limit", "offset", "vertical"]).sorted())
-        #expect(words("find person ") == ["limit", "offset", "order", "vertical", "where"])
+        #expect(words("find person ") == ["in", "limit", "offset", "order", "vertical", "where"])
+        #expect(words("find person in ").isEmpty)
         #expect(words("find person where ") == ["city", "cnic", "name"])
         #expect(words("find vehicle where ") == ["colour", "plate"])
         #expect(words("find person where city ") == ["contains"])
@@ -100,7 +101,7 @@ import Testing
 
     /// `count` takes no order, limit or offset: none is offered.
     @Test func countOffersNoOrderOrLimit() {
-        #expect(words("count person ") == ["where"])
+        #expect(words("count person ") == ["in", "where"])
         #expect(words("count person where city = Lahore ") == ["and", "or"])
         #expect(!words("count ").contains("limit"))
         #expect(!words("count person where city = Lahore ").contains("desc"))
