@@ -124,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "daftar-bench",
             dependencies: [
-                "DaftarModel", "DaftarStore", "DaftarServer", "DaftarClient", "DaftarTesting",
+                "DaftarModel", "DaftarStore", "DaftarSync", "DaftarServer", "DaftarClient", "DaftarTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -318,10 +318,19 @@ final class Ledger {
         let isHeld = held == nil ? "1" : "scope IN (\(marks))"
         let arguments = StatementArguments(held == nil ? [] : scopes)
         // Withdrawn: out of the counts, hidden, and out of the index file.
+        var leaving = 0
         for row in try Row.fetchAll(db, sql: "SELECT kind, sum(deleted = 0) AS live, count(*) AS total FROM record WHERE hidden = 0 AND \(notHeld) GROUP BY kind", arguments: arguments) {
             count(try Kind(row["kind"] as String), live: -(row["live"] as Int), total: -(row["total"] as Int))
+            leaving += row["total"] as Int
         }
-        try db.execute(sql: "INSERT INTO recomputed (record) SELECT num FROM record WHERE hidden IN (0, 2) AND \(notHeld) ORDER BY num", arguments: arguments)
+        let staying = try Int.fetchOne(db, sql: "SELECT count(*) FROM record WHERE hidden = 0") ?? 0
+        if leaving > staying - leaving {
+            // Most entries leave: making the index file again from what stays is cheaper than
+            // taking each one out of it.
+            try db.execute(sql: "UPDATE store SET log_generation = log_generation + 1 WHERE id = 1")
+        } else {
+            try db.execute(sql: "INSERT INTO recomputed (record) SELECT num FROM record WHERE hidden IN (0, 2) AND \(notHeld) ORDER BY num", arguments: arguments)
+        }
         try db.execute(sql: "UPDATE record SET hidden = 3 WHERE hidden IN (0, 2) AND \(notHeld)", arguments: arguments)
         // Held again: an entry whose creation is void stays hidden for that.
         let middle = try Int64.fetchOne(db, sql: "SELECT coalesce(max(pos), 0) FROM recomputed") ?? 0

@@ -209,6 +209,9 @@ do {
         let options = try Options(arguments.dropFirst())
         Report.print(try runAsync { try await syncMany(options) })
     case "apply": Report.print(try applyBench(try Options(arguments.dropFirst())))
+    case "scopes":
+        let options = try Options(arguments.dropFirst())
+        Report.print(try runAsync { try await scopeBench(options) })
     case "codec": Report.print(try codecBench(try Options(arguments.dropFirst())))
     case "all": try runAll(try Options(arguments.dropFirst()))
     case "find-search": try findSearch(try Options(arguments.dropFirst()))
@@ -241,7 +244,7 @@ do {
         print(held ? "load: every exchange answered, nothing lost, converged" : "load: FAILED")
         if !held { exit(1) }
     default:
-        print("usage: daftar-bench all|find-search|query-forms|write-batch|write-single|apply|codec|sync-hop|sync-many|load [--entries N] [--dir PATH] [--repeat R] [--daftar PATH] [--out FILE]")
+        print("usage: daftar-bench all|find-search|query-forms|write-batch|write-single|apply|codec|sync-hop|sync-many|scopes|load [--entries N] [--dir PATH] [--repeat R] [--daftar PATH] [--out FILE]")
         exit(arguments.first == nil ? 0 : 64)
     }
 } catch {
@@ -301,6 +304,7 @@ func runAll(_ options: Options) throws {
     let hop = o
     try step("sync-hop") { try runAsync { try await syncHop(hop) } }
     try step("sync-many") { try runAsync { try await syncMany(hop) } }
+    try step("scopes") { try runAsync { try await scopeBench(hop) } }
     guard !options.skipLarge else {
         print("")
         Report.print(rows)
