@@ -46,7 +46,9 @@ extension Store {
         try writeTransaction { db in
             let ledger = try Ledger(db)
             if let root = ledger.root { return root }
+            // Judging every change by the registry may void some: their entries leave the counts.
             try ledger.setRoot(node)
+            try ledger.finish()
             return node
         }
     }
