@@ -353,7 +353,6 @@ extension Session {
         let indexProblem = store.indexProblem()
         // Scopes whose entries are held here but which this node no longer holds (withdrawn).
         let held = try store.heldScopes()
-        let withdrawn = try store.entriesPerScope().filter { entry in !(held?.contains(entry.key) ?? true) }.sorted { $0.key < $1.key }
         let void = try store.voidChains()
         let pending = try store.pendingWithdrawals()
         let deleted = try store.deletedScopes().filter { deletion in !(held?.contains(deletion.scope) ?? true) }
@@ -397,7 +396,7 @@ extension Session {
                             ["sender": $0.sender.rawValue, "origin": $0.origin.rawValue, "reason": $0.reason, "times": "\($0.times)", "last": isoTime($0.lastAt)]
                         },
                         indexProblem: indexProblem.map { "\(isoTime($0.atMilliseconds)): \($0.message)" },
-                        withdrawnScopes: Dictionary(uniqueKeysWithValues: withdrawn.map { ($0.key.rawValue, $0.value) }),
+                        withdrawnScopes: Dictionary(uniqueKeysWithValues: pending.map { ($0.scope.rawValue, $0.entries) }),
                         voidChanges: void.map {
                             [
                                 "office": $0.chain.origin.rawValue, "scope": $0.chain.scope.rawValue, "count": "\($0.count)", "first": "\($0.first)",

@@ -51,13 +51,13 @@ extension Store {
         try read { db in
             guard let held = try Ledger(db).heldScopes() else { return [] }
             var out: [PendingWithdrawal] = []
-            for row in try Row.fetchAll(db, sql: "SELECT scope, count(*) AS entries FROM record WHERE scope <> 'registry' GROUP BY scope ORDER BY scope") {
+            // The scopes whose changes are held, from knowledge (a few rows per chain, never
+            // the entries): only a withdrawn one's entries are counted.
+            for row in try Row.fetchAll(db, sql: "SELECT scope, sum(held) AS changes FROM knowledge WHERE scope <> 'registry' GROUP BY scope ORDER BY scope") {
                 let scope = try Scope(row["scope"] as String)
                 guard !held.contains(scope) else { continue }
-                let changes =
-                    try Int.fetchOne(
-                        db, sql: "SELECT count(*) FROM change WHERE record IN (SELECT num FROM record WHERE scope = ?)", arguments: [scope.rawValue]) ?? 0
-                out.append(PendingWithdrawal(scope: scope, changes: changes, entries: row["entries"]))
+                let entries = try Int.fetchOne(db, sql: "SELECT count(*) FROM record WHERE scope = ?", arguments: [scope.rawValue]) ?? 0
+                out.append(PendingWithdrawal(scope: scope, changes: row["changes"], entries: entries))
             }
             return out
         }
