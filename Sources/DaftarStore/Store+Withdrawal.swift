@@ -36,9 +36,10 @@ extension Store {
                 if mine.seq <= theirs.seq {
                     out.entries[chain] = mine
                 } else {
-                    // Held beyond the client's: the hash at the client's seq, so that a matching
-                    // one confirms and a differing one does not.
-                    out.entries[chain] = Knowledge.Entry(seq: theirs.seq, hash: try ledger.heldHash(Dot(origin: chain.origin, seq: theirs.seq)) ?? .zero)
+                    // Held beyond the client's: its own hash back when this node's at that seq
+                    // is the same (confirmed), else a zero hash (not confirmed, nothing told).
+                    let held = try ledger.heldHash(Dot(origin: chain.origin, seq: theirs.seq))
+                    out.entries[chain] = Knowledge.Entry(seq: theirs.seq, hash: held == theirs.hash ? theirs.hash : .zero)
                 }
             }
             return out

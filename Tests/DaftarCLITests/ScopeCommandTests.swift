@@ -136,12 +136,18 @@ import Testing
     func withdrawal(central: String, kasur: String, token: String) async throws {
         try await withLiveServer(try Store.open(at: central)) { url in
             try await offThePool { [self] () throws -> Void in
-                #expect(try run(["node", "withdraw", "fia-kasur", "punjab", "--db", central]).status == 0)
+                let withdrawn = try run(["node", "withdraw", "fia-kasur", "punjab", "--db", central, "--json"])
+                let grant = try json(withdrawn)
+                #expect(withdrawn.status == 0 && grant["read"] as? [String] == ["national"], "\(withdrawn.out) \(withdrawn.err)")
                 // The server came back on another port.
                 #expect(try run(["remote", "add", "central", url, "--token", token, "--db", kasur]).status == 0)
                 let synced = try run(["sync", "--db", kasur])
                 #expect(synced.status == 0, "\(synced.out) \(synced.err)")
-                #expect(synced.out.contains("deleted withdrawn scope punjab: 2 changes and 2 entries, after central confirmed it holds them all"), "\(synced.out)")
+                // What the server, reading the store anew, says the office may read, for a failure's message.
+                let view = try Store.open(at: central).scopes(readableBy: try NodeID("fia-kasur"), named: [try Scope("punjab")])
+                #expect(
+                    synced.out.contains("deleted withdrawn scope punjab: 2 changes and 2 entries, after central confirmed it holds them all"),
+                    "\(synced.out) (the central node: taken \(view.taken), pushed \(view.pushed))")
             }
         }
         try await offThePool { [self] () throws -> Void in
