@@ -39,16 +39,8 @@ struct QueryPlan {
         var arguments = StatementArguments()
         // One scope: the index holds no scope, so the entries are read (the general plan).
         if query.scope != nil {
-            if let condition = query.condition, Self.comparesDecimals(condition) {
-                var unbounded = query
-                unbounded.limit = nil
-                unbounded.offset = 0
-                unbounded.ordering = []
-                let (sql, arguments) = try QuerySQL.select(unbounded)
-                return try states(sql, arguments, skip: 0, take: Int.max).count
-            }
-            let (sql, general) = try QuerySQL.count(query)
-            return try Int.fetchOne(db, sql: sql, arguments: general) ?? 0
+            if let condition = query.condition, Self.comparesDecimals(condition) { return try countReadingStates() }
+            return try countGeneral()
         }
         guard let condition = query.condition else {
             // Entries per kind are kept as they change.
@@ -74,16 +66,25 @@ struct QueryPlan {
         }
         // A comparison with a decimal is loosened in the index (it holds floats): the
         // candidates are counted as their states say.
-        if Self.comparesDecimals(condition) {
-            var unbounded = query
-            unbounded.limit = nil
-            unbounded.offset = 0
-            unbounded.ordering = []
-            let (sql, arguments) = try QuerySQL.select(unbounded)
-            return try states(sql, arguments, skip: 0, take: Int.max).count
-        }
-        let (sql, general) = try QuerySQL.count(query)
-        return try Int.fetchOne(db, sql: sql, arguments: general) ?? 0
+        if Self.comparesDecimals(condition) { return try countReadingStates() }
+        return try countGeneral()
+    }
+
+    /// The general plan's count: one statement over the records.
+    func countGeneral() throws -> Int {
+        let (sql, arguments) = try QuerySQL.count(query)
+        return try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0
+    }
+
+    /// The candidates the general plan selects, counted as their states say (a comparison with
+    /// a decimal is loosened in the index, which holds floats).
+    func countReadingStates() throws -> Int {
+        var unbounded = query
+        unbounded.limit = nil
+        unbounded.offset = 0
+        unbounded.ordering = []
+        let (sql, arguments) = try QuerySQL.select(unbounded)
+        return try states(sql, arguments, skip: 0, take: Int.max).count
     }
 
     /// Distinct text values of one field and kind walked one by one before a count with

@@ -223,23 +223,20 @@ final class SearchIndex: Sendable {
                     guard try Int64.fetchOne(db, sql: "SELECT log_generation FROM store WHERE id = 1") == generation else { return (from, Data(), recomputedFrom, []) }
                     var records: [Int64] = []
                     var seen = Set<Int64>()
-                    var last: Int64 = from
-                    let rows = try Row.fetchCursor(
-                        db, sql: "SELECT ord, record FROM change WHERE ord > ? ORDER BY ord LIMIT ?", arguments: [from, batchChanges])
-                    while let row = try rows.next() {
-                        last = row[0]
-                        let record: Int64 = row[1]
-                        if seen.insert(record).inserted { records.append(record) }
+                    /// Reads (position, record) rows past `after`; returns the last position read.
+                    func collect(_ sql: String, after: Int64) throws -> Int64 {
+                        var last = after
+                        let rows = try Row.fetchCursor(db, sql: sql, arguments: [after, batchChanges])
+                        while let row = try rows.next() {
+                            last = row[0]
+                            let record: Int64 = row[1]
+                            if seen.insert(record).inserted { records.append(record) }
+                        }
+                        return last
                     }
+                    let last = try collect("SELECT ord, record FROM change WHERE ord > ? ORDER BY ord LIMIT ?", after: from)
                     // Records computed again without a change of their own (a late registry statement).
-                    var recomputedTo = recomputedFrom
-                    let queued = try Row.fetchCursor(
-                        db, sql: "SELECT pos, record FROM recomputed WHERE pos > ? ORDER BY pos LIMIT ?", arguments: [recomputedFrom, batchChanges])
-                    while let row = try queued.next() {
-                        recomputedTo = row[0]
-                        let record: Int64 = row[1]
-                        if seen.insert(record).inserted { records.append(record) }
-                    }
+                    let recomputedTo = try collect("SELECT pos, record FROM recomputed WHERE pos > ? ORDER BY pos LIMIT ?", after: recomputedFrom)
                     guard last > from || recomputedTo > recomputedFrom else { return nil }
                     let hash = try Data.fetchOne(db, sql: "SELECT substr(body, -32) FROM change WHERE ord = ?", arguments: [last]) ?? Data()
                     // Hidden records (registry statements, entries whose creation is void or whose
