@@ -132,18 +132,23 @@ public final class Store: Sendable {
         }
     }
 
-    /// Reads the SQLite header without SQLite, so that a file that is not a store is never
-    /// opened for writing (which could change it).
+    /// Checks that the file is a Daftar store through a read-only SQLite connection, so that a
+    /// file that is not one is never opened for writing (which could change it).
+    ///
+    /// The file is never opened outside SQLite: closing any descriptor of a file releases every
+    /// POSIX lock this process holds on it, the shared locks of its other SQLite connections
+    /// among them (SQLite keeps its own descriptors open while any connection is locked). Another
+    /// process closing the store would then take itself for the last one, fold and delete the
+    /// write-ahead log, and this process's connections would go on reading the log they still
+    /// have open: an earlier state of the store.
     private static func checkHeader(_ path: String) throws(StoreError) {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
+        guard FileManager.default.isReadableFile(atPath: path) else {
             throw StoreError(.readOnly, "cannot read \(path): check its permissions")
         }
-        defer { try? handle.close() }
-        let header = (try? handle.read(upToCount: 100)) ?? Data()
-        if header.isEmpty { throw StoreError(.notAStore, "\(path) is empty, not a Daftar store: remove it, or choose the store's real path") }
-        guard header.count == 100, header.starts(with: Array("SQLite format 3\0".utf8)) else {
-            throw StoreError(.notAStore, "\(path) is not a Daftar store (not even an SQLite file): check the path, or restore the store from a backup")
-        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        if size == 0 { throw StoreError(.notAStore, "\(path) is empty, not a Daftar store: remove it, or choose the store's real path") }
+        let notSQLite = StoreError(.notAStore, "\(path) is not a Daftar store (not even an SQLite file): check the path, or restore the store from a backup")
+        guard size >= 100 else { throw notSQLite }
         // The application id is asked of SQLite, read-only: a new store's header may still be in
         // its write-ahead log.
         var config = Configuration()
@@ -162,6 +167,8 @@ public final class Store: Sendable {
                     .newerSchema,
                     "this store was written by a newer Daftar (schema \(unknown.sorted().last!)); this one knows up to \(schemaVersions.last!): upgrade Daftar to open it; the store was not changed")
             }
+        } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_NOTADB {
+            throw notSQLite
         } catch {
             throw StoreError.from(error, path: path)
         }
