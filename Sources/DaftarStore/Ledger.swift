@@ -212,6 +212,8 @@ final class Ledger {
     func integrate(_ change: Change, encoded body: [UInt8]) throws {
         let num: Int64
         var state: RecordState
+        // A record's shown values before this change (an edit's), for a grant's before and after.
+        var before: [FieldName: FieldValue]?
         let void = try isVoid(change)
         if change.operation == .add {
             state = RecordState(id: change.record, kind: change.kind)
@@ -230,6 +232,7 @@ final class Ledger {
             }
             num = loaded.num
             state = loaded.state
+            before = loaded.state.values
             if !void {
                 state.apply(change)
                 if state.isDeleted != loaded.state.isDeleted, loaded.hidden == .shown { count(state.kind, live: state.isDeleted ? -1 : 1, total: 0) }
@@ -242,11 +245,14 @@ final class Ledger {
             if change.operation == .add {
                 try run("INSERT OR IGNORE INTO grant_record (node, record) VALUES (?, ?)", [grant.node.rawValue, num])
             }
-            // The node's grant may have changed: its changes are judged again.
             grantCache = [:]
-            try revalidate(grant.node)
-            // This node's own grant: a scope withdrawn is hidden at once, one granted again shown.
-            if grant.node == node { try hideScopesNotHeld() }
+            // Only what changed is done again: the write ranges decide which of the node's
+            // changes count; this node's own read scopes decide what it shows (a scope withdrawn
+            // is hidden at once, one granted again shown).
+            let previous = before.flatMap { Grant(fields: $0) }
+            let sameNode = previous?.node == grant.node
+            if !sameNode || previous?.write != grant.write { try revalidate(grant.node) }
+            if grant.node == node, !sameNode || previous?.read != grant.read { try hideScopesNotHeld() }
         }
         knowledge.entries[change.chain] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)
         highest[change.dot.origin] = max(highest[change.dot.origin] ?? 0, change.dot.seq)

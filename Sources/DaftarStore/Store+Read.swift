@@ -51,7 +51,7 @@ extension Store {
                     let record = try RecordID(id)
                     throw StoreError(
                         .unknownRecord,
-                        "\(id) is not an entry of the register: the change that created it is void, \(try Self.voidReason(db, origin: record.dot.origin, scope: Scope(scope), seq: record.dot.seq)); `history \(id)` shows its changes")
+                        "\(id) is not an entry of the register: the change that created it is void, \(try Self.voidReason(Ledger(db), origin: record.dot.origin, scope: Scope(scope), seq: record.dot.seq)); `history \(id)` shows its changes")
                 case .withdrawn:
                     throw StoreError(.unknownRecord, "\(id) is of scope \(scope), which was withdrawn from this office: it is no longer shown here")
                 }
@@ -212,11 +212,11 @@ extension Store {
 
     /// Why the change of `origin` at `seq` in `scope` is void, in an officer's words.
     public func voidReason(origin: NodeID, scope: Scope, seq: UInt64) throws(StoreError) -> String {
-        try read { db in try Self.voidReason(db, origin: origin, scope: scope, seq: seq) }
+        try read { db in try Self.voidReason(Ledger(db), origin: origin, scope: scope, seq: seq) }
     }
 
-    static func voidReason(_ db: Database, origin: NodeID, scope: Scope, seq: UInt64) throws -> String {
-        guard let grant = try Ledger(db).grant(of: origin)?.grant else {
+    static func voidReason(_ ledger: Ledger, origin: NodeID, scope: Scope, seq: UInt64) throws -> String {
+        guard let grant = try ledger.grant(of: origin)?.grant else {
             return "the registry holds no grant of \(origin), which therefore writes scope general alone"
         }
         guard let ranges = grant.write[scope], !ranges.isEmpty else {
@@ -228,7 +228,9 @@ extension Store {
     /// The void changes held, per chain: how many, and the first and last seq.
     public func voidChains() throws(StoreError) -> [VoidChain] {
         try read { db in
-            try Row.fetchAll(
+            // One ledger for every chain's reason (it reads the store's knowledge once).
+            let ledger = try Ledger(db)
+            return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT c.origin, r.scope, count(*) AS n, min(c.seq) AS first, max(c.seq) AS last
@@ -240,7 +242,7 @@ extension Store {
                 let first = UInt64(row["first"] as Int64)
                 return VoidChain(
                     chain: Chain(origin, scope), count: row["n"], first: first, last: UInt64(row["last"] as Int64),
-                    reason: try Self.voidReason(db, origin: origin, scope: scope, seq: first))
+                    reason: try Self.voidReason(ledger, origin: origin, scope: scope, seq: first))
             }
         }
     }
