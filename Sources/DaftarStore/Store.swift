@@ -115,7 +115,7 @@ public final class Store: Sendable {
                 .notAStore, "\(path) is a folder, not a store file: give the store's file, for example \(path.hasSuffix("/") ? path : path + "/")register.daftar")
         }
         do {
-            try checkHeader(path)
+            try checkHeader(path, busyTimeout: options.busyTimeoutSeconds)
             let index = options.readOnly ? nil : try SearchIndex(storePath: path, busyTimeout: max(options.busyTimeoutSeconds, SearchIndex.busyTimeoutSeconds), onBackgroundError: options.onBackgroundError)
             let pool = try DatabasePool(path: path, configuration: configuration(options, index: index?.path))
             if !options.readOnly {
@@ -141,7 +141,7 @@ public final class Store: Sendable {
     /// process closing the store would then take itself for the last one, fold and delete the
     /// write-ahead log, and this process's connections would go on reading the log they still
     /// have open: an earlier state of the store.
-    private static func checkHeader(_ path: String) throws(StoreError) {
+    private static func checkHeader(_ path: String, busyTimeout: Double) throws(StoreError) {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw StoreError(.readOnly, "cannot read \(path): check its permissions")
         }
@@ -153,6 +153,9 @@ public final class Store: Sendable {
         // its write-ahead log.
         var config = Configuration()
         config.readonly = true
+        // Another process may hold the file for a moment (a write, or folding its log in as it
+        // closes): wait as the store's own connections do, rather than fail at once.
+        config.busyMode = .timeout(busyTimeout)
         let appID: Int32
         do {
             let queue = try DatabaseQueue(path: path, configuration: config)

@@ -104,7 +104,7 @@ import Testing
         let general = try command("kasur.daftar", "add case in general title=x")
         #expect(general.status == 1 && general.err.contains("may not write scope general"), "\(general.err)")
         #expect(try command("kasur.daftar", "add case in punjab title=\"second raid\"").status == 0)
-        #expect(try Store.open(at: central).record(try RecordID("fia-kasur-1")) != nil)
+        #expect(try Store.open(at: central, options: Store.Options(readOnly: true)).record(try RecordID("fia-kasur-1")) != nil)
 
         // Finds and counts in one scope; a scope not held says so.
         let inPunjab = try command("kasur.daftar", "find in punjab")
@@ -144,7 +144,7 @@ import Testing
                 let synced = try run(["sync", "--db", kasur])
                 #expect(synced.status == 0, "\(synced.out) \(synced.err)")
                 // What the server, reading the store anew, says the office may read, for a failure's message.
-                let view = try Store.open(at: central).scopes(readableBy: try NodeID("fia-kasur"), named: [try Scope("punjab")])
+                let view = try Store.open(at: central, options: Store.Options(readOnly: true)).scopes(readableBy: try NodeID("fia-kasur"), named: [try Scope("punjab")])
                 #expect(
                     synced.out.contains("deleted withdrawn scope punjab: 2 changes and 2 entries, after central confirmed it holds them all"),
                     "\(synced.out) (the central node: taken \(view.taken), pushed \(view.pushed))")
