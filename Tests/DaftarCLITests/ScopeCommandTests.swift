@@ -113,10 +113,19 @@ import Testing
         #expect(try command("kasur.daftar", "count case in national").out == "0\n")
         let notHeld = try command("kasur.daftar", "find case in sindh")
         #expect(notHeld.status == 1 && notHeld.err.contains("does not hold scope sindh"), "\(notHeld.err)")
-        // A transfer needs both scopes writable: kasur may not write national.
+        // A transfer needs both scopes writable: kasur may not write national. Refused, nothing
+        // is written (the entry count and the entry's history stay as they were).
+        let countBefore = try command("kasur.daftar", "count").out
+        let historyBefore = try command("kasur.daftar", "history fia-kasur-1").out
         let refused = try command("kasur.daftar", "transfer fia-kasur-1 to national")
         #expect(refused.status == 1 && refused.err.contains("may not write scope national"), "\(refused.err)")
         #expect(try command("kasur.daftar", "transfer fia-kasur-1").err.contains("name the scope to move the entry to"))
+        let toRegistry = try command("kasur.daftar", "transfer fia-kasur-1 to registry")
+        #expect(toRegistry.status == 1 && toRegistry.err.contains("cannot be transferred to the registry"), "\(toRegistry.err)")
+        let noSuch = try command("kasur.daftar", "transfer fia-kasur-999 to punjab")
+        #expect(noSuch.status == 1 && noSuch.err.contains("fia-kasur-999"), "\(noSuch.err)")
+        #expect(try command("kasur.daftar", "count").out == countBefore)
+        #expect(try command("kasur.daftar", "history fia-kasur-1").out == historyBefore)
         // The central node moves its circular from national to punjab: a new entry, both linked.
         let circular = try #require(try json(try command("central.daftar", "find circular", json: true))["entries"] as? [[String: Any]]).first?["id"] as? String
         let old = try #require(circular)
