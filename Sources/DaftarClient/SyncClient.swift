@@ -7,11 +7,15 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 
 /// Why a sync could not go on; the message says what happened and what to do.
 public struct SyncError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
         case unreachable, unauthorized, refused, badAnswer = "bad_answer", tls, store
+        /// 409 `knowledge_mismatch`: the knowledge a request was sent against is not the one
+        /// the server recorded; sent whole, the exchange goes through.
+        case knowledgeMismatch = "knowledge_mismatch"
     }
 
     public var code: Code
@@ -68,14 +72,26 @@ public final class SyncClient: Sendable {
     public let remote: Remote
     public let encoding: Encoding
     public let gzip: Bool
+    /// Whether knowledge crosses the wire as digests per scope with only what changed (the
+    /// default), or whole both ways.
+    public let knowledgeDigests: Bool
     let http: HTTPClient
     let base: String
+    /// What this node said it held in its last exchange the server answered, whole: the
+    /// server recorded it, and the next request's knowledge is sent against it. Nil: sent whole.
+    let acknowledged: Mutex<Knowledge?>
+    /// Whether the server reads digests (a server of before them refuses the field).
+    let serverReadsDigests = Mutex(true)
 
-    public init(store: Store, remote: Remote, encoding: Encoding = .compact, gzip: Bool = false, timeout: Duration = .seconds(120)) throws(SyncError) {
+    public init(
+        store: Store, remote: Remote, encoding: Encoding = .compact, gzip: Bool = false, knowledgeDigests: Bool = true, timeout: Duration = .seconds(120)
+    ) throws(SyncError) {
         self.store = store
         self.remote = remote
         self.encoding = encoding
         self.gzip = gzip
+        self.knowledgeDigests = knowledgeDigests
+        self.acknowledged = Mutex(knowledgeDigests ? remote.sentKnowledge : nil)
         var url = remote.url
         while url.hasSuffix("/") { url.removeLast() }
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
@@ -268,7 +284,7 @@ public final class SyncClient: Sendable {
             if response.changes.isEmpty || last {
                 do {
                     if !response.changes.isEmpty { fold(try store.apply(response.changes, senderKnowledge: response.knowledge, fromRoot: fromRoot), into: &summary) }
-                    try store.noteRemoteSynced(remote.name, knowledge: response.knowledge)
+                    try store.noteRemoteSynced(remote.name, knowledge: response.knowledge, sent: acknowledged.withLock { $0 })
                 } catch {
                     throw SyncError(.store, error.message)
                 }
@@ -384,7 +400,7 @@ public final class SyncClient: Sendable {
     private func finishApplying(_ pending: (task: Task<ApplyReport, any Error>, response: SyncResponse), into summary: inout SyncSummary) async throws(SyncError) {
         do {
             fold(try await pending.task.value, into: &summary)
-            try store.noteRemoteSynced(remote.name, knowledge: pending.response.knowledge)
+            try store.noteRemoteSynced(remote.name, knowledge: pending.response.knowledge, sent: acknowledged.withLock { $0 })
         } catch let error as StoreError {
             throw SyncError(.store, error.message)
         } catch {
@@ -392,8 +408,54 @@ public final class SyncClient: Sendable {
         }
     }
 
-    /// One exchange.
+    /// One exchange. With digests, the request's knowledge is sent as what changed since the
+    /// last exchange the server answered, with a digest per scope, and the answer's knowledge
+    /// comes the same way and is rebuilt here; a digest that does not match costs one more
+    /// exchange with the knowledge whole, and is never read as equality (DESIGN promise 13).
     func exchange(_ request: SyncRequest, encoded: [[UInt8]], progress: inout SyncProgress) async throws(SyncError) -> SyncResponse {
+        guard knowledgeDigests, serverReadsDigests.withLock({ $0 }) else { return try await post(request, encoded: encoded, progress: &progress) }
+        let whole = request.knowledge
+        var wire = request
+        wire.digests = whole.digests(of: whole.scopes)
+        let base = acknowledged.withLock { $0 }
+        if let base {
+            wire.knowledge = whole.delta(from: base, in: whole.scopes)
+            wire.knowledgeDelta = true
+        }
+        var response: SyncResponse
+        do {
+            response = try await post(wire, encoded: encoded, progress: &progress)
+        } catch {
+            switch error.code {
+            case .knowledgeMismatch where base != nil:
+                // The server recorded another base (an answer was lost on the way): whole.
+                acknowledged.withLock { $0 = nil }
+                wire.knowledge = whole
+                wire.knowledgeDelta = nil
+                response = try await post(wire, encoded: encoded, progress: &progress)
+            case .refused where error.message.contains("'digests'") || error.message.contains("'knowledgeDelta'"):
+                // A server of before digests: whole, from now on.
+                serverReadsDigests.withLock { $0 = false }
+                return try await post(request, encoded: encoded, progress: &progress)
+            default:
+                throw error
+            }
+        }
+        acknowledged.withLock { $0 = whole }
+        guard let digests = response.digests else { return response }
+        let (rebuilt, mismatched) = Knowledge.rebuild(base: whole, delta: response.knowledge, digests: digests)
+        if mismatched.isEmpty {
+            response.knowledge = rebuilt
+            response.digests = nil
+            return response
+        }
+        // What was rebuilt is not what the server holds: ask again with everything whole (the
+        // changes sent again are duplicates there).
+        return try await post(request, encoded: encoded, progress: &progress)
+    }
+
+    /// One request and its answer, as they are.
+    func post(_ request: SyncRequest, encoded: [[UInt8]], progress: inout SyncProgress) async throws(SyncError) -> SyncResponse {
         var body: Data
         var contentType: String
         do {
@@ -431,7 +493,7 @@ public final class SyncClient: Sendable {
             var older = request
             older.knowledge = request.assumedKnowledge
             older.applying = nil
-            return try await exchange(older, encoded: encoded, progress: &progress)
+            return try await post(older, encoded: encoded, progress: &progress)
         }
         progress.receivedBytes += answer.count
         progress.exchanges += 1
@@ -441,6 +503,8 @@ public final class SyncClient: Sendable {
             switch status {
             case .unauthorized, .forbidden:
                 throw SyncError(.unauthorized, "\(remote.name) refused this node: \(message)")
+            case .conflict where error?.error == "knowledge_mismatch":
+                throw SyncError(.knowledgeMismatch, "\(remote.name) refused the exchange (409 knowledge_mismatch): \(message)")
             default:
                 throw SyncError(.refused, "\(remote.name) refused the exchange (\(status.code) \(error?.error ?? "")): \(message)")
             }

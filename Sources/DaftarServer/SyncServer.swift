@@ -165,6 +165,27 @@ public struct SyncServer: Sendable {
                 let mayApply: @Sendable (NodeID) -> Bool = { origin in origin != server && (role == .relay || origin == sender) }
                 // What crosses the wire (DESIGN promise 12): the client's grant decides which
                 // scopes it may read; nothing of any other scope is taken, sent, compared or named.
+                // Knowledge sent as what changed since the last exchange answered here, with a
+                // digest per scope (DESIGN promise 13): rebuilt from what was recorded then, and
+                // a digest that does not match is refused, never read as equality.
+                let seen = try store.peerSeen(sender)
+                var syncRequest = syncRequest
+                if let digests = syncRequest.digests {
+                    let base = syncRequest.knowledgeDelta == true ? seen.knowledge : Knowledge()
+                    guard let base else {
+                        throw Refusal(
+                            .conflict, "knowledge_mismatch",
+                            "this server holds no record of what \(sender) held at its last exchange, so knowledge sent as changes since then cannot be read: send the knowledge whole (knowledgeDelta left out); nothing was applied")
+                    }
+                    let (rebuilt, mismatched) = Knowledge.rebuild(base: base, delta: syncRequest.knowledge, digests: digests)
+                    guard mismatched.isEmpty else {
+                        let what = syncRequest.knowledgeDelta == true
+                            ? "the knowledge rebuilt from what \(sender) said at its last exchange here and the changes sent since does not match the digests given"
+                            : "the knowledge sent does not match the digests given"
+                        throw Refusal(.conflict, "knowledge_mismatch", "\(what) (\(mismatched.count) scope(s)): send the knowledge whole (knowledgeDelta left out); nothing was applied")
+                    }
+                    syncRequest.knowledge = rebuilt
+                }
                 let scopes = try store.scopes(readableBy: sender, named: syncRequest.knowledge.scopes)
                 let readable: @Sendable (Scope) -> Bool = { scopes.readable($0) }
                 let clientKnowledge = syncRequest.knowledge.restricted(where: readable)
@@ -181,11 +202,20 @@ public struct SyncServer: Sendable {
                         // says it is still applying.
                         vouchesFor: { origin in mayApply(origin) && !(syncRequest.applying?.entries.keys.contains { $0.origin == origin } ?? false) },
                         scopes: readable)
-                try store.notePeerSeen(sender, knowledge: clientKnowledge)
-                let view = ScopeView(taken: scopes.taken, root: try store.root(), pushed: scopes.pushed)
+                // Whole, as the client sent it: the base its next request's knowledge is sent against.
+                try store.notePeerSeen(sender, knowledge: syncRequest.knowledge, previous: seen)
+                var view = ScopeView(taken: scopes.taken, root: try store.root(), pushed: scopes.pushed)
                 // Withdrawn scopes: only the chains the client named, never beyond its seq.
                 var knowledge = try store.knowledge().restricted(where: readable)
                 for (chain, entry) in try store.pushKnowledge(of: scopes.pushed, namedBy: syncRequest.knowledge).entries { knowledge.entries[chain] = entry }
+                if syncRequest.digests != nil {
+                    // Answered the same way: a digest for every scope the answer speaks for, and
+                    // only the entries that differ from the client's.
+                    let pushed = Set(scopes.pushed)
+                    let covered = knowledge.scopes.union(syncRequest.knowledge.scopes.filter { readable($0) || pushed.contains($0) })
+                    view.digests = knowledge.digests(of: covered)
+                    knowledge = knowledge.delta(from: syncRequest.knowledge, in: covered)
+                }
                 return (report, outgoing, knowledge, server, view)
             }
             var response = SyncResponse(
@@ -196,6 +226,7 @@ public struct SyncServer: Sendable {
             response.scopes = view.taken
             response.root = view.root
             response.pushScopes = view.pushed.isEmpty ? nil : view.pushed
+            response.digests = view.digests
             response.stops = report.stops.isEmpty ? nil : report.stops.map(Self.stopReport)
             let elapsed = ContinuousClock.now - started
             var line = "sync \(peer.node): in \(syncRequest.changes.count) (applied \(report.applied)), out \(outgoing.changes.count), \(Self.milliseconds(elapsed)) ms, ok"
@@ -442,4 +473,5 @@ struct ScopeView: Sendable {
     var taken: [Scope]
     var root: NodeID?
     var pushed: [Scope]
+    var digests: KnowledgeDigests?
 }

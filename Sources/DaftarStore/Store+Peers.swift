@@ -30,14 +30,21 @@ public struct Remote: Sendable, Hashable {
     public var lastSync: Int64?
     /// What the server held after the last exchange.
     public var lastKnowledge: Knowledge?
+    /// What this node said it held in its last exchange the server answered: the base the next
+    /// request's knowledge is sent against (only what changed since, and a digest per scope).
+    public var sentKnowledge: Knowledge?
 
-    public init(name: String, url: String, token: String, caFile: String? = nil, lastSync: Int64? = nil, lastKnowledge: Knowledge? = nil) {
+    public init(
+        name: String, url: String, token: String, caFile: String? = nil, lastSync: Int64? = nil, lastKnowledge: Knowledge? = nil,
+        sentKnowledge: Knowledge? = nil
+    ) {
         self.name = name
         self.url = url
         self.token = token
         self.caFile = caFile
         self.lastSync = lastSync
         self.lastKnowledge = lastKnowledge
+        self.sentKnowledge = sentKnowledge
     }
 }
 
@@ -111,17 +118,40 @@ extension Store {
         }
     }
 
-    /// Notes that a node synced, and what it held. Written when what it holds changed, or at
-    /// most once a minute otherwise, so that a pull with nothing new takes no write lock.
-    public func notePeerSeen(_ node: NodeID, knowledge: Knowledge) throws(StoreError) {
+    /// What a node's last exchange here said it held, whole, and when that was: the base its
+    /// next request's knowledge may be sent against.
+    public struct PeerSeen: Sendable {
+        public var knowledge: Knowledge?
+        public var lastSeen: Int64?
+
+        public init(knowledge: Knowledge? = nil, lastSeen: Int64? = nil) {
+            self.knowledge = knowledge
+            self.lastSeen = lastSeen
+        }
+    }
+
+    /// What ``notePeerSeen(_:knowledge:previous:)`` last recorded for `node`.
+    public func peerSeen(_ node: NodeID) throws(StoreError) -> PeerSeen {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT last_seen, last_knowledge FROM peer_node WHERE node = ?", arguments: [node.rawValue]) else {
+                return PeerSeen()
+            }
+            return PeerSeen(knowledge: (row["last_knowledge"] as Data?).flatMap { try? JSONDecoder().decode(Knowledge.self, from: $0) }, lastSeen: row["last_seen"])
+        }
+    }
+
+    /// Notes that a node synced, and what it held (whole: the next request's knowledge may be
+    /// sent against it). Written when what it holds changed, or at most once a minute otherwise,
+    /// so that a pull with nothing new takes no write lock. `previous` is what
+    /// ``peerSeen(_:)`` read for this exchange, if it was read.
+    public func notePeerSeen(_ node: NodeID, knowledge: Knowledge, previous: PeerSeen? = nil) throws(StoreError) {
         let now = Int64(options.wallClock())
-        let blob = try? JSONEncoder().encode(knowledge)
-        let current = try read { db in try Row.fetchOne(db, sql: "SELECT last_seen, last_knowledge FROM peer_node WHERE node = ?", arguments: [node.rawValue]) }
-        if let current, let seen = current["last_seen"] as Int64?, now - seen < 60_000, now >= seen,
-            let held = current["last_knowledge"] as Data?, (try? JSONDecoder().decode(Knowledge.self, from: held)) == knowledge
-        {
+        let current: PeerSeen
+        if let previous { current = previous } else { current = try peerSeen(node) }
+        if let seen = current.lastSeen, now - seen < 60_000, now >= seen, current.knowledge == knowledge {
             return
         }
+        let blob = try? JSONEncoder().encode(knowledge)
         try writeTransaction { db in
             try db.execute(sql: "UPDATE peer_node SET last_seen = ?, last_knowledge = ? WHERE node = ?", arguments: [now, blob, node.rawValue])
         }
@@ -140,7 +170,7 @@ extension Store {
             try db.execute(
                 sql: """
                     INSERT INTO remote (name, url, token, ca_file) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (name) DO UPDATE SET url = excluded.url, token = excluded.token, ca_file = excluded.ca_file, last_knowledge = NULL, last_sync = NULL
+                    ON CONFLICT (name) DO UPDATE SET url = excluded.url, token = excluded.token, ca_file = excluded.ca_file, last_knowledge = NULL, sent_knowledge = NULL, last_sync = NULL
                     """,
                 arguments: [remote.name, remote.url, remote.token, remote.caFile])
         }
@@ -159,17 +189,21 @@ extension Store {
             try Row.fetchAll(db, sql: "SELECT * FROM remote ORDER BY name").map { row in
                 Remote(
                     name: row["name"], url: row["url"], token: row["token"], caFile: row["ca_file"], lastSync: row["last_sync"],
-                    lastKnowledge: (row["last_knowledge"] as Data?).flatMap { try? JSONDecoder().decode(Knowledge.self, from: $0) })
+                    lastKnowledge: (row["last_knowledge"] as Data?).flatMap { try? JSONDecoder().decode(Knowledge.self, from: $0) },
+                    sentKnowledge: (row["sent_knowledge"] as Data?).flatMap { try? JSONDecoder().decode(Knowledge.self, from: $0) })
             }
         }
     }
 
-    /// Notes what a server held after an exchange.
-    public func noteRemoteSynced(_ name: String, knowledge: Knowledge) throws(StoreError) {
+    /// Notes what a server held after an exchange, and what this node said it held in the last
+    /// exchange the server answered (nil: none is known, and the next request sends it whole).
+    public func noteRemoteSynced(_ name: String, knowledge: Knowledge, sent: Knowledge?) throws(StoreError) {
         let now = Int64(options.wallClock())
         let blob = try? JSONEncoder().encode(knowledge)
+        let sentBlob = sent.flatMap { try? JSONEncoder().encode($0) }
         try writeTransaction { db in
-            try db.execute(sql: "UPDATE remote SET last_sync = ?, last_knowledge = ? WHERE name = ?", arguments: [now, blob, name])
+            try db.execute(
+                sql: "UPDATE remote SET last_sync = ?, last_knowledge = ?, sent_knowledge = ? WHERE name = ?", arguments: [now, blob, sentBlob, name])
         }
     }
 }

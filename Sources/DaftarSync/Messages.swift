@@ -32,6 +32,15 @@ public struct SyncRequest: Sendable, Hashable, Codable {
     /// sends what the client lacks as if it held them, but compares hashes for forks and
     /// records what the client holds from `knowledge` alone.
     public var applying: Knowledge?
+    /// The digest of each scope of the client's whole knowledge. Given, the server answers
+    /// with its knowledge in the same form (only the entries that differ from the client's, and
+    /// a digest per scope); left out, both are sent whole.
+    public var digests: KnowledgeDigests?
+    /// True: `knowledge` holds only the entries that changed since the knowledge of the last
+    /// exchange the server answered (seq 0 for a chain no longer held); `digests` is required
+    /// and says what the whole is. A digest that does not match is answered 409
+    /// `knowledge_mismatch`, and the client sends its knowledge whole.
+    public var knowledgeDelta: Bool?
 
     public init(node: NodeID, knowledge: Knowledge, changes: [Change], maxChanges: Int? = nil, applying: Knowledge? = nil) {
         self.node = node
@@ -49,7 +58,7 @@ public struct SyncRequest: Sendable, Hashable, Codable {
         return assumed
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges, applying }
+    enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges, applying, digests, knowledgeDelta }
 
     public init(from decoder: any Decoder) throws {
         try KnownKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue), in: "a sync request")
@@ -63,6 +72,17 @@ public struct SyncRequest: Sendable, Hashable, Codable {
                 .init(codingPath: [CodingKeys.maxChanges], debugDescription: "maxChanges is \(maxChanges); give 0 (send nothing back) or more, or leave it out"))
         }
         applying = try c.decodeIfPresent(Knowledge.self, forKey: .applying)
+        digests = try c.decodeIfPresent(KnowledgeDigests.self, forKey: .digests)
+        knowledgeDelta = try c.decodeIfPresent(Bool.self, forKey: .knowledgeDelta)
+        if knowledgeDelta == true, digests == nil {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: [CodingKeys.knowledgeDelta], debugDescription: "knowledgeDelta is true but digests is missing: a delta needs the digest of every scope of the whole knowledge"))
+        }
+        if let digests, !knowledge.scopes.isSubset(of: digests.scopes) {
+            let stray = knowledge.scopes.subtracting(digests.scopes).sorted().map(\.rawValue).joined(separator: ", ")
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: [CodingKeys.digests], debugDescription: "knowledge names scope(s) \(stray) that digests does not: give a digest for every scope of the knowledge"))
+        }
     }
 }
 
@@ -132,6 +152,11 @@ public struct SyncResponse: Sendable, Hashable, Codable {
     /// knowledge named, each at most at the request's seq, so that the client can push what the
     /// server lacks and then delete the scope. Nil when there are none.
     public var pushScopes: [Scope]?
+    /// When the request carried `digests`: the digest of each scope of the server's knowledge,
+    /// and `knowledge` holds only the entries that differ from the request's (seq 0 for a chain
+    /// the request names that the server does not hold in a scope listed here). Nil: `knowledge`
+    /// is whole.
+    public var digests: KnowledgeDigests?
 
     public init(
         node: NodeID, role: String, knowledge: Knowledge, changes: [Change], hasMore: Bool, applied: Int, duplicates: Int,

@@ -298,7 +298,7 @@ import Testing
         #expect(try old.merge(from: other).applied == 3)
         let knowledge = try old.knowledge()
         try old.saveRemote(Remote(name: "central", url: "http://127.0.0.1:9", token: "t"))
-        try old.noteRemoteSynced("central", knowledge: knowledge)
+        try old.noteRemoteSynced("central", knowledge: knowledge, sent: nil)
         // Back to schema 7's layout, as a store of the previous release holds it.
         let migration = try #require(Store.schemaVersions.first { $0.hasPrefix("0008") })
         try old.pool.writeWithoutTransaction { db in
