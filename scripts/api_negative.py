@@ -19,6 +19,7 @@ Standard library only.
 """
 import argparse
 import gzip
+import hashlib
 import http.client
 import json
 import socket
@@ -247,6 +248,48 @@ class Suite:
             headers={"Content-Type": "application/json; charset=utf-16"}))
         yield ("lower-case bearer scheme", sync_ok(
             minimal, headers={"Authorization": f"bearer {self.args.token}"}))
+
+        # Knowledge digests (PROTOCOL.md, Knowledge digests), computed here from the text alone.
+        def digest(scope, chains):
+            text = f"knowledge/2/{scope}\n"
+            for origin in sorted(chains, key=lambda o: o.encode()):
+                text += f"{origin} {chains[origin]['seq']} {chains[origin]['hash']}\n"
+            return hashlib.sha256(text.encode()).hexdigest()
+
+        def digests_both_ways():
+            want = "an answer whose knowledge, rebuilt from the delta, matches its digests and the whole answer"
+            whole = expect_ok(self.sync({"node": RELAY, "knowledge": {}}))["knowledge"]
+            doc = expect_ok(self.sync({"node": RELAY, "knowledge": {}, "digests": {}}))
+            got = doc.get("digests")
+            if not isinstance(got, dict) or "general" not in got:
+                raise Failure(want, f"digests {json.dumps(got)}", json.dumps(doc).encode())
+            for scope, value in got.items():
+                # The base is the request's knowledge ({}): the delta is the whole, less seq 0.
+                rebuilt = {o: e for o, e in (doc["knowledge"].get(scope) or {}).items() if e["seq"] != 0}
+                if digest(scope, rebuilt) != value:
+                    raise Failure(want, f"scope {scope}: digest {value}, rebuilt {digest(scope, rebuilt)}",
+                                  json.dumps(doc).encode())
+                if rebuilt != (whole.get(scope) or {}):
+                    raise Failure(want, f"scope {scope}: rebuilt {json.dumps(rebuilt)}, whole {json.dumps(whole.get(scope))}", b"")
+            # The server recorded {}: nothing changed since, sent as a delta.
+            again = expect_ok(self.sync({"node": RELAY, "knowledge": {}, "knowledgeDelta": True, "digests": {}}))
+            if again.get("digests") != got:
+                raise Failure("the same digests for the same knowledge", f"digests {json.dumps(again.get('digests'))}", b"")
+
+        yield ("knowledge digests both ways, rebuilt by the documented formula", digests_both_ways)
+        def documented_vectors():
+            chains = {"fia-okara": {"seq": 3, "hash": "11" * 32}, "fia-kasur": {"seq": 12, "hash": "ab" * 32}}
+            for got, want in ((digest("punjab", {}), "38eb4d41c86037d24c5bf1829f90c697397411975e033c99b3e4f3b148f6995a"),
+                              (digest("punjab", chains), "aa08c8d29a7c384b354688337511c24174d2ab046fd5e42a76eac97ccf214eb7")):
+                if got != want:
+                    raise Failure(f"the digest PROTOCOL.md gives, {want}", got)
+
+        yield ("the digests PROTOCOL.md gives as examples", documented_vectors)
+        yield ("a delta whose digest does not match", bad_sync(
+            {"node": RELAY, "knowledge": {}, "knowledgeDelta": True, "digests": {"general": made_up_hash("d")}},
+            409, "knowledge_mismatch"))
+        yield ("knowledgeDelta without digests", bad_sync({"node": RELAY, "knowledge": {}, "knowledgeDelta": True}))
+        yield ("a digest that is not 64 hex digits", bad_sync({"node": RELAY, "knowledge": {}, "digests": {"general": "ab"}}))
 
         def chain(query, status):
             def check():
