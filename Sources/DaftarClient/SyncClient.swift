@@ -91,7 +91,7 @@ public final class SyncClient: Sendable {
         self.encoding = encoding
         self.gzip = gzip
         self.knowledgeDigests = knowledgeDigests
-        self.acknowledged = Mutex(knowledgeDigests ? remote.sentKnowledge : nil)
+        self.acknowledged = Mutex(remote.sentKnowledge)
         var url = remote.url
         while url.hasSuffix("/") { url.removeLast() }
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
@@ -413,7 +413,13 @@ public final class SyncClient: Sendable {
     /// comes the same way and is rebuilt here; a digest that does not match costs one more
     /// exchange with the knowledge whole, and is never read as equality (DESIGN promise 13).
     func exchange(_ request: SyncRequest, encoded: [[UInt8]], progress: inout SyncProgress) async throws(SyncError) -> SyncResponse {
-        guard knowledgeDigests, serverReadsDigests.withLock({ $0 }) else { return try await post(request, encoded: encoded, progress: &progress) }
+        guard knowledgeDigests, serverReadsDigests.withLock({ $0 }) else {
+            // Whole knowledge is recorded at the server all the same: a later exchange with
+            // digests is sent against it.
+            let response = try await post(request, encoded: encoded, progress: &progress)
+            acknowledged.withLock { $0 = request.knowledge }
+            return response
+        }
         let whole = request.knowledge
         var wire = request
         wire.digests = whole.digests(of: whole.scopes)

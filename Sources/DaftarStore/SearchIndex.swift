@@ -199,6 +199,9 @@ final class SearchIndex: Sendable {
     /// Indexes every change the store's log holds past what is indexed, in batches, until the
     /// index reaches the end of the log as it was when this began (or later).
     func catchUp(_ pool: DatabasePool, batchChanges: Int = SearchIndex.batchChanges) throws {
+        // How far the store's queue of recomputed records is indexed, once caught up.
+        var indexedQueue: Int64 = 0
+        defer { if indexedQueue > 0 { Self.pruneRecomputed(pool, below: indexedQueue) } }
         while true {
             let done = try catchingUp.withLock { _ -> Bool in
                 let (from, generation, recomputedFrom) = try queue.read { db -> (Int64, Int64, Int64) in
@@ -250,7 +253,10 @@ final class SearchIndex: Sendable {
                     }
                     return (last, hash, recomputedTo, states)
                 }
-                guard let batch else { return true }
+                guard let batch else {
+                    indexedQueue = recomputedFrom
+                    return true
+                }
                 guard batch.to > from || batch.recomputedTo > recomputedFrom else { return false }
                 try write { db in
                     // Another process may have indexed this stretch meanwhile.
@@ -269,6 +275,24 @@ final class SearchIndex: Sendable {
                 return false
             }
             if done { return }
+        }
+    }
+
+    /// Rows of the store's `recomputed` queue are read by the index file alone. Once it holds
+    /// at least this many below the position indexed, they are dropped.
+    static let pruneRecomputedAt: Int64 = 1024
+
+    /// Drops the queue's rows below `position` (indexed already) when there are many. The row
+    /// at `position` stays, so that the next row's position (SQLite's largest rowid plus one) is
+    /// above what the index holds. A store opened read-only, or busy with another writer, keeps
+    /// the rows until the next catch-up: they cost only space.
+    static func pruneRecomputed(_ pool: DatabasePool, below position: Int64) {
+        do {
+            let first = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT min(pos) FROM recomputed") } ?? position
+            guard position - first >= pruneRecomputedAt else { return }
+            try pool.write { db in try db.execute(sql: "DELETE FROM recomputed WHERE pos < ?", arguments: [position]) }
+        } catch {
+            return
         }
     }
 

@@ -150,4 +150,44 @@ import Testing
         #expect(try kasur.search("kala").map(\.id) == [informant])
         #expect(try kasur.countByKind().first { $0.kind == kind("person") }?.count == 2)
     }
+
+    /// The store's queue of entries computed again (which the index file reindexes from) is
+    /// pruned once the index holds it, and the index still follows what is queued after.
+    @Test func theRecomputedQueue_isPrunedOnceIndexed_andTheIndexFollowsWhatComesAfter() throws {
+        let folder = try TemporaryFolder()
+        let clock = TestClock()
+        let central = try Store.make("central", in: folder, clock: clock)
+        let kasur = try Store.make("fia-kasur", in: folder, clock: clock)
+        func queued() throws -> Int { try central.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM recomputed") ?? -1 } }
+        // The central node is the root; kasur, not yet registered, records in punjab (its --scope).
+        try central.writeGrant(for: try NodeID("fia-okara"), .register(read: [Self.punjab], write: [Self.punjab]), as: "Admin")
+        try kasur.setDefaultScope(Self.punjab)
+        let count = Int(SearchIndex.pruneRecomputedAt) + 100
+        try kasur.write(as: "SI Aslam") { tx in
+            for i in 0..<count { try tx.add(kind: kind("case"), fields: [name("title"): text("raid \(i)")], in: Self.punjab) }
+        }
+        try Self.deliver(from: kasur, to: central, root: central.node)
+        try central.updateIndex()
+        #expect(try central.searchCount("raid") == 0, "void until kasur's grant says otherwise")
+        // The grant arrives: every one of them is computed again and queued for the index file.
+        try central.writeGrant(for: kasur.node, .register(read: [Self.punjab], write: [Self.punjab]), as: "Admin")
+        #expect(try queued() == count)
+        try central.updateIndex()
+        #expect(try central.searchCount("raid") == count)
+        #expect(try queued() == 1, "the rows the index holds are dropped, but for the last")
+        // More comes after the pruning: the index file finds it too, and so does another handle.
+        let quetta = try Store.make("fia-quetta", in: folder, clock: clock)
+        try quetta.setDefaultScope(Self.sindh)
+        try quetta.write(as: "SI Baloch") { tx in for i in 0..<10 { try tx.add(kind: kind("case"), fields: [name("title"): text("raid sindh \(i)")], in: Self.sindh) } }
+        try Self.deliver(from: quetta, to: central, root: central.node)
+        try central.updateIndex()
+        #expect(try central.searchCount("sindh") == 0)
+        try central.writeGrant(for: quetta.node, .register(read: [Self.sindh], write: [Self.sindh]), as: "Admin")
+        #expect(try queued() == 11)
+        try central.updateIndex()
+        #expect(try central.searchCount("raid") == count + 10)
+        let reopened = try Store.open(at: central.path)
+        try reopened.updateIndex()
+        #expect(try reopened.searchCount("sindh") == 10)
+    }
 }
