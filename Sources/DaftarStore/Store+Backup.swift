@@ -25,6 +25,10 @@ extension Store {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw StoreError(.storeExists, "\(path) already exists: restore to a new path, or move the old store away first")
         }
+        guard !FileManager.default.fileExists(atPath: keyPath(forStore: path)) else {
+            throw StoreError(
+                .storeExists, "\(keyPath(forStore: path)) already exists: it is the key of another store; move it away, or restore to another path")
+        }
         let source = try Store.open(at: backup, options: Options(wallClock: options.wallClock, readOnly: true))
         let old = source.node
         guard node != old else {
@@ -54,9 +58,14 @@ extension Store {
                     sql: "UPDATE store SET node = ?, clock = ? WHERE id = 1", arguments: [node.rawValue, Int64(bitPattern: ledger.clock.last.rawValue)])
             }
             restored.updateCachedNode(node)
+            // A new identity, a new key: the old one stays with the old identity's key file. (A
+            // backup made before keys got one for the old id when it was opened above.)
+            try? FileManager.default.removeItem(atPath: restored.keyPath)
+            try restored.forgetPublicKey()
+            try restored.makeKeyIfMissing()
             return restored
         } catch {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            for suffix in ["", "-wal", "-shm", ".key"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             throw error
         }
     }

@@ -79,6 +79,10 @@ public final class Store: Sendable {
         guard FileManager.default.isWritableFile(atPath: folder) else {
             throw StoreError(.readOnly, "cannot create a store in \(folder): the folder is missing or not writable; choose another path")
         }
+        if FileManager.default.fileExists(atPath: keyPath(forStore: path)) {
+            throw StoreError(
+                .storeExists, "\(keyPath(forStore: path)) already exists: it is the key of another store; move it away, or choose another path for the new store")
+        }
         do {
             // An index left beside the path belonged to some other store.
             SearchIndex.remove(at: SearchIndex.path(for: path))
@@ -91,7 +95,14 @@ public final class Store: Sendable {
                     sql: "INSERT INTO store (id, node, clock, created_at) VALUES (1, ?, 0, ?)",
                     arguments: [node.rawValue, Int64(options.wallClock())])
             }
-            return Store(path: path, pool: pool, index: index, node: node, options: options)
+            let store = Store(path: path, pool: pool, index: index, node: node, options: options)
+            do { try store.makeKeyIfMissing() } catch {
+                try? pool.close()
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+                SearchIndex.remove(at: SearchIndex.path(for: path))
+                throw error
+            }
+            return store
         } catch let error as StoreError {
             throw error
         } catch {
@@ -124,7 +135,10 @@ public final class Store: Sendable {
             }
             let node = try pool.read(readIdentity)
             try index?.checkBelongs(to: pool)
-            return Store(path: path, pool: pool, index: index, node: node, options: options)
+            let store = Store(path: path, pool: pool, index: index, node: node, options: options)
+            // A store made before keys makes its key the first time it is opened for writing.
+            if !options.readOnly { try store.makeKeyIfMissing() }
+            return store
         } catch let error as StoreError {
             throw error
         } catch {

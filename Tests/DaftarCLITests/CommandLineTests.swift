@@ -3,6 +3,10 @@ import DaftarStore
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The `daftar` executable driven from outside, as an officer's script would.
 @Suite struct CommandLineTests: ConsoleScripts {
     let daftar: Executable
@@ -298,6 +302,44 @@ import Testing
             #expect(try command("r2.daftar", "status").out.contains("node       fia-lahore-2"))
             #expect(try command("r2.daftar", "add case title=new").out == "fia-lahore-2-1\n")
             #expect(try command("r2.daftar", "count").out == "2\n")
+        }
+    }
+}
+
+/// `daftar key show`: the node's fingerprint, for the central node's operator to compare or pin.
+@Suite struct KeyCommandTests: ConsoleScripts {
+    let daftar: Executable
+    let folder: TemporaryFolder
+
+    init() throws {
+        daftar = try Executable("daftar")
+        folder = try TemporaryFolder()
+    }
+
+    @Test func keyShow_printsTheFingerprint_andSaysWhatIsWrongWithTheKeyFile() async throws {
+        try await offThePool { [self] () throws -> Void in
+            #expect(try script("kasur.daftar", ["status"]).status == 0)
+            let store = folder.file("kasur.daftar")
+            let shown = try daftar.run(["key", "show", "--db", store])
+            #expect(shown.status == 0, "\(shown.err)")
+            let fingerprint = try #require(try Store.open(at: store).publicKey()?.fingerprint)
+            #expect(shown.out.contains("fia-lahore") && shown.out.contains(store + ".key"))
+            #expect(shown.out.replacingOccurrences(of: " ", with: "").contains(fingerprint), "\(shown.out)")
+            let json = try daftar.run(["--json", "key", "show", "--db", store])
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
+            #expect(document["fingerprint"] as? String == fingerprint)
+            #expect(document["node"] as? String == "fia-lahore")
+            // Readable by others: refused, saying how to fix it.
+            chmod(store + ".key", 0o644)
+            let open = try daftar.run(["key", "show", "--db", store])
+            #expect(open.status != 0 && open.err.contains("chmod 600"), "\(open.out) \(open.err)")
+            // Missing: refused, saying a backup does not hold it.
+            try FileManager.default.moveItem(atPath: store + ".key", toPath: folder.file("elsewhere.key"))
+            let missing = try daftar.run(["key", "show", "--db", store])
+            #expect(missing.status != 0 && missing.err.contains("is missing"), "\(missing.out) \(missing.err)")
+            // No store: the usual advice.
+            let none = try daftar.run(["key", "show", "--db", folder.file("nosuch.daftar")])
+            #expect(none.status != 0 && none.err.contains("no store at"), "\(none.err)")
         }
     }
 }
