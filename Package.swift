@@ -41,6 +41,8 @@ let package = Package(
             dependencies: [
                 "DaftarModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             exclude: ["Migrations"],
             swiftSettings: swiftSettings,

@@ -35,6 +35,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case badRequest = "bad_request"
         /// The store's own data contradicts itself; it needs an operator.
         case inconsistent
+        /// An officer's name and passphrase did not sign in (or the officer may not do that).
+        case signInFailed = "sign_in_failed"
     }
 
     public var code: Code

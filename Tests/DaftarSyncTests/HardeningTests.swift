@@ -267,10 +267,14 @@ import Testing
             // Another process's writer holds the store for a while.
             let other = try Store.open(at: path)
             let holding = Atomic<Int>(0)
+            // It holds the store until the pull is answered (at most a minute), however slow
+            // the machine is.
+            let release = Atomic<Bool>(false)
             let writer = Thread {
                 _ = try? other.write(as: "Other") { tx in
                     holding.store(1, ordering: .sequentiallyConsistent)
-                    Thread.sleep(forTimeInterval: 10)
+                    let until = Date().addingTimeInterval(60)
+                    while !release.load(ordering: .sequentiallyConsistent), Date() < until { Thread.sleep(forTimeInterval: 0.05) }
                     try tx.add(kind: Kind("incident"), fields: [try FieldName("title"): .text("other")])
                 }
                 holding.store(2, ordering: .sequentiallyConsistent)
@@ -280,6 +284,7 @@ import Testing
             let pull = try await post(url, token: token, request)
             #expect(pull.status == 200, "\(pull.json)")
             #expect(holding.load(ordering: .sequentiallyConsistent) == 1, "the pull must be answered while the other writer still holds the store")
+            release.store(true, ordering: .sequentiallyConsistent)
             while !writer.isFinished { try await Task.sleep(for: .milliseconds(50)) }
         }
     }
