@@ -19,7 +19,12 @@ trap cleanup EXIT
 say() { printf '\n$ %s\n' "$*"; }
 run() { say "$*"; "$@"; }
 
-export DAFTAR_OFFICER="Insp. Rashid"
+# Officers sign in: scripts give the passphrase by file (at a terminal it is asked, not shown).
+# The first officer of each store is its administrator.
+umask 077
+printf '%s\n' 'lahore register 2026' >"$work/rashid.pass"
+printf '%s\n' 'karachi port 7731' >"$work/ayesha.pass"
+export DAFTAR_OFFICER="Insp. Rashid" DAFTAR_PASSPHRASE_FILE="$work/rashid.pass"
 central="$work/central.daftar"; lahore="$work/lahore.daftar"; karachi="$work/karachi.daftar"
 
 # 1. The central node: a store, two registered offices, a server.
@@ -45,7 +50,8 @@ run "$daftar" sync --db "$lahore"
 run "$daftar" sync --db "$karachi"
 run "$daftar" sync --db "$lahore"
 run "$daftar" --db "$lahore" -c 'set fia-lahore-1 status=closed'
-run "$daftar" --db "$karachi" --officer "SI Ayesha" -c 'set fia-lahore-1 status=referred'
+run "$daftar" officer add "SI Ayesha" --db "$karachi" --new-passphrase-file "$work/ayesha.pass"
+run "$daftar" --db "$karachi" --officer "SI Ayesha" --passphrase-file "$work/ayesha.pass" -c 'set fia-lahore-1 status=referred'
 run "$daftar" sync --db "$lahore"
 run "$daftar" sync --db "$karachi"
 run "$daftar" sync --db "$lahore"

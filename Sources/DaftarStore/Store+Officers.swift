@@ -31,19 +31,19 @@ public struct SignedIn: Sendable, Hashable {
 /// Officers sign in with a passphrase, hashed with scrypt: memory-hard, so that a copied store
 /// does not give its passphrases up to a graphics card. The parameters are kept with each hash.
 extension Store {
-    /// scrypt's cost: N = 2^16 rounds, block size 8, parallelism 1, which takes 128 × 8 × 2^16
-    /// bytes = 64 MiB of memory per sign-in (see README, Officers, for the time it takes).
-    public static let scryptRounds = 1 << 16
+    /// scrypt's cost: N = 2^16 rounds (``Options/scryptRounds``), block size 8, parallelism 1,
+    /// which takes 128 × 8 × 2^16 bytes = 64 MiB of memory per sign-in (see README, Officers, for
+    /// the time it takes).
     public static let scryptBlockSize = 8
     public static let scryptParallelism = 1
     /// The shortest passphrase taken.
     public static let minimumPassphrase = 8
 
-    static var kdfName: String { "scrypt N=\(scryptRounds) r=\(scryptBlockSize) p=\(scryptParallelism)" }
+    var kdfName: String { "scrypt N=\(options.scryptRounds) r=\(Self.scryptBlockSize) p=\(Self.scryptParallelism)" }
 
     static func passphraseHash(_ passphrase: String, salt: [UInt8], kdf: String) throws(StoreError) -> [UInt8] {
         // The parameters the hash was made with, read back from its record.
-        var n = scryptRounds
+        var n = 1 << 16
         var r = scryptBlockSize
         var p = scryptParallelism
         for part in kdf.split(separator: " ").dropFirst() {
@@ -120,7 +120,7 @@ extension Store {
         var salt = [UInt8](repeating: 0, count: 16)
         var generator = SystemRandomNumberGenerator()
         for i in salt.indices { salt[i] = UInt8.random(in: 0...255, using: &generator) }
-        let kdf = Self.kdfName
+        let kdf = kdfName
         let hash = try Self.passphraseHash(passphrase, salt: salt, kdf: kdf)
         let now = Int64(options.wallClock())
         return try writeTransaction { db in
@@ -160,7 +160,7 @@ extension Store {
             disabled = (row["disabled_at"] as Int64?) != nil
         } else {
             // As long as a real check, so that the time does not tell which names exist.
-            _ = try Self.passphraseHash(passphrase, salt: [UInt8](repeating: 0, count: 16), kdf: Self.kdfName)
+            _ = try Self.passphraseHash(passphrase, salt: [UInt8](repeating: 0, count: 16), kdf: kdfName)
         }
         let now = Int64(options.wallClock())
         let recent = try writeTransaction { db -> Int in

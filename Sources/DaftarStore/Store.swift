@@ -22,6 +22,9 @@ public final class Store: Sendable {
         /// Told when keeping the index up to date in the background fails (the failure is also
         /// shown by ``Store/indexProblem()``).
         public var onBackgroundError: (@Sendable (String) -> Void)?
+        /// scrypt's N for passphrase hashes made from now on (each hash keeps its own): a power
+        /// of two from 1,024 to 1,048,576; by default $DAFTAR_SCRYPT_N, else 65,536 (64 MiB).
+        public var scryptRounds: Int = Options.defaultScryptRounds
 
         public init(
             wallClock: @escaping @Sendable () -> UInt64 = Options.systemClock,
@@ -39,6 +42,12 @@ public final class Store: Sendable {
 
         var busyTimeoutSeconds: Double {
             Double(busyTimeout.components.seconds) + Double(busyTimeout.components.attoseconds) / 1e18
+        }
+
+        /// $DAFTAR_SCRYPT_N when it is a power of two from 1,024 to 1,048,576, else 65,536.
+        public static var defaultScryptRounds: Int {
+            guard let text = ProcessInfo.processInfo.environment["DAFTAR_SCRYPT_N"], let n = Int(text) else { return 1 << 16 }
+            return (1 << 10...1 << 20).contains(n) && n & (n - 1) == 0 ? n : 1 << 16
         }
 
         public static let systemClock: @Sendable () -> UInt64 = {

@@ -138,7 +138,7 @@ func memoryBench(daftar: String, office: String, folder: String) throws -> [Benc
         let p = Process()
         p.executableURL = URL(fileURLWithPath: daftar)
         p.arguments = arguments
-        p.environment = ["DAFTAR_OFFICER": "bench", "PATH": "/usr/bin:/bin"]
+        p.environment = ["DAFTAR_OFFICER": "bench", "PATH": "/usr/bin:/bin", "DAFTAR_PASSPHRASE_FILE": ProcessInfo.processInfo.environment["DAFTAR_PASSPHRASE_FILE"] ?? ""]
         p.standardOutput = output ?? FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()

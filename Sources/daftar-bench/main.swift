@@ -199,6 +199,45 @@ func writes(_ options: Options, perTransaction: Int) throws -> BenchRow {
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
+/// An officer signs in to every store the bench drives through the executable, as a script does.
+func signInForBench() {
+    let path = NSTemporaryDirectory() + "daftar-bench-passphrase-\(getpid())"
+    FileManager.default.createFile(atPath: path, contents: Data("bench passphrase 2026\n".utf8), attributes: [.posixPermissions: 0o600])
+    setenv("DAFTAR_OFFICER", "bench", 1)
+    setenv("DAFTAR_PASSPHRASE_FILE", path, 1)
+}
+
+/// One sign-in at the default scrypt cost (N = 65,536, 64 MiB) against one at the lowest
+/// (N = 1,024, 1 MiB), in this process: the time an officer waits at the console's start and at
+/// every scripted command.
+func signInBench(_ options: Options) throws -> [BenchRow] {
+    let folder = options.folder + "/daftar-bench-signin-\(ProcessInfo.processInfo.processIdentifier)"
+    try? FileManager.default.removeItem(atPath: folder)
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    func timed(rounds: Int) throws -> Double {
+        var o = Store.Options()
+        o.scryptRounds = rounds
+        let store = try Store.create(at: folder + "/n\(rounds).daftar", node: try NodeID("bench-office"), options: o)
+        try store.addOfficer("bench", passphrase: "bench passphrase 2026", by: nil)
+        var times: [Double] = []
+        for _ in 0..<7 {
+            let start = ContinuousClock.now
+            _ = try store.signIn("bench", passphrase: "bench passphrase 2026")
+            times.append(seconds(ContinuousClock.now - start))
+        }
+        return median(times)
+    }
+    let full = try timed(rounds: 1 << 16)
+    let low = try timed(rounds: 1 << 10)
+    return [
+        BenchRow(
+            id: "sign-in", what: "one sign-in, scrypt N=65,536 r=8 p=1 (64 MiB), the default", value: full * 1000, unit: "ms", baseline: low * 1000,
+            ratio: full / low, target: "< 500 ms", met: full < 0.5, note: "against N=1,024 (1 MiB), the lowest cost taken; median of 7 each, the sign-in's log write included")
+    ]
+}
+
+signInForBench()
 let arguments = CommandLine.arguments.dropFirst()
 do {
     switch arguments.first {
@@ -214,6 +253,7 @@ do {
         Report.print(try runAsync { try await scopeBench(options) })
     case "codec": Report.print(try codecBench(try Options(arguments.dropFirst())))
     case "all": try runAll(try Options(arguments.dropFirst()))
+    case "sign-in": Report.print(try signInBench(try Options(arguments.dropFirst())))
     case "find-search": try findSearch(try Options(arguments.dropFirst()))
     case "query-forms":
         // daftar-bench query-forms --daftar PATH [--dir PATH]: on the million-entry store find-search made.
@@ -296,6 +336,7 @@ func runAll(_ options: Options) throws {
     o.entries = 100_000
     o.repeats = 3
     try step("write-batch") { [try writes(o, perTransaction: 1000)] }
+    try step("sign-in") { try signInBench(o) }
     var single = o
     single.entries = 5000
     try step("write-single") { [try writes(single, perTransaction: 1)] }

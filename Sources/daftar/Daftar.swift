@@ -22,7 +22,7 @@ struct Daftar: AsyncParsableCommand {
             The default store is $DAFTAR_DB, else $XDG_DATA_HOME/daftar/register.daftar, else
             ~/.local/share/daftar/register.daftar.
             """,
-        subcommands: [Serve.self, NodeCommand.self, RemoteCommand.self, SyncCommand.self, BackupCommand.self, RestoreCommand.self, KeyCommand.self]
+        subcommands: [Serve.self, NodeCommand.self, RemoteCommand.self, SyncCommand.self, BackupCommand.self, RestoreCommand.self, KeyCommand.self, OfficerCommand.self]
     )
 
     @OptionGroup var store: StoreOptions
@@ -62,10 +62,8 @@ struct Daftar: AsyncParsableCommand {
         let interactive = command == nil && isatty(STDIN_FILENO) == 1
         let opened: Store
         do { opened = try store.openOrCreate(askIfMissing: interactive) } catch { throw fail(error) }
-        var officer = store.officerName
-        if officer.isEmpty, interactive {
-            officer = ask("Officer on duty (your name, recorded with every change): ") { $0.isEmpty ? "a name is needed" : nil } ?? ""
-        }
+        let officer: String
+        do { officer = try store.signIn(opened, interactive: interactive).name } catch { throw fail(error, json: json) }
         let session = Session(store: opened, officer: officer, json: json)
         // `source FILE` shows each command's result as it comes.
         session.printer = { emit($0) }
@@ -100,7 +98,7 @@ struct Daftar: AsyncParsableCommand {
     func console(_ session: Session) {
         let s = session.store
         let entries = (try? s.count(Query())) ?? 0
-        print("Daftar — \(s.node), officer \(session.officer.isEmpty ? "(none: give --officer)" : session.officer), \(entries) entries. Type help, or quit.")
+        print("Daftar — \(s.node), officer \(session.officer) (signed in), \(entries) entries. Type help, or quit.")
         try? FileManager.default.createDirectory(atPath: StoreOptions.dataFolder, withIntermediateDirectories: true)
         // Completion reads the store as it is at each Tab, not as it was when the session began.
         let source = Completion.Source(
@@ -183,6 +181,26 @@ func emit(_ output: Session.Output) {
 }
 
 /// Asks at the terminal until `problem` finds nothing wrong; nil at end of input.
+/// Reads a line from the terminal without showing it (a passphrase); nil at end of input.
+func readSecret(_ prompt: String) -> String? {
+    // Echo off before the prompt is shown, so that nothing typed after it is ever echoed.
+    var saved = termios()
+    let isTerminal = tcgetattr(STDIN_FILENO, &saved) == 0
+    if isTerminal {
+        var quiet = saved
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
+    }
+    defer {
+        if isTerminal {
+            tcsetattr(STDIN_FILENO, TCSANOW, &saved)
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        }
+    }
+    FileHandle.standardOutput.write(Data(prompt.utf8))
+    return readLine(strippingNewline: true)
+}
+
 func ask(_ prompt: String, default fallback: String? = nil, problem: (String) -> String?) -> String? {
     while true {
         FileHandle.standardOutput.write(Data(prompt.utf8))
@@ -219,8 +237,13 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "This office's node id, used when the store is created (default: $DAFTAR_NODE, else asked).")
     var node: String?
 
-    @Option(name: .long, help: "The officer on duty, recorded with every change (default: $DAFTAR_OFFICER, else $USER).")
+    @Option(name: .long, help: "The officer who signs in, recorded with every change (default: $DAFTAR_OFFICER, else asked at a terminal).")
     var officer: String?
+
+    @Option(
+        name: .customLong("passphrase-file"),
+        help: "For scripts: a file whose first line is the officer's passphrase (default: $DAFTAR_PASSPHRASE_FILE; at a terminal the passphrase is asked, not shown).")
+    var passphraseFile: String?
 
     @Option(name: .long, help: "Where this office records new entries until its grant names a scope (used when the store is created; default general).")
     var scope: String?
@@ -243,11 +266,99 @@ struct StoreOptions: ParsableArguments {
 
     var officerName: String {
         let env = ProcessInfo.processInfo.environment
-        return (officer ?? env["DAFTAR_OFFICER"] ?? env["USER"] ?? "").trimmingCharacters(in: .whitespaces)
+        return (officer ?? env["DAFTAR_OFFICER"] ?? "").trimmingCharacters(in: .whitespaces)
     }
 
-    /// Who writes registry statements from the command line: the officer named, else "administrator".
-    var administrator: String { officerName.isEmpty ? "administrator" : officerName }
+    /// The passphrase file given, if any.
+    var passphrasePath: String? {
+        passphraseFile ?? ProcessInfo.processInfo.environment["DAFTAR_PASSPHRASE_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The first line of the passphrase file.
+    func passphraseFromFile(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw StoreError(.badRequest, "cannot read the passphrase file \(path): check the path and its permissions")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+    }
+
+    /// Signs an officer in (DESIGN promise 18): the name from --officer or $DAFTAR_OFFICER (asked
+    /// at a terminal), the passphrase from --passphrase-file or $DAFTAR_PASSPHRASE_FILE (asked at
+    /// a terminal, not shown). A store with no officer yet makes this one its administrator.
+    /// `administrator`: only the administrator may go on.
+    func signIn(_ store: Store, interactive: Bool, administrator: Bool = false) throws -> SignedIn {
+        var name = officerName
+        let first = try !store.hasOfficers()
+        if name.isEmpty, interactive {
+            name = ask(first ? "This office has no officers yet. Your name, as its administrator: " : "Officer: ") { $0.isEmpty ? "a name is needed" : nil } ?? ""
+        }
+        guard !name.isEmpty else {
+            throw StoreError(.signInFailed, "sign in: give the officer's name with --officer NAME (or $DAFTAR_OFFICER) and the passphrase with --passphrase-file FILE")
+        }
+        if first {
+            let passphrase: String
+            if let path = passphrasePath {
+                passphrase = try passphraseFromFile(path)
+            } else if interactive {
+                passphrase = try choosePassphrase(for: name)
+            } else {
+                throw StoreError(
+                    .signInFailed,
+                    "this store has no officers yet: its first officer, \(name), becomes its administrator; give their passphrase with --passphrase-file FILE (at least \(Store.minimumPassphrase) characters)")
+            }
+            let signedIn = try store.addOfficer(name, passphrase: passphrase, by: nil)
+            FileHandle.standardError.write(Data("\(signedIn.name) is this office's administrator: add other officers with daftar officer add NAME\n".utf8))
+            return signedIn
+        }
+        var tries = 0
+        while true {
+            tries += 1
+            let passphrase: String
+            if let path = passphrasePath {
+                passphrase = try passphraseFromFile(path)
+            } else if interactive {
+                guard let typed = readSecret("Passphrase for \(name): ") else { throw StoreError(.signInFailed, "sign-in cancelled") }
+                passphrase = typed
+            } else {
+                throw StoreError(.signInFailed, "sign in: give \(name)'s passphrase with --passphrase-file FILE (or $DAFTAR_PASSPHRASE_FILE)")
+            }
+            do {
+                let signedIn = try store.signIn(name, passphrase: passphrase)
+                if administrator, !signedIn.administrator {
+                    throw StoreError(.signInFailed, "\(signedIn.name) is not this office's administrator: only the administrator may do this")
+                }
+                return signedIn
+            } catch {
+                // At a terminal, three tries.
+                guard interactive, passphrasePath == nil, tries < 3, let refused = error as? StoreError, refused.code == .signInFailed else { throw error }
+                print(refused.message)
+            }
+        }
+    }
+
+    /// Opens the store (creating it with `create`) and signs its administrator in: registering
+    /// nodes and writing grants are the administrator's.
+    func openAsAdministrator(create: Bool = false) throws -> (Store, SignedIn) {
+        let s = create ? try openOrCreate(askIfMissing: false) : try open()
+        return (s, try signIn(s, interactive: isatty(STDIN_FILENO) == 1, administrator: true))
+    }
+
+    /// Asks a new passphrase twice, not shown.
+    func choosePassphrase(for name: String) throws -> String {
+        while true {
+            guard let first = readSecret("Choose a passphrase for \(name) (at least \(Store.minimumPassphrase) characters, not shown): ") else {
+                throw StoreError(.signInFailed, "cancelled: no passphrase was chosen")
+            }
+            guard first.count >= Store.minimumPassphrase else {
+                print("That is \(first.count) characters; a passphrase has at least \(Store.minimumPassphrase).")
+                continue
+            }
+            guard let again = readSecret("The same again: ") else { throw StoreError(.signInFailed, "cancelled: no passphrase was chosen") }
+            if again == first { return first }
+            print("The two differ; once more.")
+        }
+    }
 
     /// Opens an existing store.
     func open() throws -> Store { try Store.open(at: path) }

@@ -60,7 +60,8 @@ struct NodeCommand: ParsableCommand {
                 guard !reads.isEmpty || !writes.isEmpty else {
                     throw ValidationError(.invalidScope, "name the scopes to grant: --read punjab,national and/or --write punjab")
                 }
-                let grant = try store.open().writeGrant(for: try NodeID(id), .grant(read: reads, write: writes), as: store.administrator)
+                let (s, admin) = try store.openAsAdministrator()
+                let grant = try s.writeGrant(for: try NodeID(id), .grant(read: reads, write: writes), as: admin.name)
                 say("\(id): \(NodeCommand.describe(grant))", json: json, GrantJSON(grant))
             } catch { throw fail(error, json: json) }
         }
@@ -78,7 +79,8 @@ struct NodeCommand: ParsableCommand {
 
         func run() throws {
             do {
-                let grant = try store.open().writeGrant(for: try NodeID(id), .withdraw(try Scope(scope)), as: store.administrator)
+                let (s, admin) = try store.openAsAdministrator()
+                let grant = try s.writeGrant(for: try NodeID(id), .withdraw(try Scope(scope)), as: admin.name)
                 say("\(id): \(NodeCommand.describe(grant))", json: json, GrantJSON(grant))
             } catch { throw fail(error, json: json) }
         }
@@ -108,7 +110,7 @@ struct NodeCommand: ParsableCommand {
         func run() throws {
             do {
                 let (reads, writes) = try scopes.parsed()
-                let s = try store.openOrCreate(askIfMissing: false)
+                let (s, admin) = try store.openAsAdministrator(create: true)
                 let node = try NodeID(id)
                 // A grant is written when scopes are named, or when this node already writes the
                 // registry (it is the central node). Without either, the node holds general, as
@@ -122,7 +124,7 @@ struct NodeCommand: ParsableCommand {
                 if !reads.isEmpty || !writes.isEmpty || root == s.node {
                     let read = reads.isEmpty && writes.isEmpty ? [Scope.general] : reads
                     let write = reads.isEmpty && writes.isEmpty ? [Scope.general] : writes
-                    grant = try s.writeGrant(for: node, .register(read: read, write: write), as: store.administrator)
+                    grant = try s.writeGrant(for: node, .register(read: read, write: write), as: admin.name)
                 }
                 struct Registered: Encodable {
                     var node: String
@@ -205,7 +207,7 @@ struct NodeCommand: ParsableCommand {
 
         func run() throws {
             do {
-                try store.open().revokePeer(try NodeID(id))
+                try store.openAsAdministrator().0.revokePeer(try NodeID(id))
                 say("revoked \(id)", json: json, ["revoked": id])
             } catch { throw fail(error, json: json) }
         }

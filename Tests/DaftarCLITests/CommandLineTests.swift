@@ -343,3 +343,57 @@ import Testing
         }
     }
 }
+
+/// Officers sign in through the executable: the store's maker is its administrator, who adds and
+/// disables officers; a change names the officer signed in; a wrong passphrase or none records
+/// nothing.
+@Suite struct OfficerCommandTests: ConsoleScripts {
+    let daftar: Executable
+    let folder: TemporaryFolder
+
+    init() throws {
+        daftar = try Executable("daftar")
+        folder = try TemporaryFolder()
+    }
+
+    @Test func theAdministratorAddsAnOfficer_whoSignsIn_andChangesNameThem() async throws {
+        try await offThePool { [self] () throws -> Void in
+            let db = folder.file("lahore.daftar")
+            let made = try script("lahore.daftar", ["add incident title=\"first\""])
+            #expect(made.status == 0 && made.err.contains("Insp. Rashid is this office's administrator"), "\(made.err)")
+            try folder.write("aslam.pass", "aslam passphrase 9\n")
+            let added = try daftar.run(["officer", "add", "SI Aslam", "--db", db, "--new-passphrase-file", folder.file("aslam.pass")], environment: environment)
+            #expect(added.status == 0 && added.out.contains("added SI Aslam"), "\(added.out) \(added.err)")
+            let aslam = ["DAFTAR_OFFICER": "SI Aslam", "DAFTAR_PASSPHRASE_FILE": folder.file("aslam.pass")]
+            let recorded = try daftar.run(["--db", db, "-c", "add person name=\"محمد علی\""], environment: aslam)
+            #expect(recorded.status == 0, "\(recorded.err)")
+            let history = try command("lahore.daftar", "history fia-lahore-2")
+            #expect(history.out.contains("SI Aslam"), "\(history.out)")
+            // SI Aslam is not the administrator: adds no one, disables no one, writes no grant.
+            let refused = try daftar.run(["officer", "add", "ASI Bano", "--db", db, "--new-passphrase-file", folder.file("aslam.pass")], environment: aslam)
+            #expect(refused.status != 0 && refused.err.contains("not this office's administrator"), "\(refused.err)")
+            let grant = try daftar.run(["node", "add", "fia-kasur", "--db", db], environment: aslam)
+            #expect(grant.status != 0 && grant.err.contains("administrator"), "\(grant.err)")
+            // A wrong passphrase: refused, nothing recorded, logged.
+            try folder.write("wrong.pass", "not the passphrase\n")
+            let wrong = try daftar.run(
+                ["--db", db, "-c", "add incident title=\"should not be\""], environment: ["DAFTAR_OFFICER": "SI Aslam", "DAFTAR_PASSPHRASE_FILE": folder.file("wrong.pass")])
+            #expect(wrong.status != 0 && wrong.err.contains("no officer SI Aslam with that passphrase"), "\(wrong.err)")
+            #expect(try command("lahore.daftar", "count").out == "2\n")
+            // No passphrase at all (no file, no terminal): refused with what to give.
+            let none = try daftar.run(["--db", db, "-c", "count"], environment: ["DAFTAR_OFFICER": "SI Aslam", "DAFTAR_PASSPHRASE_FILE": ""])
+            #expect(none.status != 0 && none.err.contains("--passphrase-file"), "\(none.err)")
+            let noName = try daftar.run(["--db", db, "-c", "count"], environment: ["DAFTAR_OFFICER": ""])
+            #expect(noName.status != 0 && noName.err.contains("--officer NAME"), "\(noName.err)")
+            // The list shows the failure; disabled, SI Aslam signs in no more.
+            let list = try daftar.run(["officer", "list", "--db", db], environment: environment)
+            #expect(list.out.contains("Insp. Rashid  (administrator)") && list.out.contains("SI Aslam") && list.out.contains("1 failed sign-in"), "\(list.out)")
+            let json = try daftar.run(["--json", "officer", "list", "--db", db], environment: environment)
+            #expect(json.out.contains("\"failedSignIns24h\":1"), "\(json.out)")
+            let disabled = try daftar.run(["officer", "disable", "SI Aslam", "--db", db], environment: environment)
+            #expect(disabled.status == 0, "\(disabled.err)")
+            let after = try daftar.run(["--db", db, "-c", "count"], environment: aslam)
+            #expect(after.status != 0 && after.err.contains("disabled"), "\(after.err)")
+        }
+    }
+}

@@ -32,6 +32,7 @@ struct Executable: Sendable {
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "DAFTAR_DB")
         for (k, v) in environment { env[k] = v }
+        env = SignInFile.environment(env)
         let base = NSTemporaryDirectory() + "daftar-run-\(UUID().uuidString)"
         let (inPath, outPath, errPath) = (base + ".in", base + ".out", base + ".err")
         FileManager.default.createFile(atPath: inPath, contents: Data(input.utf8))

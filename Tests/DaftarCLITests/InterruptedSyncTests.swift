@@ -32,7 +32,7 @@ import Testing
             process.arguments = arguments
             var env = ProcessInfo.processInfo.environment
             for (k, v) in environment { env[k] = v }
-            process.environment = env
+            process.environment = SignInFile.environment(env)
             process.standardOutput = FileHandle(forWritingAtPath: output)
             process.standardError = errors.flatMap { FileHandle(forWritingAtPath: $0) } ?? FileHandle.nullDevice
             try spawn(process)

@@ -21,7 +21,7 @@ import Testing
         init(_ command: String, environment: [String: String]) throws {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
             process.arguments = ["-qfec", command, "/dev/null"]
-            process.environment = environment
+            process.environment = SignInFile.environment(environment)
             process.standardInput = input
             process.standardOutput = output
             process.standardError = output
@@ -173,6 +173,43 @@ import Testing
         // `exec`: the console is the terminal's only process, so Ctrl-C reaches it alone (a shell
         // in between would take the signal too, and end with status 130 after the console).
         return try PseudoTerminal("exec \(daftar.url.path) --db \(db) --node fia-lahore --officer Rashid", environment: env)
+    }
+
+    /// The console asks the officer's passphrase at the terminal without showing it; a wrong one
+    /// is refused with a message and asked again; the first officer of a new store chooses one,
+    /// typed twice.
+    @Test func thePassphraseIsAskedAtTheTerminal_andNeverShown() async throws {
+        try await offThePool { [self] () throws -> Void in
+            let folder = try TemporaryFolder()
+            let db = folder.file("p.daftar")
+            // No passphrase file: asked.
+            let first = try console(db, folder, extra: ["DAFTAR_PASSPHRASE_FILE": ""])
+            defer { if first.process.isRunning { first.process.terminate() } }
+            #expect(first.waitFor("Choose a passphrase for Rashid"), "\(first.screen)")
+            first.type("sindh coast 7731\r")
+            #expect(first.waitFor("The same again: "), "\(first.screen)")
+            first.type("sindh coast 7731\r")
+            #expect(first.waitFor("fia-lahore> "), "\(first.screen)")
+            #expect(first.screen.contains("officer Rashid (signed in)"))
+            first.type("add incident title=first\r")
+            #expect(first.waitFor("fia-lahore-1"), "\(first.screen)")
+            first.type("quit\r")
+            #expect(first.finish() == 0)
+            #expect(!first.screen.contains("sindh coast"), "the passphrase was shown: \(first.screen)")
+
+            let second = try console(db, folder, extra: ["DAFTAR_PASSPHRASE_FILE": ""])
+            defer { if second.process.isRunning { second.process.terminate() } }
+            #expect(second.waitFor("Passphrase for Rashid: "), "\(second.screen)")
+            let mark = second.screen.count
+            second.type("sindh coast 7732\r")
+            #expect(second.waitFor("no officer Rashid with that passphrase", after: mark), "\(second.screen)")
+            #expect(second.waitFor("Passphrase for Rashid: ", after: mark), "\(second.screen)")
+            second.type("sindh coast 7731\r")
+            #expect(second.waitFor("fia-lahore> "), "\(second.screen)")
+            second.type("quit\r")
+            #expect(second.finish() == 0)
+            #expect(!second.screen.contains("sindh coast"), "the passphrase was shown: \(second.screen)")
+        }
     }
 
     /// Items 1 and 3: Urdu, accented Latin and a pasted 1,000-character line typed at the prompt
