@@ -20,6 +20,9 @@ public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { fingerprint }
 
+    /// A fingerprint in groups of four digits.
+    public static func groupedFingerprintText(_ hex: String) -> String { group(hex) }
+
     static func group(_ hex: String) -> String {
         var out = ""
         for (i, c) in hex.enumerated() {

@@ -227,10 +227,12 @@ extension Store {
 
     /// The void changes held, per chain: how many, and the first and last seq.
     public func voidChains() throws(StoreError) -> [VoidChain] {
-        try read { db in
-            // One ledger for every chain's reason (it reads the store's knowledge once).
-            let ledger = try Ledger(db)
-            return try Row.fetchAll(
+        // One ledger for every chain's reason (it reads the store's knowledge once).
+        try read { db in try Self.voidChains(db, ledger: try Ledger(db)) }
+    }
+
+    static func voidChains(_ db: Database, ledger: Ledger) throws -> [VoidChain] {
+            try Row.fetchAll(
                 db,
                 sql: """
                     SELECT c.origin, r.scope, count(*) AS n, min(c.seq) AS first, max(c.seq) AS last
@@ -244,7 +246,6 @@ extension Store {
                     chain: Chain(origin, scope), count: row["n"], first: first, last: UInt64(row["last"] as Int64),
                     reason: try Self.voidReason(ledger, origin: origin, scope: scope, seq: first))
             }
-        }
     }
 
     /// The change at `dot`, when held.

@@ -22,7 +22,7 @@ struct Daftar: AsyncParsableCommand {
             The default store is $DAFTAR_DB, else $XDG_DATA_HOME/daftar/register.daftar, else
             ~/.local/share/daftar/register.daftar.
             """,
-        subcommands: [Serve.self, NodeCommand.self, RemoteCommand.self, SyncCommand.self, BackupCommand.self, RestoreCommand.self, KeyCommand.self, OfficerCommand.self]
+        subcommands: [Serve.self, NodeCommand.self, RemoteCommand.self, SyncCommand.self, BackupCommand.self, RestoreCommand.self, KeyCommand.self, OfficerCommand.self, AuditCommand.self]
     )
 
     @OptionGroup var store: StoreOptions

@@ -397,3 +397,47 @@ import Testing
         }
     }
 }
+
+/// `daftar audit` through the executable: a report to attach to a case file, `--json` for
+/// tools, exit 1 when anything does not verify, and it runs beside a console writing the store.
+@Suite struct AuditCommandTests: ConsoleScripts {
+    let daftar: Executable
+    let folder: TemporaryFolder
+
+    init() throws {
+        daftar = try Executable("daftar")
+        folder = try TemporaryFolder()
+    }
+
+    @Test func auditReports_andFailsOnAnAlteredChange() async throws {
+        try await offThePool { [self] () throws -> Void in
+            let db = folder.file("lahore.daftar")
+            #expect(try script("lahore.daftar", ["add incident title=\"Raid on call centre\"", "add person name=\"محمد علی\"", "set fia-lahore-1 status=closed"]).status == 0)
+            let report = try daftar.run(["audit", "--db", db])
+            #expect(report.status == 0, "\(report.out) \(report.err)")
+            #expect(report.out.contains("fia-lahore in general") && report.out.contains("VERIFIED"), "\(report.out)")
+            let fingerprint = try #require(try Store.open(at: db).publicKey()?.fingerprint)
+            #expect(report.out.replacingOccurrences(of: " ", with: "").contains(fingerprint))
+            let json = try daftar.run(["--json", "audit", "--db", db])
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
+            #expect(document["changes"] as? Int == 3 && (document["problems"] as? [Any])?.isEmpty == true)
+            // The office's entry altered by hand in the file: named, exit 1.
+            // (with Python's sqlite3, as anyone with the file could)
+            let python = Process()
+            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            python.arguments = [
+                "python3", "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); b=c.execute(\"select body from change where origin='fia-lahore' and seq=2\").fetchone()[0]; c.execute(\"update change set body=? where origin='fia-lahore' and seq=2\", (b.replace('محمد'.encode(), 'احمد'.encode()),)); c.commit()",
+                db,
+            ]
+            try spawn(python)
+            python.waitUntilExit()
+            #expect(python.terminationStatus == 0)
+            let altered = try daftar.run(["audit", "--db", db])
+            #expect(altered.status == 1 && altered.out.contains("NOT VERIFIED") && altered.out.contains("change fia-lahore:2 does not verify"), "\(altered.out)")
+            // No store: the usual advice, and no report.
+            let none = try daftar.run(["audit", "--db", folder.file("nosuch.daftar")])
+            #expect(none.status == 1 && none.err.contains("no store at"), "\(none.err)")
+        }
+    }
+}

@@ -1,0 +1,163 @@
+public import DaftarModel
+import Foundation
+internal import GRDB
+
+/// What `daftar audit` found: every change, chain, knowledge entry and registry statement of a
+/// store checked again, from one consistent snapshot (so it can run while the node serves).
+public struct AuditReport: Sendable, Codable {
+    /// One chain: an origin's changes in one scope.
+    public struct ChainAudit: Sendable, Codable {
+        public var origin: String
+        public var scope: String
+        public var first: UInt64
+        public var last: UInt64
+        public var changes: Int
+        public var headHash: String
+        public var void: Int
+        /// The key that signed the chain's head; nil while changes carry no signatures.
+        public var signedBy: String?
+    }
+
+    /// Void changes of one chain, and why (DESIGN promise 14).
+    public struct VoidAudit: Sendable, Codable {
+        public var origin: String
+        public var scope: String
+        public var changes: Int
+        public var first: UInt64
+        public var last: UInt64
+        public var reason: String
+    }
+
+    public var node: String
+    public var store: String
+    /// When the audit read the store, in milliseconds since 1970 UTC.
+    public var auditedAt: Int64
+    public var schema: String
+    /// This node's key fingerprint, when it has made its key.
+    public var keyFingerprint: String?
+    /// The central node whose registry statements count here, when known.
+    public var root: String?
+    public var changes: Int
+    public var chains: [ChainAudit]
+    public var voidChanges: [VoidAudit]
+    /// Grant statements the registry holds, each read back.
+    public var grants: Int
+    /// Everything that does not verify, each naming what and where.
+    public var problems: [String]
+
+    public var verified: Bool { problems.isEmpty }
+}
+
+extension Store {
+    /// Checks every change again: that its bytes read back and hash to the hash it carries,
+    /// that it is stored under its own dot and in its record's scope, that each links to the one
+    /// before it in its chain (`prev`: seq and hash) from the chain's start, that knowledge names
+    /// each chain's head and count, and that a change is marked void exactly when the registry
+    /// held here makes it so. Reads one snapshot.
+    public func audit() throws(StoreError) -> AuditReport {
+        let now = Int64(options.wallClock())
+        let key = try publicKey()
+        return try read { db in
+            let ledger = try Ledger(db)
+            var problems: [String] = []
+            struct Head {
+                var first: UInt64
+                var last: UInt64
+                var hash: ContentHash
+                var count: Int
+                var void: Int
+            }
+            var heads: [Chain: Head] = [:]
+            var count = 0
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT c.origin, c.seq, c.body, c.void, r.scope FROM change c JOIN record r ON r.num = c.record ORDER BY c.origin, c.seq")
+            while let row = try rows.next() {
+                count += 1
+                let origin: String = row["origin"]
+                let seq: Int64 = row["seq"]
+                let where_ = "change \(origin):\(seq)"
+                let change: Change
+                do {
+                    change = try Change(canonical: [UInt8](row["body"] as Data))
+                    try change.validate()
+                } catch {
+                    problems.append("\(where_) does not verify: \((error as? ValidationError)?.message ?? "\(error)")")
+                    continue
+                }
+                guard change.dot.origin.rawValue == origin, change.dot.seq == UInt64(seq) else {
+                    problems.append("\(where_) is stored under another dot than its own (\(change.dot))")
+                    continue
+                }
+                let recordScope: String = row["scope"]
+                if change.scope.rawValue != recordScope {
+                    problems.append("\(where_) is of scope \(change.scope) but its entry is in \(recordScope)")
+                }
+                let chain = change.chain
+                let expected = heads[chain].map { ChainLink(seq: $0.last, hash: $0.hash) } ?? .start
+                if change.prev != expected {
+                    problems.append(
+                        "\(where_) links to \(change.prev.seq == 0 ? "the chain's start" : "\(change.prev.seq) (\(change.prev.hash))") but the change before it in \(chain) is \(expected.seq == 0 ? "none" : "\(expected.seq) (\(expected.hash))")"
+                    )
+                }
+                let void = (row["void"] as Int64? ?? 0) != 0
+                let judged = try ledger.isVoid(change)
+                if void != judged {
+                    problems.append("\(where_) is marked \(void ? "void" : "valid") but the registry held here makes it \(judged ? "void" : "valid")")
+                }
+                if var head = heads[chain] {
+                    head.last = change.dot.seq
+                    head.hash = change.hash
+                    head.count += 1
+                    head.void += void ? 1 : 0
+                    heads[chain] = head
+                } else {
+                    heads[chain] = Head(first: change.dot.seq, last: change.dot.seq, hash: change.hash, count: 1, void: void ? 1 : 0)
+                }
+            }
+            // Knowledge: each chain's head and count, and no chain without changes.
+            let knowledge = try Row.fetchAll(db, sql: "SELECT origin, scope, seq, hash, held FROM knowledge")
+            var named = Set<Chain>()
+            for row in knowledge {
+                guard let chain = try? Chain(NodeID(row["origin"] as String), Scope(row["scope"] as String)) else {
+                    problems.append("knowledge names a chain that is not one (\(row["origin"] as String? ?? "?") in \(row["scope"] as String? ?? "?"))")
+                    continue
+                }
+                named.insert(chain)
+                guard let head = heads[chain] else {
+                    problems.append("knowledge names \(chain) at seq \(row["seq"] as Int64), but the store holds none of its changes")
+                    continue
+                }
+                let seq: Int64 = row["seq"]
+                let held: Int64 = row["held"]
+                let hash = [UInt8](row["hash"] as Data)
+                if UInt64(seq) != head.last || hash != head.hash.bytes || Int(held) != head.count {
+                    problems.append("knowledge says \(chain) is held to \(seq) (\(held) changes), but its changes end at \(head.last) (\(head.count) changes)")
+                }
+            }
+            for chain in heads.keys where !named.contains(chain) {
+                problems.append("\(chain) has changes held but knowledge does not name it")
+            }
+            // The registry's grants, each read back.
+            var grants = 0
+            do { grants = try ledger.grantRecords().count } catch {
+                problems.append("a registry statement cannot be read: \(error)")
+            }
+            var voids: [AuditReport.VoidAudit] = []
+            let chains = heads.sorted { $0.key < $1.key }.map { chain, head in
+                AuditReport.ChainAudit(
+                    origin: chain.origin.rawValue, scope: chain.scope.rawValue, first: head.first, last: head.last, changes: head.count,
+                    headHash: head.hash.hex, void: head.void, signedBy: nil)
+            }
+            for void in try Self.voidChains(db, ledger: ledger) {
+                voids.append(
+                    AuditReport.VoidAudit(
+                        origin: void.chain.origin.rawValue, scope: void.chain.scope.rawValue, changes: void.count, first: void.first, last: void.last,
+                        reason: void.reason))
+            }
+            let schema = try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier DESC LIMIT 1") ?? "?"
+            return AuditReport(
+                node: node.rawValue, store: path, auditedAt: now, schema: schema, keyFingerprint: key?.fingerprint, root: ledger.root?.rawValue,
+                changes: count, chains: chains, voidChanges: voids, grants: grants, problems: problems)
+        }
+    }
+}
