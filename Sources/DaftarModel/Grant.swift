@@ -1,5 +1,6 @@
 /// What one node may hold and write: a registry statement, kept as one registry record per node
-/// (kind `grant`) with the text fields `node`, `read` and `write`.
+/// (kind `grant`) with the text fields `node`, `read` and `write` (and `withdrawn`, `via` when
+/// they apply).
 ///
 /// - `read`: the scopes the node may hold, comma-separated (`punjab,national`). Every node also
 ///   holds the registry.
@@ -27,12 +28,16 @@ public struct Grant: Sendable, Hashable {
     /// Scopes withdrawn from the node and not granted again: a server takes changes of them
     /// from the node (never sends them), so that it can push what it holds before deleting.
     public var withdrawn: Set<Scope>
+    /// The hub the node was registered for (it syncs through it): a scope withdrawn from the hub
+    /// is withdrawn from the node too, and the node reads only what the hub reads.
+    public var via: NodeID?
 
-    public init(node: NodeID, read: Set<Scope> = [], write: [Scope: [SeqRange]] = [:], withdrawn: Set<Scope> = []) {
+    public init(node: NodeID, read: Set<Scope> = [], write: [Scope: [SeqRange]] = [:], withdrawn: Set<Scope> = [], via: NodeID? = nil) {
         self.node = node
         self.read = read
         self.write = write
         self.withdrawn = withdrawn
+        self.via = via
     }
 
     /// The grant of a node registered before grants existed, and of one registered without
@@ -81,6 +86,7 @@ public struct Grant: Sendable, Hashable {
     static let readField = try! FieldName("read")
     static let writeField = try! FieldName("write")
     static let withdrawnField = try! FieldName("withdrawn")
+    static let viaField = try! FieldName("via")
 
     /// The registry record's fields for this grant.
     public var fields: [FieldName: FieldValue] {
@@ -90,6 +96,7 @@ public struct Grant: Sendable, Hashable {
             Self.readField: .text(read.map(\.rawValue).sorted().joined(separator: ",")),
             Self.writeField: .text(writes.joined(separator: ";")),
             Self.withdrawnField: withdrawn.isEmpty ? .null : .text(withdrawn.map(\.rawValue).sorted().joined(separator: ",")),
+            Self.viaField: via.map { .text($0.rawValue) } ?? .null,
         ]
     }
 
@@ -100,6 +107,11 @@ public struct Grant: Sendable, Hashable {
         read = []
         write = [:]
         withdrawn = []
+        via = nil
+        if case .text(let text)? = fields[Self.viaField] {
+            guard let hub = try? NodeID(text) else { return nil }
+            via = hub
+        }
         if case .text(let text)? = fields[Self.readField] {
             for name in text.split(separator: ",") {
                 guard let scope = try? Scope(String(name)) else { return nil }

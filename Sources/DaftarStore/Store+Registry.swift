@@ -26,7 +26,9 @@ public struct ClientScopes: Sendable {
 /// How a grant statement changes a node's grant.
 public enum GrantChange: Sendable, Hashable {
     /// The grant written when a node is registered: these scopes, writes counted from seq 1.
-    case register(read: Set<Scope>, write: Set<Scope>)
+    /// `via`: the hub the node is registered for; it reads only what the hub reads, and a scope
+    /// withdrawn from the hub is withdrawn from it too.
+    case register(read: Set<Scope>, write: Set<Scope>, via: NodeID? = nil)
     /// More scopes: reading, and writing from the node's next seq (above every closure).
     case grant(read: Set<Scope>, write: Set<Scope>)
     /// A scope taken away: no more reading, writing closed at the node's last seq held here.
@@ -103,6 +105,13 @@ extension Store {
     /// root by writing the first. Returns the node's grant after it.
     @discardableResult
     public func writeGrant(for node: NodeID, _ change: GrantChange, as officer: String) throws(StoreError) -> Grant {
+        try writeGrants(for: node, change, as: officer)[0]
+    }
+
+    /// As ``writeGrant(for:_:as:)``, and returns every grant written: the node's first, then,
+    /// for a withdrawal, those of the nodes registered via it that held the scope (the
+    /// withdrawal reaches them in the same transaction).
+    public func writeGrants(for node: NodeID, _ change: GrantChange, as officer: String) throws(StoreError) -> [Grant] {
         try write(as: officer) { tx in
             let ledger = tx.ledger
             if let root = ledger.root, root != ledger.node {
@@ -115,8 +124,22 @@ extension Store {
             // The node's last seq held here: a closure ends there, a new write range starts after it.
             let last = ledger.highest[node] ?? 0
             var grant = existing?.grant ?? Grant(node: node)
+            var written: [Grant] = []
             switch change {
-            case .register(let read, let write):
+            case .register(let read, let write, let via):
+                if let via {
+                    guard via != node else { throw StoreError(.badRequest, "\(node) cannot be registered via itself: name the hub it syncs through") }
+                    guard let hub = try ledger.grant(of: via)?.grant else {
+                        throw StoreError(.badRequest, "\(via) has no grant here: register the hub first (daftar node add \(via) --relay --read ...)")
+                    }
+                    let beyond = read.union(write).subtracting(hub.read)
+                    guard beyond.isEmpty else {
+                        throw StoreError(
+                            .badRequest,
+                            "\(via) does not read \(beyond.map(\.rawValue).sorted().joined(separator: ", ")): a node registered via a hub gets only scopes the hub reads; grant them to \(via) first")
+                    }
+                    grant.via = via
+                }
                 if existing == nil {
                     grant.open(read: read, write: write, from: 1)
                 } else {
@@ -129,9 +152,17 @@ extension Store {
                     throw StoreError(.badRequest, "\(node) holds no grant of scope \(scope): nothing to withdraw (see `daftar node list`)")
                 }
                 grant.withdraw(scope, through: last)
+                // The nodes registered via this one lose the scope with it.
+                for (other, record) in try ledger.grantRecords().sorted(by: { $0.key < $1.key })
+                where record.grant.via == node && (record.grant.read.contains(scope) || record.grant.writable.contains(scope)) {
+                    var theirs = record.grant
+                    theirs.withdraw(scope, through: ledger.highest[other] ?? 0)
+                    written.append(theirs)
+                    try tx.writeGrant(theirs, record: record.id)
+                }
             }
             try tx.writeGrant(grant, record: existing?.id)
-            return grant
+            return [grant] + written
         }
     }
 

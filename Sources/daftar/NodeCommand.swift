@@ -42,6 +42,7 @@ struct NodeCommand: ParsableCommand {
         let read = grant.read.map(\.rawValue).sorted().joined(separator: ",")
         let write = grant.write.keys.sorted().map { scope in "\(scope) (seqs \(grant.write[scope]!.map(\.description).joined(separator: ", ")))" }
         return "read \(read.isEmpty ? "nothing" : read); write \(write.isEmpty ? "nothing" : write.joined(separator: ", "))"
+            + (grant.via.map { "; via \($0)" } ?? "")
     }
 
     struct Grant: ParsableCommand {
@@ -80,8 +81,21 @@ struct NodeCommand: ParsableCommand {
         func run() throws {
             do {
                 let (s, admin) = try store.openAsAdministrator()
-                let grant = try s.writeGrant(for: try NodeID(id), .withdraw(try Scope(scope)), as: admin.name)
-                say("\(id): \(NodeCommand.describe(grant))", json: json, GrantJSON(grant))
+                let grants = try s.writeGrants(for: try NodeID(id), .withdraw(try Scope(scope)), as: admin.name)
+                let lines = ["\(id): \(NodeCommand.describe(grants[0]))"]
+                    + grants.dropFirst().map { "\($0.node) (registered via \(id)): \(NodeCommand.describe($0))" }
+                struct Withdrawn: Encodable {
+                    var node: String
+                    var read: [String]
+                    var write: [String: [String]]
+                    var via: String?
+                    /// The nodes registered via this one that lost the scope with it.
+                    var alsoWithdrawn: [GrantJSON]
+                }
+                let first = GrantJSON(grants[0])
+                say(
+                    lines.joined(separator: "\n"), json: json,
+                    Withdrawn(node: first.node, read: first.read, write: first.write, via: first.via, alsoWithdrawn: grants.dropFirst().map(GrantJSON.init)))
             } catch { throw fail(error, json: json) }
         }
     }
@@ -91,8 +105,10 @@ struct NodeCommand: ParsableCommand {
         var node: String
         var read: [String]
         var write: [String: [String]]
+        var via: String?
         init(_ grant: DaftarModel.Grant) {
             node = grant.node.rawValue
+            via = grant.via?.rawValue
             read = grant.read.map(\.rawValue).sorted()
             write = Dictionary(uniqueKeysWithValues: grant.write.map { ($0.key.rawValue, $0.value.map(\.description)) })
         }
@@ -104,27 +120,36 @@ struct NodeCommand: ParsableCommand {
         @Argument(help: "The node id, for example fia-karachi.") var id: String
         @Flag(help: "A relay (a hub, or an office for office-to-office sync) may pass on other origins' changes.") var relay = false
         @OptionGroup var scopes: ScopeOptions
+        @Option(help: "The hub the node syncs through (the central node only): it gets only scopes the hub reads, and loses a scope when the hub does.")
+        var via: String?
         @OptionGroup var output: OutputOptions
     var json: Bool { output.json }
 
         func run() throws {
             do {
                 let (reads, writes) = try scopes.parsed()
+                let hub = try via.map { try NodeID($0) }
                 let (s, admin) = try store.openAsAdministrator(create: true)
                 let node = try NodeID(id)
                 // A grant is written when scopes are named, or when this node already writes the
                 // registry (it is the central node). Without either, the node holds general, as
                 // every node registered before grants does.
                 let root = try s.root()
-                if (!reads.isEmpty || !writes.isEmpty), let root, root != s.node {
+                if (!reads.isEmpty || !writes.isEmpty || hub != nil), let root, root != s.node {
                     throw ValidationError(.invalidScope, "grants are written by the central node (\(root)) alone: register \(id) there with --read/--write, or here without them")
                 }
                 let token = try s.registerPeer(node, role: relay ? .relay : .office)
                 var grant: DaftarModel.Grant?
-                if !reads.isEmpty || !writes.isEmpty || root == s.node {
+                if !reads.isEmpty || !writes.isEmpty || hub != nil || root == s.node {
                     let read = reads.isEmpty && writes.isEmpty ? [Scope.general] : reads
                     let write = reads.isEmpty && writes.isEmpty ? [Scope.general] : writes
-                    grant = try s.writeGrant(for: node, .register(read: read, write: write), as: admin.name)
+                    do {
+                        grant = try s.writeGrant(for: node, .register(read: read, write: write, via: hub), as: admin.name)
+                    } catch {
+                        // No grant, no registration: the token just made is revoked again.
+                        try? s.revokePeer(node)
+                        throw error
+                    }
                 }
                 struct Registered: Encodable {
                     var node: String

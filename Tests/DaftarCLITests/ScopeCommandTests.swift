@@ -185,3 +185,34 @@ import Testing
         }
     }
 }
+
+/// `node add --via HUB` and the withdrawal that reaches the offices registered via a hub,
+/// through the executable.
+@Suite struct HubCommandTests: ConsoleScripts {
+    let daftar: Executable
+    let folder: TemporaryFolder
+
+    init() throws {
+        daftar = try Executable("daftar")
+        folder = try TemporaryFolder()
+    }
+
+    @Test func officesRegisteredViaAHub_loseWhatTheHubLoses() async throws {
+        try await offThePool { [self] () throws -> Void in
+            let central = folder.file("central.daftar")
+            func run(_ arguments: [String]) throws -> Executable.Result { try daftar.run(arguments + ["--db", central], environment: environment) }
+            #expect(try daftar.run(["node", "add", "punjab-hub", "--relay", "--read", "punjab,national", "--db", central, "--node", "central"], environment: environment).status == 0)
+            let okara = try run(["node", "add", "fia-okara", "--via", "punjab-hub", "--read", "punjab", "--write", "punjab"])
+            #expect(okara.status == 0 && okara.err.contains("via punjab-hub"), "\(okara.err)")
+            let beyond = try run(["node", "add", "fia-karachi", "--via", "punjab-hub", "--read", "sindh"])
+            #expect(beyond.status == 1 && beyond.err.contains("punjab-hub does not read sindh"), "\(beyond.err)")
+            let list = try run(["node", "list"])
+            #expect(list.out.contains("fia-karachi") && list.out.contains("REVOKED"), "a registration whose grant was refused keeps no live token: \(list.out)")
+            let withdrawn = try run(["node", "withdraw", "punjab-hub", "punjab"])
+            #expect(withdrawn.status == 0 && withdrawn.out.contains("fia-okara (registered via punjab-hub): read nothing"), "\(withdrawn.out) \(withdrawn.err)")
+            let json = try run(["--json", "node", "withdraw", "punjab-hub", "national"])
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any], "\(json.out) \(json.err)")
+            #expect(document["node"] as? String == "punjab-hub" && (document["alsoWithdrawn"] as? [Any])?.isEmpty == true, "\(document)")
+        }
+    }
+}

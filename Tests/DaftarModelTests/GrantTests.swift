@@ -34,6 +34,17 @@ import Testing
         #expect(fresh.write[sindh] == nil && fresh.writable.isEmpty)
     }
 
+    @Test func viaReadsBack_andABadViaIsNoGrant() {
+        var grant = Grant(node: node("fia-okara"), via: node("punjab-hub"))
+        grant.open(read: [punjab], write: [punjab], from: 1)
+        #expect(Grant(fields: grant.fields) == grant)
+        #expect(grant.fields[field("via")] == .text("punjab-hub"))
+        #expect(Grant(node: node("fia-kasur")).fields[field("via")] == .null)
+        var fields = grant.fields
+        fields[field("via")] = .text("Not A Node")
+        #expect(Grant(fields: fields) == nil)
+    }
+
     @Test func fieldsReadBackExactly() {
         var grant = Grant(node: node("fia-kasur"))
         grant.open(read: [sindh, .general], write: [punjab], from: 1)
