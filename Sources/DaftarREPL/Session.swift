@@ -7,6 +7,9 @@ public import Foundation
 public final class Session {
     public let store: Store
     public var officer: String
+    /// Whether the officer signed in is the office's administrator: rewriting the log
+    /// (`fork discard`, `fork keep`) is theirs alone.
+    public var administrator = true
     /// Print results as JSON documents, one per result.
     public var json: Bool
     /// How many entries a find shows when no limit is given.
@@ -165,6 +168,9 @@ public final class Session {
             }
             return Output(text: lines.joined(separator: "\n"), error: summary.stop.map { "\($0)" })
         case .forkDiscard(let origin, let seq):
+            guard administrator else {
+                throw CommandError("fork discard rewrites this store's log: only the office's administrator may run it; sign in as the administrator")
+            }
             let report = try store.discardBranch(of: origin, from: seq)
             if json {
                 return Output(
@@ -179,6 +185,9 @@ public final class Session {
             return Output(text: lines.joined(separator: "\n"))
         case .forkFind(let origin, let remoteName): return try forkFind(origin, remoteName)
         case .forkKeep(let origin):
+            guard administrator else {
+                throw CommandError("fork keep decides which history of \(origin) this store keeps: only the office's administrator may run it; sign in as the administrator")
+            }
             guard try store.keepBranch(of: origin) else {
                 throw CommandError("this store has recorded no fork of \(origin): nothing to keep (status lists the forks it knows)")
             }

@@ -158,7 +158,7 @@ final class SearchIndex: Sendable {
     /// `onBackgroundError`, and cleared by the next success.
     func catchUpInBackground(_ pool: DatabasePool) {
         do {
-            try catchUp(pool, batchChanges: Self.backgroundBatchChanges)
+            try catchUp(pool, batchChanges: Self.backgroundBatchChanges, prune: true)
             backgroundFailure.withLock { $0 = nil }
         } catch {
             let message = "keeping the index \(path) up to date failed: \(error)"
@@ -198,10 +198,12 @@ final class SearchIndex: Sendable {
 
     /// Indexes every change the store's log holds past what is indexed, in batches, until the
     /// index reaches the end of the log as it was when this began (or later).
-    func catchUp(_ pool: DatabasePool, batchChanges: Int = SearchIndex.batchChanges) throws {
+    /// `prune`: drop the store's queue rows read (background upkeep and `updateIndex` do; a
+    /// find never takes the store's write lock for it).
+    func catchUp(_ pool: DatabasePool, batchChanges: Int = SearchIndex.batchChanges, prune: Bool = false) throws {
         // How far the store's queue of recomputed records is indexed, once caught up.
         var indexedQueue: Int64 = 0
-        defer { if indexedQueue > 0 { Self.pruneRecomputed(pool, below: indexedQueue) } }
+        defer { if prune, indexedQueue > 0 { Self.pruneRecomputed(pool, below: indexedQueue) } }
         while true {
             let done = try catchingUp.withLock { _ -> Bool in
                 let (from, generation, recomputedFrom) = try queue.read { db -> (Int64, Int64, Int64) in
@@ -210,12 +212,22 @@ final class SearchIndex: Sendable {
                 }
                 // The store's log was rewritten since this index was made (a fork recovery bumps
                 // the generation in the same transaction): start again from the whole log.
-                let storeGeneration = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT log_generation FROM store WHERE id = 1") ?? 0 }
-                if storeGeneration != generation {
+                let (storeGeneration, pruned) = try pool.read { db -> (Int64, Int64) in
+                    let row = try Row.fetchOne(db, sql: "SELECT log_generation, recomputed_pruned FROM store WHERE id = 1")
+                    return (row?["log_generation"] ?? 0, row?["recomputed_pruned"] ?? 0)
+                }
+                // Queue rows this index has not read were dropped (it is an older copy): the
+                // entries they named may be computed otherwise now, so it starts again too.
+                if storeGeneration != generation || recomputedFrom < pruned {
                     try write { db in
                         // Another handle (or process) may have started again meanwhile.
-                        guard try Int64.fetchOne(db, sql: "SELECT log_generation FROM meta WHERE id = 1") == generation else { return }
+                        guard let meta = try Row.fetchOne(db, sql: "SELECT log_generation, recomputed_pos FROM meta WHERE id = 1"),
+                            meta["log_generation"] as Int64 == generation, meta["recomputed_pos"] as Int64 == recomputedFrom
+                        else { return }
                         try Self.empty(db, generation: storeGeneration)
+                        // Made again from the whole log, it reads every state as it is now: the
+                        // queue's rows so far are of no more use to it.
+                        try db.execute(sql: "UPDATE meta SET recomputed_pos = ? WHERE id = 1", arguments: [pruned])
                     }
                     return false
                 }
@@ -290,7 +302,10 @@ final class SearchIndex: Sendable {
         do {
             let first = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT min(pos) FROM recomputed") } ?? position
             guard position - first >= pruneRecomputedAt else { return }
-            try pool.write { db in try db.execute(sql: "DELETE FROM recomputed WHERE pos < ?", arguments: [position]) }
+            try pool.write { db in
+                try db.execute(sql: "DELETE FROM recomputed WHERE pos < ?", arguments: [position])
+                try db.execute(sql: "UPDATE store SET recomputed_pruned = max(recomputed_pruned, ?) WHERE id = 1", arguments: [position])
+            }
         } catch {
             return
         }

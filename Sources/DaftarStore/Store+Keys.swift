@@ -59,7 +59,12 @@ extension Store {
             }
             key = found
         } else {
-            key = try Self.writeNewKey(at: keyPath, node: node)
+            do { key = try Self.writeNewKey(at: keyPath, node: node) } catch {
+                // Another process opening this store at the same moment made it first: take it
+                // when it is this node's.
+                guard error.code == .storeExists, let (owner, found) = try? Self.readKey(at: keyPath), owner == node else { throw error }
+                key = found
+            }
         }
         try writeTransaction { db in
             try db.execute(sql: "UPDATE store SET public_key = ? WHERE id = 1 AND public_key IS NULL", arguments: [Data(key.publicKey.raw)])

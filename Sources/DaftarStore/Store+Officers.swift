@@ -41,6 +41,11 @@ extension Store {
 
     var kdfName: String { "scrypt N=\(options.scryptRounds) r=\(Self.scryptBlockSize) p=\(Self.scryptParallelism)" }
 
+    /// scrypt's N in a kept parameter string (`scrypt N=65536 r=8 p=1`).
+    static func rounds(of kdf: String) -> Int {
+        kdf.split(separator: " ").first { $0.hasPrefix("N=") }.flatMap { Int($0.dropFirst(2)) } ?? 0
+    }
+
     static func passphraseHash(_ passphrase: String, salt: [UInt8], kdf: String) throws(StoreError) -> [UInt8] {
         // The parameters the hash was made with, read back from its record.
         var n = 1 << 16
@@ -50,15 +55,19 @@ extension Store {
             let pair = part.split(separator: "=")
             guard pair.count == 2, let value = Int(pair[1]) else { continue }
             switch pair[0] {
-            case "N": n = value
-            case "r": r = value
-            case "p": p = value
+            case "N":
+                guard (1 << 10...1 << 20).contains(value) else {
+                    throw StoreError(.corrupt, "an officer's passphrase hash names scrypt N=\(value), outside 1,024 to 1,048,576: the store was altered; restore it from a backup")
+                }
+                n = value
+            case "r" where (1...32).contains(value): r = value
+            case "p" where (1...16).contains(value): p = value
             default: continue
             }
         }
         do {
             let key = try KDF.Scrypt.deriveKey(
-                from: Array(passphrase.utf8), salt: salt, outputByteCount: 32, rounds: n, blockSize: r, parallelism: p)
+                from: Array(TextForm.normalized(passphrase).utf8), salt: salt, outputByteCount: 32, rounds: n, blockSize: r, parallelism: p)
             return key.withUnsafeBytes { Array($0) }
         } catch {
             throw StoreError(.io, "the passphrase could not be hashed (\(error)): the machine may be short of memory (a sign-in takes 64 MiB)")
@@ -159,8 +168,12 @@ extension Store {
             ok = Token.constantTimeEqual(hash, [UInt8](row["passphrase_hash"] as Data))
             disabled = (row["disabled_at"] as Int64?) != nil
         } else {
-            // As long as a real check, so that the time does not tell which names exist.
-            _ = try Self.passphraseHash(passphrase, salt: [UInt8](repeating: 0, count: 16), kdf: kdfName)
+            // As long as a real check, so that the time does not tell which names exist: at the
+            // cost of the costliest hash kept here.
+            let costliest = try read { db in
+                try String.fetchAll(db, sql: "SELECT kdf FROM officer").max { Self.rounds(of: $0) < Self.rounds(of: $1) }
+            }
+            _ = try Self.passphraseHash(passphrase, salt: [UInt8](repeating: 0, count: 16), kdf: costliest ?? kdfName)
         }
         let now = Int64(options.wallClock())
         let recent = try writeTransaction { db -> Int in

@@ -55,6 +55,23 @@ extension Store {
         }
     }
 
+    /// Judges every change held against the registry once, for a store that came through schema
+    /// 10 with a registry (it kept every change valid there): the affected entries are computed
+    /// again, in one transaction. Later changes are judged as they arrive.
+    func judgeVoidOnce() throws(StoreError) {
+        let judged = try read { db in try Int64.fetchOne(db, sql: "SELECT void_judged FROM store WHERE id = 1") ?? 1 }
+        guard judged == 0 else { return }
+        try writeTransaction { db in
+            guard try Int64.fetchOne(db, sql: "SELECT void_judged FROM store WHERE id = 1") == 0 else { return }
+            let ledger = try Ledger(db)
+            if ledger.root != nil {
+                for origin in Set(ledger.highest.keys).sorted() { try ledger.revalidate(origin) }
+                try ledger.finish()
+            }
+            try db.execute(sql: "UPDATE store SET void_judged = 1 WHERE id = 1")
+        }
+    }
+
     /// Sets where `add` puts entries that name no scope before a grant names one (`--scope`
     /// when the store is made).
     public func setDefaultScope(_ scope: Scope) throws(StoreError) {

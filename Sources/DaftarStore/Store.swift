@@ -101,7 +101,7 @@ public final class Store: Sendable {
             try migrate(pool)
             try pool.write { db in
                 try db.execute(
-                    sql: "INSERT INTO store (id, node, clock, created_at) VALUES (1, ?, 0, ?)",
+                    sql: "INSERT INTO store (id, node, clock, created_at, void_judged) VALUES (1, ?, 0, ?, 1)",
                     arguments: [node.rawValue, Int64(options.wallClock())])
             }
             let store = Store(path: path, pool: pool, index: index, node: node, options: options)
@@ -145,8 +145,14 @@ public final class Store: Sendable {
             let node = try pool.read(readIdentity)
             try index?.checkBelongs(to: pool)
             let store = Store(path: path, pool: pool, index: index, node: node, options: options)
-            // A store made before keys makes its key the first time it is opened for writing.
-            if !options.readOnly { try store.makeKeyIfMissing() }
+            // A store made before keys makes its key the first time it is opened for writing (in
+            // a folder it may write; elsewhere it stays without one, and `key show` says so).
+            if !options.readOnly {
+                do { try store.makeKeyIfMissing() } catch {
+                    guard error.code == .readOnly else { throw error }
+                }
+                try store.judgeVoidOnce()
+            }
             return store
         } catch let error as StoreError {
             throw error
@@ -310,8 +316,8 @@ public final class Store: Sendable {
     /// Brings the field and full-text indexes up to the end of the change log now, instead of
     /// in the background or at the next find.
     public func updateIndex() throws(StoreError) {
-        guard index != nil else { return }
-        try catchUpIndex()
+        guard let index else { return }
+        do { try index.catchUp(pool, prune: true) } catch { throw StoreError.from(error, path: index.path) }
     }
 
     /// The last failure of keeping the index up to date in the background, while upkeep has

@@ -62,9 +62,11 @@ struct Daftar: AsyncParsableCommand {
         let interactive = command == nil && isatty(STDIN_FILENO) == 1
         let opened: Store
         do { opened = try store.openOrCreate(askIfMissing: interactive) } catch { throw fail(error) }
-        let officer: String
-        do { officer = try store.signIn(opened, interactive: interactive).name } catch { throw fail(error, json: json) }
-        let session = Session(store: opened, officer: officer, json: json)
+        let officer: SignedIn
+        // At a terminal the passphrase is asked, for `-c` too; piped, it comes from the file.
+        do { officer = try store.signIn(opened, interactive: isatty(STDIN_FILENO) == 1) } catch { throw fail(error, json: json) }
+        let session = Session(store: opened, officer: officer.name, json: json)
+        session.administrator = officer.administrator
         // `source FILE` shows each command's result as it comes.
         session.printer = { emit($0) }
         session.terminalWidth = Terminal.size()?.columns
@@ -184,22 +186,31 @@ func emit(_ output: Session.Output) {
 /// Reads a line from the terminal without showing it (a passphrase); nil at end of input.
 func readSecret(_ prompt: String) -> String? {
     // Echo off before the prompt is shown, so that nothing typed after it is ever echoed.
-    var saved = termios()
-    let isTerminal = tcgetattr(STDIN_FILENO, &saved) == 0
+    let isTerminal = tcgetattr(STDIN_FILENO, &echoSaved) == 0
     if isTerminal {
-        var quiet = saved
+        var quiet = echoSaved
         quiet.c_lflag &= ~tcflag_t(ECHO)
+        // Ctrl-C while the passphrase is asked: the echo comes back, then the process ends.
+        signal(SIGINT) { _ in
+            tcsetattr(STDIN_FILENO, TCSANOW, &echoSaved)
+            _exit(130)
+        }
         tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
     }
     defer {
         if isTerminal {
-            tcsetattr(STDIN_FILENO, TCSANOW, &saved)
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            tcsetattr(STDIN_FILENO, TCSANOW, &echoSaved)
+            signal(SIGINT, SIG_DFL)
+            FileHandle.standardError.write(Data("\n".utf8))
         }
     }
-    FileHandle.standardOutput.write(Data(prompt.utf8))
+    // On the error stream: standard output may be a JSON document.
+    FileHandle.standardError.write(Data(prompt.utf8))
     return readLine(strippingNewline: true)
 }
+
+/// The terminal's settings while a passphrase is read, for the Ctrl-C handler to put back.
+nonisolated(unsafe) var echoSaved = termios()
 
 func ask(_ prompt: String, default fallback: String? = nil, problem: (String) -> String?) -> String? {
     while true {
@@ -274,10 +285,16 @@ struct StoreOptions: ParsableArguments {
         passphraseFile ?? ProcessInfo.processInfo.environment["DAFTAR_PASSPHRASE_FILE"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// The first line of the passphrase file.
+    /// The first line of the passphrase file, which others than its owner may not read.
     func passphraseFromFile(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        var info = stat()
+        guard stat(path, &info) == 0, let data = FileManager.default.contents(atPath: path) else {
             throw StoreError(.badRequest, "cannot read the passphrase file \(path): check the path and its permissions")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw StoreError(
+                .badRequest,
+                "the passphrase file \(path) may be read by others (mode \(String(info.st_mode & 0o777, radix: 8))): make it readable by its owner alone (chmod 600 \(path))")
         }
         let text = String(decoding: data, as: UTF8.self)
         return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
@@ -326,13 +343,14 @@ struct StoreOptions: ParsableArguments {
             do {
                 let signedIn = try store.signIn(name, passphrase: passphrase)
                 if administrator, !signedIn.administrator {
-                    throw StoreError(.signInFailed, "\(signedIn.name) is not this office's administrator: only the administrator may do this")
+                    // Not a failed sign-in: asking the passphrase again would not help.
+                    throw StoreError(.badRequest, "\(signedIn.name) is not this office's administrator: only the administrator may do this; sign in as the administrator (--officer NAME)")
                 }
                 return signedIn
             } catch {
                 // At a terminal, three tries.
                 guard interactive, passphrasePath == nil, tries < 3, let refused = error as? StoreError, refused.code == .signInFailed else { throw error }
-                print(refused.message)
+                FileHandle.standardError.write(Data((refused.message + "\n").utf8))
             }
         }
     }
@@ -351,12 +369,12 @@ struct StoreOptions: ParsableArguments {
                 throw StoreError(.signInFailed, "cancelled: no passphrase was chosen")
             }
             guard first.count >= Store.minimumPassphrase else {
-                print("That is \(first.count) characters; a passphrase has at least \(Store.minimumPassphrase).")
+                FileHandle.standardError.write(Data("That is \(first.count) characters; a passphrase has at least \(Store.minimumPassphrase).\n".utf8))
                 continue
             }
             guard let again = readSecret("The same again: ") else { throw StoreError(.signInFailed, "cancelled: no passphrase was chosen") }
             if again == first { return first }
-            print("The two differ; once more.")
+            FileHandle.standardError.write(Data("The two differ; once more.\n".utf8))
         }
     }
 

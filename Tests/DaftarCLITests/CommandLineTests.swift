@@ -362,6 +362,11 @@ import Testing
             let made = try script("lahore.daftar", ["add incident title=\"first\""])
             #expect(made.status == 0 && made.err.contains("Insp. Rashid is this office's administrator"), "\(made.err)")
             try folder.write("aslam.pass", "aslam passphrase 9\n")
+            // Readable by others, a passphrase file is refused, saying how to fix it.
+            chmod(folder.file("aslam.pass"), 0o644)
+            let open = try daftar.run(["officer", "add", "SI Aslam", "--db", db, "--new-passphrase-file", folder.file("aslam.pass")], environment: environment)
+            #expect(open.status != 0 && open.err.contains("chmod 600"), "\(open.err)")
+            chmod(folder.file("aslam.pass"), 0o600)
             let added = try daftar.run(["officer", "add", "SI Aslam", "--db", db, "--new-passphrase-file", folder.file("aslam.pass")], environment: environment)
             #expect(added.status == 0 && added.out.contains("added SI Aslam"), "\(added.out) \(added.err)")
             let aslam = ["DAFTAR_OFFICER": "SI Aslam", "DAFTAR_PASSPHRASE_FILE": folder.file("aslam.pass")]
@@ -374,8 +379,11 @@ import Testing
             #expect(refused.status != 0 && refused.err.contains("not this office's administrator"), "\(refused.err)")
             let grant = try daftar.run(["node", "add", "fia-kasur", "--db", db], environment: aslam)
             #expect(grant.status != 0 && grant.err.contains("administrator"), "\(grant.err)")
+            let discard = try daftar.run(["--db", db, "-c", "fork discard fia-lahore from 2"], environment: aslam)
+            #expect(discard.status != 0 && discard.err.contains("only the office's administrator"), "\(discard.err)")
             // A wrong passphrase: refused, nothing recorded, logged.
             try folder.write("wrong.pass", "not the passphrase\n")
+            chmod(folder.file("wrong.pass"), 0o600)
             let wrong = try daftar.run(
                 ["--db", db, "-c", "add incident title=\"should not be\""], environment: ["DAFTAR_OFFICER": "SI Aslam", "DAFTAR_PASSPHRASE_FILE": folder.file("wrong.pass")])
             #expect(wrong.status != 0 && wrong.err.contains("no officer SI Aslam with that passphrase"), "\(wrong.err)")

@@ -87,6 +87,23 @@ import Testing
         #expect(try kasur.audit().verified)
     }
 
+    /// A store that came through schema 10 with a registry kept every change valid: audit says
+    /// which marks the registry does not give, and the first open for writing judges them all.
+    @Test func aStoreUpgradedWithARegistry_isJudgedAtItsFirstOpenForWriting() throws {
+        let (central, _) = try history()
+        let cases = try central.count(Query(kind: kind("case")))
+        try central.pool.writeWithoutTransaction { db in
+            try db.execute(sql: "UPDATE change SET void = 0; UPDATE store SET void_judged = 0")
+        }
+        let problems = try central.audit().problems
+        #expect(problems.filter { $0.contains("is marked valid but the registry held here makes it void") }.count == 2, "\(problems)")
+        let reopened = try Store.open(at: central.path)
+        #expect(try reopened.audit().verified)
+        #expect(try reopened.voidChains().first?.count == 2)
+        #expect(try reopened.count(Query(kind: kind("case"))) == cases)
+        #expect(try reopened.pool.read { db in try Int.fetchOne(db, sql: "SELECT void_judged FROM store") } == 1)
+    }
+
     @Test func anAuditReadsOneSnapshot_whileAnotherHandleWrites() async throws {
         let store = try Store.make("fia-lahore", in: folder)
         try store.add(kind: kind("incident"), fields: [name("title"): text("first")], as: "Rashid")

@@ -1,5 +1,6 @@
 import DaftarModel
 import Foundation
+internal import GRDB
 import Testing
 
 @testable import DaftarStore
@@ -189,5 +190,16 @@ import Testing
         let reopened = try Store.open(at: central.path)
         try reopened.updateIndex()
         #expect(try reopened.searchCount("sindh") == 10)
+        // An older copy of the index file, which had not read the rows since dropped, is made
+        // again from the log rather than trusted.
+        let index = try #require(central.index)
+        try index.queue.write { db in
+            // (its texts lost too: only a rebuild from the log finds them again)
+            try db.execute(sql: "UPDATE meta SET recomputed_pos = 0 WHERE id = 1; DELETE FROM record_text")
+        }
+        try central.updateIndex()
+        #expect(try central.searchCount("raid") == count + 10)
+        let position = try index.queue.read { db in try Int64.fetchOne(db, sql: "SELECT recomputed_pos FROM meta WHERE id = 1") } ?? 0
+        #expect(position >= Int64(count))
     }
 }
