@@ -105,6 +105,9 @@ public final class Store: Sendable {
                     arguments: [node.rawValue, Int64(options.wallClock())])
             }
             let store = Store(path: path, pool: pool, index: index, node: node, options: options)
+            // The register, its officers' passphrase hashes and its remotes' tokens: readable by
+            // the owner alone, like the key (SQLite gives its logs the file's mode).
+            for file in [path, path + "-wal", path + "-shm", index.path, index.path + "-wal", index.path + "-shm"] { chmod(file, 0o600) }
             do { try store.makeKeyIfMissing() } catch {
                 try? pool.close()
                 for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }

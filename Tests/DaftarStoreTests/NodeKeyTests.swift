@@ -31,6 +31,7 @@ import Testing
         #expect(store.keyPath == path)
         #expect(FileManager.default.fileExists(atPath: path))
         #expect(mode(path) == 0o600)
+        #expect(mode(store.path) == 0o600, "the store file too: it holds passphrase hashes and tokens")
         let key = try store.signingKey()
         #expect(try store.publicKey() == key.publicKey)
         let message = Array("fia-lahore-1".utf8)
