@@ -38,6 +38,8 @@ public struct AuditReport: Sendable, Codable {
     /// The central node whose registry statements count here, when known.
     public var root: String?
     public var changes: Int
+    /// Records held (entries, and registry statements), each computed again from its changes.
+    public var entries: Int
     public var chains: [ChainAudit]
     public var voidChanges: [VoidAudit]
     /// Grant statements the registry holds, each read back.
@@ -50,6 +52,8 @@ public struct AuditReport: Sendable, Codable {
 
 extension Store {
     /// Checks every change again: that its bytes read back and hash to the hash it carries,
+    /// that every record's stored state is what its changes that count make (so an entry
+    /// altered in the file is found),
     /// that it is stored under its own dot and in its record's scope, that each links to the one
     /// before it in its chain (`prev`: seq and hash) from the chain's start, that knowledge names
     /// each chain's head and count, and that a change is marked void exactly when the registry
@@ -70,7 +74,7 @@ extension Store {
             var heads: [Chain: Head] = [:]
             var count = 0
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT c.origin, c.seq, c.body, c.void, r.scope FROM change c JOIN record r ON r.num = c.record ORDER BY c.origin, c.seq")
+                db, sql: "SELECT c.origin, c.seq, c.body, c.void, r.scope FROM change c LEFT JOIN record r ON r.num = c.record ORDER BY c.origin, c.seq")
             while let row = try rows.next() {
                 count += 1
                 let origin: String = row["origin"]
@@ -88,7 +92,10 @@ extension Store {
                     problems.append("\(where_) is stored under another dot than its own (\(change.dot))")
                     continue
                 }
-                let recordScope: String = row["scope"]
+                guard let recordScope = row["scope"] as String? else {
+                    problems.append("\(where_) names an entry the store does not hold")
+                    continue
+                }
                 if change.scope.rawValue != recordScope {
                     problems.append("\(where_) is of scope \(change.scope) but its entry is in \(recordScope)")
                 }
@@ -137,6 +144,50 @@ extension Store {
             for chain in heads.keys where !named.contains(chain) {
                 problems.append("\(chain) has changes held but knowledge does not name it")
             }
+            // Every entry as the merge rule makes it from its changes that count, in apply order:
+            // its stored state, deleted mark and whether it is shown must be what that gives.
+            var entries = 0
+            let records = try Row.fetchCursor(db, sql: "SELECT num, id, state, hidden, deleted FROM record ORDER BY num")
+            let bodies = try Row.fetchCursor(db, sql: "SELECT record, body, void FROM change ORDER BY record, ord")
+            var pending = try bodies.next()
+            while let record = try records.next() {
+                entries += 1
+                let num: Int64 = record["num"]
+                let id: String = record["id"]
+                let stored: RecordState
+                do { stored = try RecordState(encoded: record["state"] as Data) } catch {
+                    problems.append("entry \(id)'s stored state cannot be read: restore the store from a backup")
+                    continue
+                }
+                var replayed = RecordState(id: stored.id, kind: stored.kind)
+                var creationVoid = false
+                var any = false
+                while let row = pending, (row["record"] as Int64) <= num {
+                    defer { pending = try? bodies.next() }
+                    guard (row["record"] as Int64) == num else { continue }
+                    guard let change = try? Change(canonical: [UInt8](row["body"] as Data)) else { continue }  // named above
+                    any = true
+                    if (row["void"] as Int64? ?? 0) != 0 {
+                        if change.operation == .add { creationVoid = true }
+                        continue
+                    }
+                    replayed.apply(change)
+                }
+                guard any else {
+                    problems.append("entry \(id) has no change that made it")
+                    continue
+                }
+                let hidden = Ledger.Hidden(rawValue: record["hidden"]) ?? .shown
+                if replayed != stored {
+                    problems.append("entry \(id)'s stored values are not what its changes make: it was altered in the file")
+                }
+                if (record["deleted"] as Bool) != replayed.isDeleted {
+                    problems.append("entry \(id) is marked \(replayed.isDeleted ? "not deleted" : "deleted") but its changes make it \(replayed.isDeleted ? "deleted" : "not deleted")")
+                }
+                if (hidden == .shown || hidden == .voidCreation), (hidden == .voidCreation) != creationVoid {
+                    problems.append("entry \(id) is \(hidden == .shown ? "shown" : "hidden") but the change that made it is \(creationVoid ? "void" : "valid")")
+                }
+            }
             // The registry's grants, each read back.
             var grants = 0
             do { grants = try ledger.grantRecords().count } catch {
@@ -157,7 +208,7 @@ extension Store {
             let schema = try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier DESC LIMIT 1") ?? "?"
             return AuditReport(
                 node: node.rawValue, store: path, auditedAt: now, schema: schema, keyFingerprint: key?.fingerprint, root: ledger.root?.rawValue,
-                changes: count, chains: chains, voidChanges: voids, grants: grants, problems: problems)
+                changes: count, entries: entries, chains: chains, voidChanges: voids, grants: grants, problems: problems)
         }
     }
 }

@@ -47,6 +47,7 @@ import Testing
         #expect(kasurChain.changes == 5 && kasurChain.void == 2 && kasurChain.first == 1 && kasurChain.last == 5)
         #expect(kasurChain.headHash == (try central.knowledge()).entries[Chain(kasur.node, Self.punjab)]?.hash.hex)
         #expect(report.changes == report.chains.reduce(0) { $0 + $1.changes })
+        #expect(report.entries == 7, "five cases, a circular and the grant statement: \(report.entries)")
         let void = try #require(report.voidChanges.first)
         #expect(void.origin == "fia-kasur" && void.changes == 2 && !void.reason.isEmpty)
         #expect(try kasur.audit().verified)
@@ -67,6 +68,17 @@ import Testing
         var problems = try central.audit().problems
         #expect(problems.contains { $0.contains("change fia-kasur:2 does not verify") }, "\(problems)")
         try alter("UPDATE change SET body = ? WHERE origin = 'fia-kasur' AND seq = 2", [body])
+        #expect(try central.audit().verified)
+        // An entry's stored values replaced by another's (what finds show), and a deleted mark.
+        let saved = try #require(try central.pool.read { db in try Data.fetchOne(db, sql: "SELECT state FROM record WHERE id = 'fia-kasur-2'") })
+        try alter("UPDATE record SET state = (SELECT state FROM record WHERE id = 'fia-kasur-1') WHERE id = 'fia-kasur-2'")
+        problems = try central.audit().problems
+        #expect(problems.contains { $0.contains("entry fia-kasur-2's stored values are not what its changes make") }, "\(problems)")
+        try alter("UPDATE record SET state = ? WHERE id = 'fia-kasur-2'", [saved])
+        try alter("UPDATE record SET deleted = 1 WHERE id = 'fia-kasur-3'")
+        problems = try central.audit().problems
+        #expect(problems.contains { $0.contains("entry fia-kasur-3 is marked deleted but its changes make it not deleted") }, "\(problems)")
+        try alter("UPDATE record SET deleted = 0 WHERE id = 'fia-kasur-3'")
         #expect(try central.audit().verified)
         // A void mark taken off.
         try alter("UPDATE change SET void = 0 WHERE origin = 'fia-kasur' AND seq = 4")
