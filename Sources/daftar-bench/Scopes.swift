@@ -44,6 +44,17 @@ func deliver(from: Store, to: Store, root: NodeID) throws {
     }
 }
 
+/// scope-pull on a central node of 1,000,000 changes (200,000 pulled).
+func scopePullLarge(_ options: Options) async throws -> [BenchRow] {
+    let folder = options.folder + "/daftar-bench-scopes-large-\(ProcessInfo.processInfo.processIdentifier)"
+    try? FileManager.default.removeItem(atPath: folder)
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    var row = try await scopePull(options, folder)
+    row.id = "scope-pull-large"
+    return [row]
+}
+
 /// An office reads 2 of 10 scopes and pulls them from a central node holding all ten (N
 /// changes), against the same pull from a central node holding only those two scopes' changes.
 func scopePull(_ options: Options, _ folder: String) async throws -> BenchRow {
@@ -247,9 +258,9 @@ func knowledgeBytes(_ folder: String) async throws -> [BenchRow] {
     return try await withLiveServer(central) { url in
         let remote = Remote(name: "central", url: url, token: token)
         try hub.saveRemote(remote)
-        func syncOnce(digests: Bool) async throws -> (bytes: Int, seconds: Double, summary: SyncSummary) {
+        func syncOnce(digests: Bool, encoding: SyncClient.Encoding = .compact) async throws -> (bytes: Int, seconds: Double, summary: SyncSummary) {
             guard let current = try hub.remotes().first else { throw BenchError("the hub lost its remote") }
-            let client = try SyncClient(store: hub, remote: current, encoding: .compact, knowledgeDigests: digests)
+            let client = try SyncClient(store: hub, remote: current, encoding: encoding, knowledgeDigests: digests)
             let start = ContinuousClock.now
             let summary = try await client.sync()
             let t = seconds(ContinuousClock.now - start)
@@ -271,6 +282,12 @@ func knowledgeBytes(_ folder: String) async throws -> [BenchRow] {
             guard r.summary.complete, r.summary.progress.receivedChanges == 0 else { throw BenchError("a steady sync was not one: \(r.summary)") }
             if run % 2 == 0 { withDigests.append((r.bytes, r.seconds)) } else { whole.append((r.bytes, r.seconds)) }
         }
+        var jsonDigests: [Double] = []
+        var jsonWhole: [Double] = []
+        for run in 0..<6 {
+            let r = try await syncOnce(digests: run % 2 == 0, encoding: .json)
+            if run % 2 == 0 { jsonDigests.append(Double(r.bytes)) } else { jsonWhole.append(Double(r.bytes)) }
+        }
         let bytes = (median(withDigests.map { Double($0.0) }), median(whole.map { Double($0.0) }))
         let times = (median(withDigests.map(\.1)), median(whole.map(\.1)))
         return [
@@ -278,6 +295,9 @@ func knowledgeBytes(_ folder: String) async throws -> [BenchRow] {
                 id: "knowledge-bytes", what: "bytes both ways of a sync with nothing new, a hub holding \(chains) chains (3 scopes of 1,000 origins)", value: bytes.0,
                 unit: "bytes", baseline: bytes.1, ratio: bytes.0 / bytes.1, target: "report", met: nil,
                 note: String(format: "digests per scope with only what changed, against knowledge whole both ways (median of 7 each, alternating); first sync %d bytes", first.bytes)),
+            BenchRow(
+                id: "knowledge-bytes-json", what: "the same sync with JSON bodies", value: median(jsonDigests), unit: "bytes", baseline: median(jsonWhole),
+                ratio: median(jsonDigests) / median(jsonWhole), target: "report", met: nil, note: "median of 3 each, alternating"),
             BenchRow(
                 id: "knowledge-sync", what: "time of that sync (nothing new, \(chains) chains), over a loopback port", value: times.0, unit: "s", baseline: times.1,
                 ratio: times.0 / times.1, target: "ratio <= 1", met: times.0 <= times.1,

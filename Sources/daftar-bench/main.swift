@@ -361,6 +361,8 @@ func runAll(_ options: Options) throws {
         return r
     }
     if storePath.isEmpty { storePath = large.folder + "/daftar-bench-\(large.entries).daftar" }
+    let pullOptions = large
+    try step("scope-pull-large") { try runAsync { try await scopePullLarge(pullOptions) } }
     if let daftar = options.daftar {
         try step("start") { try startBench(daftar: daftar, store: storePath) }
         try step("query-forms") { try queryFormsBench(daftar: daftar, store: storePath) }
