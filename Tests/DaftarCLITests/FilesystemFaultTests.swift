@@ -13,7 +13,7 @@ import Testing
 /// Whether this process may mount a tmpfs.
 let canMount = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount")
 
-@Suite(.serialized, .timeLimit(.minutes(2)), .enabled(if: canMount, "mounting a tmpfs needs root"))
+@Suite(.serialized, .timeLimit(.minutes(5)), .enabled(if: canMount, "mounting a tmpfs needs root"))
 struct FilesystemFaultTests {
     let daftar: Executable
     let folder: TemporaryFolder

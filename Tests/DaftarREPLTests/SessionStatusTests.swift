@@ -31,7 +31,7 @@ final class Told: Sendable {
 
 /// What `status` and `conflicts ID` tell an operator about trouble the store keeps: a failing
 /// index, and values that won only by a clock that ran ahead. Real stores, a real Session.
-@Suite(.timeLimit(.minutes(2))) struct SessionStatusTests {
+@Suite(.timeLimit(.minutes(5))) struct SessionStatusTests {
     /// The lines of an output that start with `prefix`.
     func lines(_ output: Session.Output, startingWith prefix: String) -> [Substring] {
         output.text.split(separator: "\n").filter { $0.hasPrefix(prefix) }

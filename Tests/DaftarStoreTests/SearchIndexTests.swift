@@ -7,7 +7,7 @@ import Testing
 /// The field and full-text indexes live in their own file and follow the change log on their
 /// own connection: a find or search never misses what was committed before it, and a missing,
 /// damaged or foreign index file is rebuilt from the store.
-@Suite(.timeLimit(.minutes(2))) struct SearchIndexTests {
+@Suite(.timeLimit(.minutes(5))) struct SearchIndexTests {
     let folder: TemporaryFolder
     init() throws { folder = try TemporaryFolder() }
 

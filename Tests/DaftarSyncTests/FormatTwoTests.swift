@@ -6,7 +6,7 @@ import Testing
 
 /// Change format 2 (a header hashed over a digest of the content, a scope and a chain link) next
 /// to the format-1 history made before it: both travel, are checked and kept as made.
-@Suite(.timeLimit(.minutes(2))) struct FormatTwoTests {
+@Suite(.timeLimit(.minutes(5))) struct FormatTwoTests {
     let folder: TemporaryFolder
     init() throws { folder = try TemporaryFolder() }
 

@@ -9,7 +9,7 @@ import Testing
 /// differs (DESIGN promise 13), through a real server: a sync with nothing new sends no entries
 /// either way, a digest that does not match is refused with nothing applied, and a lost answer
 /// costs one more exchange.
-@Suite(.timeLimit(.minutes(2))) struct KnowledgeDigestTests {
+@Suite(.timeLimit(.minutes(5))) struct KnowledgeDigestTests {
     let folder: TemporaryFolder
     init() throws { folder = try TemporaryFolder() }
 

@@ -8,7 +8,7 @@ import Testing
 /// Scopes across a real server (DESIGN promise 12): the central node grants each office its
 /// scopes in the registry; an office holds, receives and sends only what its grant allows, and no
 /// answer names anything of a scope it may not read.
-@Suite(.timeLimit(.minutes(2))) struct ScopeSyncTests {
+@Suite(.timeLimit(.minutes(5))) struct ScopeSyncTests {
     let folder: TemporaryFolder
     init() throws { folder = try TemporaryFolder() }
 

@@ -255,7 +255,7 @@ import Testing
 }
 
 /// Requests made to break the server, answered without harm.
-@Suite(.timeLimit(.minutes(2))) struct HostileSyncTests {
+@Suite(.timeLimit(.minutes(5))) struct HostileSyncTests {
     let folder: TemporaryFolder
     init() throws { folder = try TemporaryFolder() }
 

@@ -9,7 +9,7 @@ import Testing
 
 /// A server serving TLS with a certificate made during the test, and clients that trust its CA
 /// or do not.
-@Suite(.timeLimit(.minutes(2))) struct TLSTests {
+@Suite(.timeLimit(.minutes(5))) struct TLSTests {
     let folder: TemporaryFolder
     init() throws { folder = try TemporaryFolder() }
 
