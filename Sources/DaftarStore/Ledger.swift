@@ -355,6 +355,23 @@ final class Ledger {
         }
     }
 
+    /// A record computed from its changes in apply order: those that count are merged, a void
+    /// one is left out (and a void creation noted). Shared by ``recompute(_:)`` and the audit.
+    struct Replay {
+        var state: RecordState
+        var creationVoid = false
+
+        init(_ record: RecordState) { state = RecordState(id: record.id, kind: record.kind) }
+
+        mutating func take(_ change: Change, void: Bool) {
+            guard !void else {
+                if change.operation == .add { creationVoid = true }
+                return
+            }
+            state.apply(change)
+        }
+    }
+
     /// Computes a record again from its changes that count, in apply order (which respects
     /// causality, so the merge rule gives what applying them one by one gave), and queues it for
     /// the index file.
@@ -362,17 +379,12 @@ final class Ledger {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, kind, state, hidden, deleted FROM record WHERE num = ?"), arguments: [num]) else { return }
         let old = try RecordState(encoded: row["state"] as Data)
         let oldHidden = Hidden(rawValue: row["hidden"]) ?? .shown
-        var state = RecordState(id: old.id, kind: old.kind)
-        var creationVoid = false
+        var replay = Replay(old)
         let changes = try Row.fetchCursor(db.cachedStatement(sql: "SELECT body, void FROM change WHERE record = ? ORDER BY ord"), arguments: [num])
         while let change = try changes.next() {
-            let decoded = try Change(canonical: [UInt8](change["body"] as Data))
-            if change["void"] as Bool {
-                if decoded.operation == .add { creationVoid = true }
-                continue
-            }
-            state.apply(decoded)
+            replay.take(try Change(canonical: [UInt8](change["body"] as Data)), void: change["void"] as Bool)
         }
+        let (state, creationVoid) = (replay.state, replay.creationVoid)
         var hidden = oldHidden
         if oldHidden == .shown || oldHidden == .voidCreation { hidden = creationVoid ? .voidCreation : .shown }
         let wasEntry = oldHidden == .shown

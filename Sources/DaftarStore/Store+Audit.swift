@@ -159,20 +159,16 @@ extension Store {
                     problems.append("entry \(id)'s stored state cannot be read: restore the store from a backup")
                     continue
                 }
-                var replayed = RecordState(id: stored.id, kind: stored.kind)
-                var creationVoid = false
+                var replay = Ledger.Replay(stored)
                 var any = false
                 while let row = pending, (row["record"] as Int64) <= num {
                     defer { pending = try? bodies.next() }
                     guard (row["record"] as Int64) == num else { continue }
                     guard let change = try? Change(canonical: [UInt8](row["body"] as Data)) else { continue }  // named above
                     any = true
-                    if (row["void"] as Int64? ?? 0) != 0 {
-                        if change.operation == .add { creationVoid = true }
-                        continue
-                    }
-                    replayed.apply(change)
+                    replay.take(change, void: (row["void"] as Int64? ?? 0) != 0)
                 }
+                let (replayed, creationVoid) = (replay.state, replay.creationVoid)
                 guard any else {
                     problems.append("entry \(id) has no change that made it")
                     continue
