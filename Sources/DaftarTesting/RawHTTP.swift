@@ -112,10 +112,19 @@ public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) 
 private let spawning = NSLock()
 
 public func spawn(_ process: Process) throws {
+    try whileSpawning {
+        // A write to a child that has ended must fail with EPIPE where it is made, not end the
+        // whole test process with SIGPIPE (the default action).
+        signal(SIGPIPE, SIG_IGN)
+        try process.run()
+    }
+}
+
+/// Runs `body` (a process start of any kind, `posix_spawn` too) while no other start is under
+/// way in this test process: a `Process.run()` on one thread beside a `posix_spawn` on another
+/// crashed in Foundation's copying of the environment.
+public func whileSpawning<T>(_ body: () throws -> T) rethrows -> T {
     spawning.lock()
     defer { spawning.unlock() }
-    // A write to a child that has ended must fail with EPIPE where it is made, not end the whole
-    // test process with SIGPIPE (the default action).
-    signal(SIGPIPE, SIG_IGN)
-    try process.run()
+    return try body()
 }

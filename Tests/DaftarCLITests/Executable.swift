@@ -49,7 +49,7 @@ struct Executable: Sendable {
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for p in argv + envp { free(p) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, url.path, &actions, nil, argv, envp)
+        let spawned = whileSpawning { posix_spawn(&pid, url.path, &actions, nil, argv, envp) }
         guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
         var status: Int32 = 0
         let deadline = Date().addingTimeInterval(timeout)
