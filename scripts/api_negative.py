@@ -339,7 +339,7 @@ class Suite:
             gzip_bomb(), 413, "too_large", headers={"Content-Encoding": "gzip"}))
 
         header = json.dumps({"node": RELAY, "knowledge": {}, "changes": []}).encode()
-        compact = (b"DFTB" + bytes([1]) + len(header).to_bytes(4, "big") + header
+        compact = (b"DFTB" + bytes([2]) + len(header).to_bytes(4, "big") + header
                    + (1).to_bytes(4, "big") + b"\xff\xff\xff\xff" + b"\x01\x02\x03\x04\x05")
         yield ("compact change of length 0xFFFFFFFF", bad_sync(
             compact, 422, "invalid_change", headers={"Content-Type": "application/vnd.daftar.batch"}))

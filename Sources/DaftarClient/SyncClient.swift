@@ -80,6 +80,9 @@ public final class SyncClient: Sendable {
     /// What this node said it held in its last exchange the server answered, whole: the
     /// server recorded it, and the next request's knowledge is sent against it. Nil: sent whole.
     let acknowledged: Mutex<Knowledge?>
+    /// This node's public key, sent with every request: the central node binds it to this node
+    /// at the first exchange (DESIGN promise 17).
+    let ownKey: String?
     /// Whether the server reads digests (a server of before them refuses the field).
     let serverReadsDigests = Mutex(true)
 
@@ -92,6 +95,7 @@ public final class SyncClient: Sendable {
         self.gzip = gzip
         self.knowledgeDigests = knowledgeDigests
         self.acknowledged = Mutex(remote.sentKnowledge)
+        self.ownKey = (try? store.publicKey())??.hex
         var url = remote.url
         while url.hasSuffix("/") { url.removeLast() }
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
@@ -177,6 +181,9 @@ public final class SyncClient: Sendable {
         // Withdrawn scopes the server takes from this node (to push before deleting).
         var pushScopes = Set<Scope>()
         var relay = false
+        // Whether the server verifies signatures (it knows a root): then this node may pass on
+        // any change of a scope the server takes, since the signature vouches for it.
+        var serverVerifies = false
         let store = self.store
         // Exchanges are pipelined: an answer's changes are applied here while the next exchange
         // is under way (the request counts them as held; if applying them stops, the next
@@ -189,7 +196,7 @@ public final class SyncClient: Sendable {
         }
         for round in 0..<1_000_000 {
             let me = store.node
-            let isRelay = relay
+            let isRelay = relay || serverVerifies
             let mayPassOn: @Sendable (NodeID) -> Bool = { origin in isRelay || origin == me }
             let takes = taken
             let scopes: @Sendable (Scope) -> Bool = { takes.contains($0) }
@@ -251,14 +258,30 @@ public final class SyncClient: Sendable {
             }
             summary.server = response.node
             relay = response.role == "relay"
+            serverVerifies = response.root != nil
             pushScopes = Set(response.pushScopes ?? [])
             if let scopes = response.scopes { taken = Set(scopes).union(pushScopes).subtracting([.registry]) }
             // The registry's statements are taken from the central node alone, in a direct
             // exchange: a server that names itself the root is taken as the central node the
             // first time (this node chose the server), and from then on only it.
             let fromRoot: Bool
-            do {
-                if let root = response.root, root == response.node { try store.adoptRoot(root) }
+            do throws(StoreError) {
+                // The root's key: checked against the fingerprint pinned for this remote, and
+                // taken with the root (DESIGN promise 17).
+                var rootKey: PublicKey?
+                if let text = response.rootKey {
+                    guard let key = try? PublicKey(hex: text) else {
+                        throw StoreError(.badRequest, "the server sent a root key that is not a key; nothing was taken from it")
+                    }
+                    rootKey = key
+                }
+                if let pin = remote.pin, rootKey?.fingerprint != pin {
+                    let shown = rootKey.map { "has fingerprint \($0.groupedFingerprint)" } ?? "was not named"
+                    throw StoreError(
+                        .badRequest,
+                        "\(remote.name)'s root key \(shown), but this remote was pinned to \(PublicKey.groupedFingerprintText(pin)): this is not your central node, or it has a new key; nothing was taken from it. Check the fingerprint with the central node's operator")
+                }
+                if let root = response.root, root == response.node { try store.adoptRoot(root, key: rootKey, pin: remote.pin) }
                 fromRoot = try store.root() == response.node
             } catch {
                 throw SyncError(.store, error.message)
@@ -462,6 +485,8 @@ public final class SyncClient: Sendable {
 
     /// One request and its answer, as they are.
     func post(_ request: SyncRequest, encoded: [[UInt8]], progress: inout SyncProgress) async throws(SyncError) -> SyncResponse {
+        var request = request
+        request.key = request.key ?? ownKey
         var body: Data
         var contentType: String
         do {
@@ -469,7 +494,7 @@ public final class SyncClient: Sendable {
             case .compact:
                 var header = request
                 header.changes = []
-                body = try CompactCodec.encode(header, changes: encoded)
+                body = try CompactCodec.encode(header, changes: encoded, signatures: request.changes.map(\.signature))
                 contentType = SyncProtocol.compactType
             case .json:
                 body = try JSONEncoder().encode(request)

@@ -2,7 +2,7 @@
 /// misspelt field is an error rather than silently dropped (which would change the hash).
 extension Change {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case format, dot, scope, record, kind, operation, fields, vector, hlc, officer, wallTime, prev, hash
+        case format, dot, scope, record, kind, operation, fields, vector, hlc, officer, wallTime, prev, hash, signature
     }
 
     public init(from decoder: any Decoder) throws {
@@ -16,6 +16,7 @@ extension Change {
             wallTime: try c.decode(Int64.self, forKey: .wallTime), scope: try c.decode(Scope.self, forKey: .scope),
             prev: try c.decode(ChainLink.self, forKey: .prev), format: try c.decode(UInt8.self, forKey: .format),
             hash: try c.decode(ContentHash.self, forKey: .hash))
+        signature = try c.decodeIfPresent(ChangeSignature.self, forKey: .signature)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -33,5 +34,6 @@ extension Change {
         try c.encode(wallTime, forKey: .wallTime)
         try c.encode(prev, forKey: .prev)
         try c.encode(hash, forKey: .hash)
+        try c.encodeIfPresent(signature, forKey: .signature)
     }
 }

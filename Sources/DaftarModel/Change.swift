@@ -48,6 +48,10 @@ public struct Change: Sendable, Hashable, Codable {
     /// The hash of this change: of its header (which holds a digest of its content) in format
     /// 2, of its whole canonical form in format 1.
     public var hash: ContentHash
+    /// The origin's signature, on the change that ends a signed run of its chain (DESIGN
+    /// promise 16); nil on the changes before it, which it vouches for through their hashes.
+    /// Not part of the hash.
+    public var signature: ChangeSignature? = nil
 
     /// The hash of the origin's previous change in this change's chain.
     public var previousHash: ContentHash { prev.hash }

@@ -139,3 +139,33 @@ public struct Grant: Sendable, Hashable {
         }
     }
 }
+
+/// A key statement of the registry (DESIGN promise 17): one registry record (kind `key`) that
+/// binds a node's public key to its id, with the text fields `node` and `key` (the key's 32
+/// bytes in 64 lower-case hex digits). Written by the root: for itself when it writes its first
+/// statement, and for a node when it first syncs with its registration token.
+public struct KeyBinding: Sendable, Hashable {
+    public static let kind = try! Kind("key")
+    static let keyField = try! FieldName("key")
+
+    public var node: NodeID
+    public var key: PublicKey
+
+    public init(node: NodeID, key: PublicKey) {
+        self.node = node
+        self.key = key
+    }
+
+    public var fields: [FieldName: FieldValue] {
+        [Grant.nodeField: .text(node.rawValue), Self.keyField: .text(key.hex)]
+    }
+
+    /// Reads a binding from a registry record's fields; nil when they are not a binding's.
+    public init?(fields: [FieldName: FieldValue]) {
+        guard case .text(let nodeText)? = fields[Grant.nodeField], let node = try? NodeID(nodeText),
+            case .text(let keyText)? = fields[Self.keyField], let key = try? PublicKey(hex: keyText)
+        else { return nil }
+        self.node = node
+        self.key = key
+    }
+}

@@ -22,6 +22,13 @@ public enum Limits {
     public static let changeBytes = 128 * 1024
     /// Largest batch of changes, in bytes of canonical encoding.
     public static let batchBytes = 4 * 1024 * 1024
+    /// Most changes of one chain after its last signature: the origin signs again before a
+    /// run of its unsigned changes could grow past this (DESIGN promise 16), so that a signed
+    /// run always fits in one batch.
+    public static let signedRunChanges = 256
+    /// Most bytes (canonical encoding) of one chain's changes after its last signature, less
+    /// one change: a signed run is at most this plus ``changeBytes``, well within ``batchBytes``.
+    public static let signedRunBytes = 1024 * 1024
     /// The latest time a change may be stamped with, in milliseconds since 1970 UTC: the start
     /// of the year 2200. A change whose HLC or wall time lies beyond it (or whose wall time is
     /// before 1970) is invalid everywhere, so a clock set absurdly far ahead cannot win every

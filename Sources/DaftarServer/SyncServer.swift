@@ -26,6 +26,8 @@ public struct SyncServer: Sendable {
     let smallBodyBudget = BodyBudget(total: 16 * 1024 * 1024)
     /// Bodies that may take up to this much go in the small lane.
     static let smallBodyBytes = 4 * 1024 * 1024
+    /// Who the central node's own statements made while serving (key bindings) name.
+    static let statementOfficer = "central node (daftar serve)"
     /// The longest a request waits for the body budget before it is answered 503.
     static let bodyBudgetWait: Duration = .seconds(60)
 
@@ -162,7 +164,23 @@ public struct SyncServer: Sendable {
                 // Who may send what: a node its own changes, a relay anyone's but this server's own.
                 // Checked before anything else about a change, so that a sender that may not send an
                 // origin's changes can never make this store record anything about that origin.
-                let mayApply: @Sendable (NodeID) -> Bool = { origin in origin != server && (role == .relay || origin == sender) }
+                let vouchesFor: @Sendable (NodeID) -> Bool = { origin in origin != server && (role == .relay || origin == sender) }
+                // Once this node knows the root, signatures vouch for changes (DESIGN promise
+                // 16): any node may pass on any change of a scope it may read. The central node
+                // binds a node's key at its first exchange (promise 17).
+                let root = try store.root()
+                if root == server, let text = syncRequest.key, let key = try? PublicKey(hex: text) {
+                    switch try store.bindKey(of: sender, key, as: Self.statementOfficer) {
+                    case .bound: logger.info("sync \(sender): bound key \(key.fingerprint.prefix(16))… to \(sender) in the registry")
+                    case .already: break
+                    case .other(let bound):
+                        throw Refusal(
+                            .forbidden, "key_mismatch",
+                            "\(sender)'s key (fingerprint \(key.fingerprint.prefix(16))…) is not the one the registry binds to it (\(bound.prefix(16))…): a store restored from a backup or made again must be registered under a new id (daftar node add at the central node); nothing was applied")
+                    }
+                }
+                let signed = root != nil
+                let mayApply: @Sendable (NodeID) -> Bool = { origin in origin != server && (signed || role == .relay || origin == sender) }
                 // What crosses the wire (DESIGN promise 12): the client's grant decides which
                 // scopes it may read; nothing of any other scope is taken, sent, compared or named.
                 // Knowledge sent as what changed since the last exchange answered here, with a
@@ -189,7 +207,11 @@ public struct SyncServer: Sendable {
                 let scopes = try store.scopes(readableBy: sender, named: syncRequest.knowledge.scopes)
                 let readable: @Sendable (Scope) -> Bool = { scopes.readable($0) }
                 let clientKnowledge = syncRequest.knowledge.restricted(where: readable)
-                let report = try store.apply(syncRequest.changes, senderKnowledge: clientKnowledge, mayApply: mayApply, takesScope: { scopes.takes($0) })
+                let report = try store.apply(
+                    syncRequest.changes, senderKnowledge: clientKnowledge, mayApply: mayApply, takesScope: { scopes.takes($0) }, vouchesFor: vouchesFor)
+                if case .badSignature(let dot) = report.stop {
+                    try store.noteRefusedSender(sender, origin: dot.origin, reason: "bad_signature")
+                }
                 if case .originNotAllowed(let dot) = report.stop, dot.origin == server {
                     try store.noteRefusedSender(sender, origin: server, reason: "own_origin")
                 }
@@ -200,11 +222,12 @@ public struct SyncServer: Sendable {
                         missingFrom: syncRequest.assumedKnowledge.restricted(where: readable), limits: BatchLimits(maxCount: limit),
                         // A fork is kept only from what the client says it holds, never from what it
                         // says it is still applying.
-                        vouchesFor: { origin in mayApply(origin) && !(syncRequest.applying?.entries.keys.contains { $0.origin == origin } ?? false) },
+                        vouchesFor: { origin in vouchesFor(origin) && !(syncRequest.applying?.entries.keys.contains { $0.origin == origin } ?? false) },
                         scopes: readable)
                 // Whole, as the client sent it: the base its next request's knowledge is sent against.
                 try store.notePeerSeen(sender, knowledge: syncRequest.knowledge, previous: seen)
                 var view = ScopeView(taken: scopes.taken, root: try store.root(), pushed: scopes.pushed)
+                view.rootKey = try store.rootKey()?.hex
                 // Withdrawn scopes: only the chains the client named, never beyond its seq.
                 var knowledge = try store.knowledge().restricted(where: readable)
                 for (chain, entry) in try store.pushKnowledge(of: scopes.pushed, namedBy: syncRequest.knowledge).entries { knowledge.entries[chain] = entry }
@@ -225,6 +248,7 @@ public struct SyncServer: Sendable {
             response.heldBack = outgoing.heldBack.isEmpty ? nil : outgoing.heldBack
             response.scopes = view.taken
             response.root = view.root
+            response.rootKey = view.rootKey
             response.pushScopes = view.pushed.isEmpty ? nil : view.pushed
             response.digests = view.digests
             response.stops = report.stops.isEmpty ? nil : report.stops.map(Self.stopReport)
@@ -314,6 +338,12 @@ public struct SyncServer: Sendable {
             StopReport(reason: .scopeNotTaken, change: change, message: stop.description)
         case .invalid(let change, _):
             StopReport(reason: .invalid, change: change, message: stop.description)
+        case .unsigned(let change):
+            StopReport(reason: .unsigned, change: change, message: stop.description)
+        case .unknownKey(let change, _):
+            StopReport(reason: .unknownKey, change: change, message: stop.description)
+        case .badSignature(let change):
+            StopReport(reason: .badSignature, change: change, message: stop.description)
         }
     }
 
@@ -390,7 +420,7 @@ public struct SyncServer: Sendable {
         if compact {
             var header = response
             header.changes = []
-            data = try CompactCodec.encode(header, changes: encoded)
+            data = try CompactCodec.encode(header, changes: encoded, signatures: response.changes.map(\.signature))
             type = SyncProtocol.compactType
         } else {
             data = try JSONEncoder().encode(response)
@@ -474,4 +504,5 @@ struct ScopeView: Sendable {
     var root: NodeID?
     var pushed: [Scope]
     var digests: KnowledgeDigests?
+    var rootKey: String?
 }

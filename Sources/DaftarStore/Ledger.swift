@@ -26,6 +26,12 @@ final class Ledger {
     /// The grants read in this transaction, by node (nil: none held): validity asks for them per
     /// change, and a registry change clears them.
     private var grantCache: [NodeID: Grant?] = [:]
+    /// The node's key, for a transaction that makes changes: the last change of each of its
+    /// chains the transaction touched is signed at ``finish()`` (DESIGN promise 16).
+    var signer: SigningKey?
+    /// This node's changes made in this transaction and not yet signed, per chain: the last
+    /// one's dot and hash, how many and how many bytes.
+    private var unsigned: [Chain: (seq: UInt64, hash: ContentHash, count: Int, bytes: Int)] = [:]
 
     init(_ db: Database) throws {
         self.db = db
@@ -172,6 +178,8 @@ final class Ledger {
 
     /// Writes the clock, the knowledge of every origin this transaction touched, and the counts.
     func finish() throws {
+        for (chain, run) in unsigned { try sign(chain.origin, seq: run.seq, hash: run.hash) }
+        unsigned = [:]
         for (kind, delta) in kindDeltas where delta.live != 0 || delta.total != 0 {
             try run(
                 "INSERT INTO kind_count (kind, live, total) VALUES (?, ?, ?) ON CONFLICT (kind) DO UPDATE SET live = live + excluded.live, total = total + excluded.total",
@@ -191,6 +199,29 @@ final class Ledger {
                 [chain.origin.rawValue, chain.scope.rawValue, Int64(entry.seq), Data(entry.hash.bytes), added])
         }
         touchedChains = [:]
+    }
+
+    /// Notes a change this node just made: it is signed when it ends the transaction's run of
+    /// its chain, or sooner when the run reaches the format's limit (so that a signed run always
+    /// fits in one batch).
+    func noteOwn(_ change: Change, bytes: Int) throws {
+        guard signer != nil else {
+            throw StoreError(.badRequest, "this store's key is not at hand, so its changes cannot be signed: nothing was recorded")
+        }
+        var run = unsigned[change.chain] ?? (0, .zero, 0, 0)
+        run = (change.dot.seq, change.hash, run.count + 1, run.bytes + bytes)
+        if run.count >= Limits.signedRunChanges || run.bytes >= Limits.signedRunBytes {
+            try sign(change.dot.origin, seq: change.dot.seq, hash: change.hash)
+            unsigned[change.chain] = nil
+        } else {
+            unsigned[change.chain] = run
+        }
+    }
+
+    private func sign(_ origin: NodeID, seq: UInt64, hash: ContentHash) throws {
+        guard let signer else { return }
+        let signature = try ChangeSignature.sign(hash, with: signer)
+        try run("UPDATE change SET signature = ? WHERE origin = ? AND seq = ?", [Data(signature.stored), origin.rawValue, Int64(seq)])
     }
 
     /// Runs a statement prepared once per connection: these run for every change.
@@ -239,8 +270,15 @@ final class Ledger {
                 try run("UPDATE record SET deleted = ?, conflict = ?, state = ? WHERE num = ?", [state.isDeleted, state.inConflict, Data(state.encoded()), num])
             }
         }
-        try run("INSERT INTO change (origin, seq, record, body, void) VALUES (?, ?, ?, ?, ?)", [change.dot.origin.rawValue, Int64(change.dot.seq), num, Data(body), void])
-        if change.scope == .registry, change.dot.origin == root, let grant = Grant(fields: state.values) {
+        try run(
+            "INSERT INTO change (origin, seq, record, body, void, signature) VALUES (?, ?, ?, ?, ?, ?)",
+            [change.dot.origin.rawValue, Int64(change.dot.seq), num, Data(body), void, change.signature.map { Data($0.stored) }])
+        if change.scope == .registry, change.dot.origin == root, change.operation == .add, change.kind == KeyBinding.kind, let binding = KeyBinding(fields: state.values) {
+            try run(
+                "INSERT OR IGNORE INTO key_binding (node, fingerprint, key, record) VALUES (?, ?, ?, ?)",
+                [binding.node.rawValue, Data(binding.key.fingerprintHash.bytes), Data(binding.key.raw), num])
+        }
+        if change.scope == .registry, change.dot.origin == root, change.kind == Grant.kind, let grant = Grant(fields: state.values) {
             // A grant's record, found by its node from now on (the first record about a node holds).
             if change.operation == .add {
                 try run("INSERT OR IGNORE INTO grant_record (node, record) VALUES (?, ?)", [grant.node.rawValue, num])

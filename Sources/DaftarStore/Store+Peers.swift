@@ -33,11 +33,15 @@ public struct Remote: Sendable, Hashable {
     /// What this node said it held in its last exchange the server answered: the base the next
     /// request's knowledge is sent against (only what changed since, and a digest per scope).
     public var sentKnowledge: Knowledge?
+    /// The root's fingerprint (64 lower-case hex digits) the operator pinned: a server whose root
+    /// key has another fingerprint is refused.
+    public var pin: String?
 
     public init(
         name: String, url: String, token: String, caFile: String? = nil, lastSync: Int64? = nil, lastKnowledge: Knowledge? = nil,
-        sentKnowledge: Knowledge? = nil
+        sentKnowledge: Knowledge? = nil, pin: String? = nil
     ) {
+        self.pin = pin
         self.name = name
         self.url = url
         self.token = token
@@ -169,10 +173,11 @@ extension Store {
         try writeTransaction { db in
             try db.execute(
                 sql: """
-                    INSERT INTO remote (name, url, token, ca_file) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (name) DO UPDATE SET url = excluded.url, token = excluded.token, ca_file = excluded.ca_file, last_knowledge = NULL, sent_knowledge = NULL, last_sync = NULL
+                    INSERT INTO remote (name, url, token, ca_file, pin) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET url = excluded.url, token = excluded.token, ca_file = excluded.ca_file, pin = excluded.pin,
+                      last_knowledge = NULL, sent_knowledge = NULL, last_sync = NULL
                     """,
-                arguments: [remote.name, remote.url, remote.token, remote.caFile])
+                arguments: [remote.name, remote.url, remote.token, remote.caFile, remote.pin])
         }
     }
 
@@ -190,7 +195,8 @@ extension Store {
                 Remote(
                     name: row["name"], url: row["url"], token: row["token"], caFile: row["ca_file"], lastSync: row["last_sync"],
                     lastKnowledge: (row["last_knowledge"] as Data?).flatMap { try? JSONDecoder().decode(Knowledge.self, from: $0) },
-                    sentKnowledge: (row["sent_knowledge"] as Data?).flatMap { try? JSONDecoder().decode(Knowledge.self, from: $0) })
+                    sentKnowledge: (row["sent_knowledge"] as Data?).flatMap { try? JSONDecoder().decode(Knowledge.self, from: $0) },
+                    pin: row["pin"])
             }
         }
     }

@@ -41,20 +41,6 @@ extension Store {
         try read { db in try (String.fetchOne(db, sql: "SELECT root FROM store WHERE id = 1")).map { try NodeID($0) } }
     }
 
-    /// Takes `node` as the root when none is known yet: the server this node synced with
-    /// directly, which said it is the root. Returns the root known after.
-    @discardableResult
-    public func adoptRoot(_ node: NodeID) throws(StoreError) -> NodeID {
-        try writeTransaction { db in
-            let ledger = try Ledger(db)
-            if let root = ledger.root { return root }
-            // Judging every change by the registry may void some: their entries leave the counts.
-            try ledger.setRoot(node)
-            try ledger.finish()
-            return node
-        }
-    }
-
     /// Judges every change held against the registry once, for a store that came through schema
     /// 10 with a registry (it kept every change valid there): the affected entries are computed
     /// again, in one transaction. Later changes are judged as they arrive.
@@ -136,7 +122,14 @@ extension Store {
                     .badRequest,
                     "grants are written by the central node (\(root)) alone: run this there; this node takes its registry from it")
             }
-            if ledger.root == nil { try ledger.setRoot(ledger.node) }
+            if ledger.root == nil {
+                // The central node becomes the root: its key is the root key, bound to it by its
+                // first statement (DESIGN promise 17).
+                try ledger.setRoot(ledger.node)
+                let key = try signingKey().publicKey
+                try ledger.run("UPDATE store SET root_key = ? WHERE id = 1", [Data(key.raw)])
+                try tx.writeKeyBinding(KeyBinding(node: ledger.node, key: key))
+            }
             let existing = try ledger.grant(of: node)
             // The node's last seq held here: a closure ends there, a new write range starts after it.
             let last = ledger.highest[node] ?? 0

@@ -110,13 +110,15 @@ extension Store {
             guard let start else { return (batch, forks) }
             var bytes = 0
             let cursor = try Row.fetchCursor(
-                db, sql: "SELECT c.origin, c.seq, c.body, r.scope FROM change c JOIN record r ON r.num = c.record WHERE c.ord >= ? ORDER BY c.ord", arguments: [start])
+                db, sql: "SELECT c.origin, c.seq, c.body, c.signature, r.scope FROM change c JOIN record r ON r.num = c.record WHERE c.ord >= ? ORDER BY c.ord",
+                arguments: [start])
             while let row = try cursor.next() {
                 let chain = Chain(try NodeID(row["origin"] as String), try Scope(row["scope"] as String))
                 let seq = UInt64(row["seq"] as Int64)
                 guard seq > peer[chain], !forked.contains(chain.origin), blocked[chain] == nil, scopes(chain.scope) else { continue }
                 let body = [UInt8](row["body"] as Data)
-                let change = try Change(canonical: body)
+                var change = try Change(canonical: body)
+                if let signature = row["signature"] as Data? { change.signature = try ChangeSignature(stored: [UInt8](signature)) }
                 let dependsOnBlocked = change.vector.entries.contains { entry in
                     entry.node != chain.origin && (forked.contains(entry.node) || blocked[Chain(entry.node, chain.scope)].map { entry.seq >= $0 } ?? false)
                 }
@@ -133,11 +135,54 @@ extension Store {
                 batch.changes.append(change)
                 batch.encoded.append(body)
             }
+            if batch.hasMore { try Self.endAtSignatures(&batch, db) }
             return (batch, forks)
         }
         let kept = newForks.filter { vouchesFor($0.dot.origin) }
         if !kept.isEmpty { try remember(kept) }
         return batch
+    }
+
+    /// A batch cut by its limits ends each chain at a signature (DESIGN promise 16: a sender
+    /// never splits a signed run across batches): a chain whose last change in the batch is
+    /// unsigned, while this store holds a signed change of it further on, is cut back to its last
+    /// signed change in the batch, and so is whatever depends on what was cut. A chain with no
+    /// signature further on (changes held from before signatures) is left as it is.
+    static func endAtSignatures(_ batch: inout OutgoingBatch, _ db: Database) throws {
+        var last: [Chain: Int] = [:]
+        for (i, change) in batch.changes.enumerated() { last[change.chain] = i }
+        var cutFrom: [Chain: UInt64] = [:]
+        for (chain, i) in last where batch.changes[i].signature == nil {
+            let change = batch.changes[i]
+            let signedLater = try Bool.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT 1 FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND c.seq > ? AND c.signature IS NOT NULL AND r.scope = ? LIMIT 1"),
+                arguments: [chain.origin.rawValue, Int64(change.dot.seq), chain.scope.rawValue]) ?? false
+            guard signedLater else { continue }
+            // The first change after the chain's last signed one in the batch.
+            var from = change.dot.seq
+            for j in stride(from: i, through: 0, by: -1) where batch.changes[j].chain == chain {
+                if batch.changes[j].signature != nil { break }
+                from = batch.changes[j].dot.seq
+            }
+            cutFrom[chain] = from
+        }
+        guard !cutFrom.isEmpty else { return }
+        var kept: [Change] = []
+        var keptEncoded: [[UInt8]] = []
+        for (change, body) in zip(batch.changes, batch.encoded) {
+            let dependsOnCut = change.vector.entries.contains { entry in
+                cutFrom[Chain(entry.node, change.scope)].map { entry.seq >= $0 } ?? false
+            }
+            if dependsOnCut || cutFrom[change.chain].map({ change.dot.seq >= $0 }) ?? false {
+                cutFrom[change.chain] = min(cutFrom[change.chain] ?? change.dot.seq, change.dot.seq)
+                continue
+            }
+            kept.append(change)
+            keptEncoded.append(body)
+        }
+        batch.changes = kept
+        batch.encoded = keptEncoded
     }
 
     /// Applies a batch from elsewhere in one transaction: every change is checked first (any
@@ -155,10 +200,13 @@ extension Store {
     ///     holds (``heldScopes()``).
     ///   - fromRoot: whether the sender is the central node itself, in a direct exchange: the
     ///     registry's statements are taken from it alone.
+    ///   - vouchesFor: whether a fork the sender's knowledge shows of an origin is kept (by
+    ///     default, as `mayApply`): a sender cannot block an origin by a made-up hash.
     public func apply(
         _ changes: [Change], senderKnowledge: Knowledge? = nil, mayApply: (NodeID) -> Bool = { _ in true },
-        takesScope: (Scope) -> Bool = { _ in true }, fromRoot: Bool = false
+        takesScope: (Scope) -> Bool = { _ in true }, fromRoot: Bool = false, vouchesFor: ((NodeID) -> Bool)? = nil
     ) throws(StoreError) -> ApplyReport {
+        func keepsForkOf(_ origin: NodeID) -> Bool { vouchesFor?(origin) ?? mayApply(origin) }
         var encoded: [[UInt8]] = []
         encoded.reserveCapacity(changes.count)
         for change in changes {
@@ -170,12 +218,14 @@ extension Store {
         }
         let wall = options.wallClock
         let drift = options.driftMilliseconds
+        // Signatures are verified before the write lock is taken (DESIGN promise 16).
+        let vouches = changes.isEmpty ? nil : try vouches(for: changes)
         if changes.isEmpty {
             // Nothing to apply (a pull): the write lock is taken only if a fork must be kept.
             guard let senderKnowledge else { return ApplyReport() }
             var report = ApplyReport()
             report.forks = try read { db in try Self.forks(db, peer: senderKnowledge) }
-            let kept = report.forks.filter { mayApply($0.dot.origin) }
+            let kept = report.forks.filter { keepsForkOf($0.dot.origin) }
             if !kept.isEmpty { try remember(kept) }
             return report
         }
@@ -187,7 +237,7 @@ extension Store {
                 // (its own, or any for a relay) are kept, so a sender cannot block an origin by
                 // a made-up hash.
                 report.forks = try Self.forks(db, peer: senderKnowledge)
-                for fork in report.forks where mayApply(fork.dot.origin) { try Self.remember(fork, db, now: now) }
+                for fork in report.forks where keepsForkOf(fork.dot.origin) { try Self.remember(fork, db, now: now) }
             }
             let forked = Set(try Self.knownForks(db).map(\.dot.origin))
             let ledger = try Ledger(db)
@@ -215,6 +265,13 @@ extension Store {
                 let held = try ledger.heldHash(change.dot)
                 if held == change.hash {
                     report.duplicates += 1
+                    // A signature verified here that the copy held lacks is kept with it, so that
+                    // this store can pass the run on (a change held from before signatures).
+                    if let signature = change.signature, vouches?[index] == .vouched {
+                        try ledger.run(
+                            "UPDATE change SET signature = ? WHERE origin = ? AND seq = ? AND signature IS NULL",
+                            [Data(signature.stored), origin.rawValue, Int64(change.dot.seq)])
+                    }
                     continue
                 }
                 // Behind a change of its chain that could not be applied.
@@ -228,6 +285,39 @@ extension Store {
                     stop(.originNotAllowed(change: change.dot))
                     continue
                 }
+                // Scopes: the registry from the central node alone; any other scope only if this
+                // store holds it and takes it from this sender.
+                if change.scope == .registry {
+                    // Signed, the root's statements may come through anyone; unsigned (a store
+                    // that knows no root key yet), from the root itself alone.
+                    guard fromRoot || vouches != nil, let root = ledger.root, origin == root else {
+                        stop(.scopeNotTaken(change: change.dot, scope: .registry))
+                        continue
+                    }
+                    guard change.kind == Grant.kind || change.kind == KeyBinding.kind else {
+                        stop(.invalid(change: change.dot, reason: "it is a registry statement of kind \(change.kind), and the registry holds grants and keys alone in this release"))
+                        continue
+                    }
+                } else if !(heldScopes?.contains(change.scope) ?? true) || !takesScope(change.scope) {
+                    stop(.scopeNotTaken(change: change.dot, scope: change.scope))
+                    continue
+                }
+                // Its origin's signature must vouch for it; nothing else about it is recorded
+                // (not even a fork) until one does.
+                if let vouches {
+                    switch vouches[index] {
+                    case .vouched: break
+                    case .unsigned:
+                        stop(.unsigned(change: change.dot))
+                        continue
+                    case .unknownKey(let key):
+                        stop(.unknownKey(change: change.dot, key: key))
+                        continue
+                    case .badSignature:
+                        stop(.badSignature(change: change.dot))
+                        continue
+                    }
+                }
                 if let held {
                     let fork = ForkReport(dot: change.dot, localHash: held, remoteHash: change.hash)
                     try Self.remember(fork, db, now: now)
@@ -237,21 +327,6 @@ extension Store {
                 if forked.contains(origin) {
                     let known = try Self.knownForks(db).first { $0.dot.origin == origin }!
                     stop(.fork(known))
-                    continue
-                }
-                // Scopes: the registry from the central node alone; any other scope only if this
-                // store holds it and takes it from this sender.
-                if change.scope == .registry {
-                    guard fromRoot, let root = ledger.root, origin == root else {
-                        stop(.scopeNotTaken(change: change.dot, scope: .registry))
-                        continue
-                    }
-                    guard change.kind == Grant.kind else {
-                        stop(.invalid(change: change.dot, reason: "it is a registry statement of kind \(change.kind), and the registry holds grants alone in this release"))
-                        continue
-                    }
-                } else if !(heldScopes?.contains(change.scope) ?? true) || !takesScope(change.scope) {
-                    stop(.scopeNotTaken(change: change.dot, scope: change.scope))
                     continue
                 }
                 // Its chain: the change must follow the last one held of its origin in its scope.

@@ -133,6 +133,11 @@ public struct StoreTransaction {
         try commit(record: id, kind: state.kind, scope: scope, operation: operation, fields: fields, vector: vector)
     }
 
+    /// Makes a registry statement that creates a record (the central node alone).
+    func commitStatement(record: RecordID, kind: Kind, fields: [FieldName: FieldValue], vector: VersionVector) throws(StoreError) {
+        try commit(record: record, kind: kind, scope: .registry, operation: .add, fields: fields, vector: vector, registry: true)
+    }
+
     /// Makes, checks and integrates one local change. The checks are the receiver's own
     /// (``Change/validate()``), so what this store keeps every other store accepts.
     private func commit(
@@ -172,6 +177,7 @@ public struct StoreTransaction {
                 officer: officer, wallTime: Int64(clamping: wall), scope: scope,
                 prev: ChainLink(seq: own?.seq ?? 0, hash: own?.hash ?? .zero))
             try ledger.integrate(change, encoded: encoded)
+            try ledger.noteOwn(change, bytes: encoded.count)
         } catch {
             throw StoreError.from(error, path: path)
         }
@@ -190,8 +196,10 @@ extension Store {
             throw StoreError(.badRequest, "no officer named: every change records who made it; give --officer NAME or set DAFTAR_OFFICER")
         }
         let clock = options.wallClock
+        let signer = try signer()
         return try writeTransaction { db in
             let ledger = try Ledger(db)
+            ledger.signer = signer
             let result = try body(StoreTransaction(ledger: ledger, path: path, officer: trimmed, wallClock: clock))
             try ledger.finish()
             return result

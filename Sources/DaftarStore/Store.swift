@@ -62,6 +62,8 @@ public final class Store: Sendable {
     /// The field and full-text indexes, in their own file; nil for a store opened read-only.
     let index: SearchIndex?
     private let cachedNode: Mutex<NodeID>
+    /// The node's private key, read from its file at the first write that signs.
+    let cachedSigner = Mutex<SigningKey?>(nil)
 
     /// The `PRAGMA application_id` that marks a Daftar store: 'DAFT'.
     static let applicationID: Int32 = 0x4441_4654

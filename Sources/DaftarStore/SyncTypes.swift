@@ -25,6 +25,15 @@ public enum ApplyStop: Sendable, Hashable, CustomStringConvertible {
     /// The change contradicts what it depends on (for example it edits a record its origin
     /// never created); its origin's later changes wait behind it.
     case invalid(change: Dot, reason: String)
+    /// No signature in the batch covers the change (DESIGN promise 16): its chain waits for the
+    /// rest of its signed run.
+    case unsigned(change: Dot)
+    /// The signature that covers the change names a key the root has not bound to its origin
+    /// here: its chain waits for the key statement.
+    case unknownKey(change: Dot, key: ContentHash)
+    /// The signature that covers the change does not verify: it was altered or made up on the
+    /// way, and is refused.
+    case badSignature(change: Dot)
 
     public var description: String {
         switch self {
@@ -39,6 +48,12 @@ public enum ApplyStop: Sendable, Hashable, CustomStringConvertible {
             "change \(change) is of scope \(scope), which this node does not take from this sender (not granted on one side): its chain waits; grants are shown by `daftar node list` at the central node"
         case .originNotAllowed(let change):
             "change \(change) was made by \(change.origin), and this sender may pass on only its own changes: register the sender as a relay, or sync with \(change.origin) directly"
+        case .unsigned(let change):
+            "change \(change) came without the signature of \(change.origin) that vouches for it (the rest of its signed run was not in the batch): its chain waits"
+        case .unknownKey(let change, let key):
+            "change \(change) is signed by key \(key.hex.prefix(16))…, which the registry here does not bind to \(change.origin) yet: its chain waits until this node syncs with the central node"
+        case .badSignature(let change):
+            "change \(change) does not carry a valid signature of \(change.origin): it was altered or made up on the way, and is refused"
         }
     }
 }

@@ -41,6 +41,10 @@ public struct SyncRequest: Sendable, Hashable, Codable {
     /// and says what the whole is. A digest that does not match is answered 409
     /// `knowledge_mismatch`, and the client sends its knowledge whole.
     public var knowledgeDelta: Bool?
+    /// The client's public key (64 lower-case hex digits): at the central node, the first
+    /// exchange with a node's token binds it to the node in the registry (DESIGN promise 17); a
+    /// node whose bound key differs is refused 403 `key_mismatch`.
+    public var key: String?
 
     public init(node: NodeID, knowledge: Knowledge, changes: [Change], maxChanges: Int? = nil, applying: Knowledge? = nil) {
         self.node = node
@@ -58,7 +62,7 @@ public struct SyncRequest: Sendable, Hashable, Codable {
         return assumed
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges, applying, digests, knowledgeDelta }
+    enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges, applying, digests, knowledgeDelta, key }
 
     public init(from decoder: any Decoder) throws {
         try KnownKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue), in: "a sync request")
@@ -74,6 +78,11 @@ public struct SyncRequest: Sendable, Hashable, Codable {
         applying = try c.decodeIfPresent(Knowledge.self, forKey: .applying)
         digests = try c.decodeIfPresent(KnowledgeDigests.self, forKey: .digests)
         knowledgeDelta = try c.decodeIfPresent(Bool.self, forKey: .knowledgeDelta)
+        key = try c.decodeIfPresent(String.self, forKey: .key)
+        if let key, (try? PublicKey(hex: key)) == nil {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: [CodingKeys.key], debugDescription: "key is not an Ed25519 public key: give its 32 bytes as 64 lower-case hex digits"))
+        }
         if knowledgeDelta == true, digests == nil {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: [CodingKeys.knowledgeDelta], debugDescription: "knowledgeDelta is true but digests is missing: a delta needs the digest of every scope of the whole knowledge"))
@@ -94,6 +103,9 @@ public struct StopReport: Sendable, Hashable, Codable {
         case originNotAllowed = "origin_not_allowed"
         case scopeNotTaken = "scope_not_taken"
         case invalid = "invalid_change"
+        case unsigned
+        case unknownKey = "unknown_key"
+        case badSignature = "bad_signature"
     }
 
     public var reason: Reason
@@ -147,6 +159,10 @@ public struct SyncResponse: Sendable, Hashable, Codable {
     /// The central node whose registry statements count, when the server knows it: a server
     /// that names itself is the central node.
     public var root: NodeID?
+    /// The root's public key (64 lower-case hex digits), when the server knows it: the client
+    /// checks its fingerprint against the one it pinned, and verifies the root's statements with
+    /// it (DESIGN promise 17).
+    public var rootKey: String?
     /// Scopes withdrawn from the client that the server holds: it takes changes of them from the
     /// client and never sends any. For these, `knowledge` holds only the chains the request's
     /// knowledge named, each at most at the request's seq, so that the client can push what the

@@ -69,7 +69,7 @@ func check(_ request: SyncRequest, compact: Bool) {
     var header = request
     header.changes = []
     let body: Data
-    do { body = try CompactCodec.encode(header, changes: canonical) } catch { fatalError("\(how): a valid request does not encode compact: \(error)") }
+    do { body = try CompactCodec.encode(header, changes: canonical, signatures: request.changes.map(\.signature)) } catch { fatalError("\(how): a valid request does not encode compact: \(error)") }
     let decoded: (SyncRequest, [Change])
     do { decoded = try CompactCodec.decode(SyncRequest.self, from: body) } catch {
         fatalError("\(how): a valid request does not decode from its own compact body: \(error)")

@@ -130,7 +130,7 @@ func withdrawal(_ options: Options, _ folder: String) throws -> BenchRow {
     let central = try Store.create(at: folder + "/w-central.daftar", node: try NodeID("central"))
     let office = try Store.create(at: folder + "/w-office.daftar", node: try NodeID("fia-kasur"))
     try central.writeGrant(for: office.node, .register(read: [punjab, sindh], write: [punjab, sindh]), as: "bench")
-    try office.adoptRoot(central.node)
+    try office.adoptRoot(central.node, key: try central.rootKey())
     try deliver(from: central, to: office, root: central.node)
     var rng = SplitMix(state: 9)
     let count = options.entries
@@ -198,7 +198,7 @@ func recomputation(_ options: Options, _ folder: String) throws -> BenchRow {
     try central.writeGrant(for: lahore.node, .register(read: [punjab], write: [punjab]), as: "bench")
     try central.writeGrant(for: okara.node, .register(read: [punjab], write: []), as: "bench")
     for office in [lahore, okara] {
-        try office.adoptRoot(central.node)
+        try office.adoptRoot(central.node, key: try central.rootKey())
         try deliver(from: central, to: office, root: central.node)
     }
     let count = min(options.entries, 10_000)

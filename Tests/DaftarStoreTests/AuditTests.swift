@@ -20,7 +20,7 @@ import Testing
         let central = try Store.make("central", in: folder, clock: clock)
         let kasur = try Store.make("fia-kasur", in: folder, clock: clock)
         try central.writeGrant(for: kasur.node, .register(read: [Self.punjab], write: [Self.punjab]), as: "Admin")
-        try kasur.adoptRoot(central.node)
+        try kasur.enroll(at: central)
         try VoidChangeTests.deliver(from: central, to: kasur, root: central.node)
         for i in 0..<3 {
             try kasur.write(as: "SI Aslam") { try $0.add(kind: kind("case"), fields: [name("title"): text("raid \(i)")], in: Self.punjab) }
@@ -47,7 +47,7 @@ import Testing
         #expect(kasurChain.changes == 5 && kasurChain.void == 2 && kasurChain.first == 1 && kasurChain.last == 5)
         #expect(kasurChain.headHash == (try central.knowledge()).entries[Chain(kasur.node, Self.punjab)]?.hash.hex)
         #expect(report.changes == report.chains.reduce(0) { $0 + $1.changes })
-        #expect(report.entries == 7, "five cases, a circular and the grant statement: \(report.entries)")
+        #expect(report.entries == 9, "five cases, a circular, the grant statement and two key statements: \(report.entries)")
         let void = try #require(report.voidChanges.first)
         #expect(void.origin == "fia-kasur" && void.changes == 2 && !void.reason.isEmpty)
         #expect(try kasur.audit().verified)

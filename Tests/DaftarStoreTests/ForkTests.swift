@@ -19,6 +19,8 @@ import Testing
         try office.add(kind: kind("person"), fields: [name("name"): text("Asif")], as: "Rashid")
         let copyPath = folder.file("copy.daftar")
         try office.pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [copyPath]) }
+        // The whole laptop copied: its key file too, so that the copy signs as the same node.
+        try FileManager.default.copyItem(atPath: office.keyPath, toPath: copyPath + ".key")
         var options = Store.Options()
         options.wallClock = clock.reading
         return (office, try Store.open(at: copyPath, options: options), shared)

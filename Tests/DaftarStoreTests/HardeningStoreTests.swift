@@ -147,6 +147,8 @@ final class Flag: Sendable {
         try office.add(kind: kind("person"), fields: [name("name"): text("Asif")], as: "Rashid")
         let copyPath = folder.file("copy.daftar")
         try office.pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [copyPath]) }
+        // The whole laptop copied: its key file too, so that the copy signs as the same node.
+        try FileManager.default.copyItem(atPath: office.keyPath, toPath: copyPath + ".key")
         let copy = try Store.open(at: copyPath, options: options)
         clock.advance(10)
         try office.add(kind: kind("vehicle"), fields: [name("plate"): text("LEA-1")], as: "Rashid")

@@ -32,7 +32,7 @@ import Testing
         #expect(storeError { try central.writeGrant(for: hub, .register(read: [], write: [], via: hub), as: "Admin") } != nil)
 
         // Okara works in punjab, and gets its grant.
-        try okara.adoptRoot(central.node)
+        try okara.enroll(at: central)
         try VoidChangeTests.deliver(from: central, to: okara, root: central.node)
         let raid = try okara.write(as: "SI Bano") { try $0.add(kind: kind("case"), fields: [name("title"): text("raid in Okara")], in: Self.punjab) }
         try VoidChangeTests.deliver(from: okara, to: central, root: central.node)

@@ -15,12 +15,14 @@ import Testing
         let central = try Store.make("central", in: folder, clock: clock)
         let kasur = try Store.make("fia-kasur", in: folder, clock: clock)
         try central.writeGrant(for: kasur.node, .register(read: [], write: [punjab, sindh]), as: "Admin")
-        try kasur.adoptRoot(central.node)
+        try kasur.enroll(at: central)
         try VoidChangeTests.deliver(from: central, to: kasur, root: central.node)
         try kasur.write(as: "SI Aslam") { _ = try $0.add(kind: kind("case"), fields: [name("title"): text("before the copy")], in: punjab) }
         // The laptop's store is copied and both copies go on as fia-kasur.
         let copyPath = folder.file("copy.daftar")
         try kasur.backup(to: copyPath)
+        // The whole laptop copied: its key file too, so that the copy signs as the same node.
+        try FileManager.default.copyItem(atPath: kasur.keyPath, toPath: copyPath + ".key")
         let copy = try Store.open(at: copyPath)
         #expect(copy.node == kasur.node)
         let original = try kasur.write(as: "SI Aslam") { try $0.add(kind: kind("case"), fields: [name("title"): text("original")], in: punjab) }

@@ -34,7 +34,9 @@ import Testing
         let fromRoot = from.node == root
         // A node takes the central node as its root at its first direct exchange with it, as
         // the sync client does (its work until then is judged by the registry from then on).
-        if fromRoot { try to.adoptRoot(root) }
+        if fromRoot { try to.enroll(at: from) }
+        // The central node binds a node's key at its exchanges with it.
+        if to.node == root { try to.bindKeyOf(from) }
         for _ in 0..<50 {
             // Again each round: a grant in the last batch may have changed what either holds.
             let receiverHolds = try held(to)
@@ -93,7 +95,7 @@ import Testing
             }
             try register(office, central, &rng)
         }
-        try hub.adoptRoot(central.node)
+        try hub.enroll(at: central)
         var made = try central.changeCounts().held
         var written: Set<Written> = []
         for step in 0..<Int.random(in: 40...80, using: &rng) {
@@ -178,7 +180,9 @@ import Testing
         }
         // The central node holds every change made anywhere, and every value written is in its
         // history; exactly the changes the registry voids are marked void (an oracle of the rule).
-        #expect(try central.changeCounts().held == made, "seed \(seed)")
+        // (and the key statements it wrote as offices first exchanged with it).
+        let bound = try offices.filter { !(try central.boundKeys(of: $0.node)).isEmpty }.count
+        #expect(try central.changeCounts().held == made + UInt64(bound), "seed \(seed)")
         let grants = try central.grants()
         for item in written {
             let history = try central.history(of: item.record)

@@ -18,6 +18,8 @@ import Testing
     /// a server and a client would.
     static func deliver(from: Store, to: Store, root: NodeID) throws {
         let fromRoot = from.node == root
+        // The central node binds a node's key at its exchanges with it.
+        if to.node == root { try to.bindKeyOf(from) }
         for _ in 0..<100 {
             // What each holds, again each round: a grant in the last batch may have changed it.
             let receiverHolds = try to.heldScopes()
@@ -44,7 +46,7 @@ import Testing
         let central = try Store.make("central", in: folder, clock: clock)
         let kasur = try Store.make("fia-kasur", in: folder, clock: clock)
         try central.writeGrant(for: kasur.node, .register(read: [Self.punjab], write: [Self.punjab]), as: "Admin")
-        try kasur.adoptRoot(central.node)
+        try kasur.enroll(at: central)
         try Self.deliver(from: central, to: kasur, root: central.node)
         let raid = try kasur.write(as: "SI Aslam") { try $0.add(kind: kind("case"), fields: [name("title"): text("raid")], in: Self.punjab) }
         try Self.deliver(from: kasur, to: central, root: central.node)
@@ -96,11 +98,14 @@ import Testing
         let lahore = try Store.make("fia-lahore", in: folder, clock: clock)
         let okara = try Store.make("fia-okara", in: folder, clock: clock)
         try central.writeGrant(for: okara.node, .register(read: [Self.punjab], write: [Self.punjab]), as: "Admin")
-        try okara.adoptRoot(central.node)
+        try okara.enroll(at: central)
         try okara.setDefaultScope(Self.punjab)
-        // okara takes the registry before lahore is registered: it knows no grant of lahore.
+        // lahore is registered to read punjab, not yet to write it, and its key is bound at its
+        // first exchange; okara takes that registry.
+        try central.writeGrant(for: lahore.node, .register(read: [Self.punjab], write: []), as: "Admin")
+        try central.bindKeyOf(lahore)
         try Self.deliver(from: central, to: okara, root: central.node)
-        try central.writeGrant(for: lahore.node, .register(read: [Self.punjab], write: [Self.punjab]), as: "Admin")
+        // lahore, which has not taken its grant, writes in punjab all the same.
         try lahore.setDefaultScope(Self.punjab)
         let ids = try (0..<30).map { n in
             try lahore.write(as: "SI Bilal") { try $0.add(kind: kind("case"), fields: [name("title"): text("smuggling \(n)"), name("n"): .integer(Int64(n))]) }
@@ -112,8 +117,10 @@ import Testing
         #expect(try okara.search("smuggling").isEmpty)
         #expect(try Self.cases(okara, where: .compare(name("n"), .equal, .integer(7))).isEmpty)
         #expect(try okara.voidChains().map(\.count) == [30])
-        // The registry brings lahore's grant (opened from its seq 1): the entries are computed
-        // again and found, through the index file too.
+        // The registry brings lahore's write grant (opened from its seq 1, since the central
+        // node holds none of its changes): the entries are computed again and found, through the
+        // index file too.
+        try central.writeGrant(for: lahore.node, .grant(read: [], write: [Self.punjab]), as: "Admin")
         try Self.deliver(from: central, to: okara, root: central.node)
         #expect(try okara.voidChains().isEmpty)
         #expect(try Self.cases(okara).count == 30)
@@ -131,7 +138,7 @@ import Testing
         let central = try Store.make("central", in: folder, clock: clock)
         let kasur = try Store.make("fia-kasur", in: folder, clock: clock)
         try central.writeGrant(for: kasur.node, .register(read: [Self.punjab, Self.sindh], write: [Self.sindh]), as: "Admin")
-        try kasur.adoptRoot(central.node)
+        try kasur.enroll(at: central)
         let informant = try central.write(as: "Admin") { try $0.add(kind: kind("person"), fields: [name("alias"): text("Kala")], in: Self.punjab) }
         try central.write(as: "Admin") { _ = try $0.add(kind: kind("person"), fields: [name("alias"): text("Bhola")], in: Self.sindh) }
         try Self.deliver(from: central, to: kasur, root: central.node)

@@ -202,12 +202,12 @@ import Testing
             #expect(ok.status == 200)
             // A compact body whose change claims 0xFFFFFFFF bytes.
             let header = Array(#"{"node":"fia-lahore","knowledge":{},"changes":[]}"#.utf8)
-            var compact: [UInt8] = Array("DFTB".utf8) + [1]
+            var compact: [UInt8] = Array("DFTB".utf8) + [2]
             compact += [0, 0, 0, UInt8(header.count)] + header + [0, 0, 0, 1] + [0xFF, 0xFF, 0xFF, 0xFF] + [1, 2, 3]
             let claimed = try await http(url, headers: [("Authorization", "Bearer \(token)"), ("Content-Type", SyncProtocol.compactType)], body: Data(compact))
             #expect(claimed.status == 422 && claimed.json["error"] as? String == "invalid_change")
             // Cut short instead: malformed.
-            compact = Array("DFTB".utf8) + [1] + [0, 0, 0, UInt8(header.count)] + header + [0, 0, 0, 1] + [0, 0, 0, 40] + [1, 2, 3]
+            compact = Array("DFTB".utf8) + [2] + [0, 0, 0, UInt8(header.count)] + header + [0, 0, 0, 1] + [0, 0, 0, 40] + [1, 2, 3]
             let cut = try await http(url, headers: [("Authorization", "Bearer \(token)"), ("Content-Type", SyncProtocol.compactType)], body: Data(compact))
             #expect(cut.status == 400 && cut.json["error"] as? String == "malformed")
         }

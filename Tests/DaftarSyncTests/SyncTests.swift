@@ -219,6 +219,8 @@ import Testing
         try office.add(kind: kind("case"), fields: [name("title"): .text("shared")], as: "Rashid")
         let copyPath = folder.file("copy.daftar")
         try await office.pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [copyPath]) }
+        // The whole laptop copied: its key file too, so that the copy signs as the same node.
+        try FileManager.default.copyItem(atPath: office.keyPath, toPath: copyPath + ".key")
         let copy = try Store.open(at: copyPath)
         try await withServer(central) { url in
             let token = try central.registerPeer(office.node, role: .office)
