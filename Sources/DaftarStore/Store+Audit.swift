@@ -14,8 +14,11 @@ public struct AuditReport: Sendable, Codable {
         public var changes: Int
         public var headHash: String
         public var void: Int
-        /// The key that signed the chain's head; nil while changes carry no signatures.
+        /// The fingerprint of the key of the chain's last signature; nil when none of its
+        /// changes carries one (held from before signatures, or taken without a root).
         public var signedBy: String?
+        /// Changes after the chain's last signature: vouched for by no signature held here.
+        public var unsignedTail: Int
     }
 
     /// Void changes of one chain, and why (DESIGN promise 14).
@@ -37,6 +40,12 @@ public struct AuditReport: Sendable, Codable {
     public var keyFingerprint: String?
     /// The central node whose registry statements count here, when known.
     public var root: String?
+    /// The root key's fingerprint, when known: every key statement is the root's.
+    public var rootFingerprint: String?
+    /// The key statements of the registry: node and fingerprint.
+    public var keys: [String: [String]]
+    /// Signatures held, each verified again with the key the registry binds to its origin.
+    public var signatures: Int
     public var changes: Int
     /// Records held (entries, and registry statements), each computed again from its changes.
     public var entries: Int
@@ -61,6 +70,7 @@ extension Store {
     public func audit() throws(StoreError) -> AuditReport {
         let now = Int64(options.wallClock())
         let key = try publicKey()
+        let rootKey = try rootKey()
         return try read { db in
             let ledger = try Ledger(db)
             var problems: [String] = []
@@ -70,11 +80,26 @@ extension Store {
                 var hash: ContentHash
                 var count: Int
                 var void: Int
+                var signedBy: String?
+                var unsignedTail: Int
             }
             var heads: [Chain: Head] = [:]
             var count = 0
+            // The keys every signature is checked with: those the registry binds, the root's,
+            // and this node's own.
+            var bound: [NodeID: [ContentHash: PublicKey]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT node, key FROM key_binding") {
+                guard let node = try? NodeID(row["node"] as String), let key = try? PublicKey(raw: [UInt8](row["key"] as Data)) else {
+                    problems.append("a key statement of the registry cannot be read")
+                    continue
+                }
+                bound[node, default: [:]][key.fingerprintHash] = key
+            }
+            if let root = ledger.root, let rootKey { bound[root, default: [:]][rootKey.fingerprintHash] = rootKey }
+            if let key { bound[node, default: [:]][key.fingerprintHash] = key }
+            var signatures = 0
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT c.origin, c.seq, c.body, c.void, r.scope FROM change c LEFT JOIN record r ON r.num = c.record ORDER BY c.origin, c.seq")
+                db, sql: "SELECT c.origin, c.seq, c.body, c.void, c.signature, r.scope FROM change c LEFT JOIN record r ON r.num = c.record ORDER BY c.origin, c.seq")
             while let row = try rows.next() {
                 count += 1
                 let origin: String = row["origin"]
@@ -106,6 +131,23 @@ extension Store {
                         "\(where_) links to \(change.prev.seq == 0 ? "the chain's start" : "\(change.prev.seq) (\(change.prev.hash))") but the change before it in \(chain) is \(expected.seq == 0 ? "none" : "\(expected.seq) (\(expected.hash))")"
                     )
                 }
+                var signedBy: String?
+                if let stored = row["signature"] as Data? {
+                    signatures += 1
+                    if let signature = try? ChangeSignature(stored: [UInt8](stored)) {
+                        if let key = bound[change.dot.origin]?[signature.key] {
+                            if signature.verifies(change.hash, with: key) {
+                                signedBy = key.fingerprint
+                            } else {
+                                problems.append("\(where_)'s signature does not verify with \(change.dot.origin)'s key \(key.fingerprint.prefix(16))…: it was altered")
+                            }
+                        } else {
+                            problems.append("\(where_) is signed by key \(signature.key.hex.prefix(16))…, which the registry here does not bind to \(change.dot.origin)")
+                        }
+                    } else {
+                        problems.append("\(where_)'s stored signature cannot be read")
+                    }
+                }
                 let void = (row["void"] as Int64? ?? 0) != 0
                 let judged = try ledger.isVoid(change)
                 if void != judged {
@@ -116,9 +158,17 @@ extension Store {
                     head.hash = change.hash
                     head.count += 1
                     head.void += void ? 1 : 0
+                    if let signedBy {
+                        head.signedBy = signedBy
+                        head.unsignedTail = 0
+                    } else {
+                        head.unsignedTail += 1
+                    }
                     heads[chain] = head
                 } else {
-                    heads[chain] = Head(first: change.dot.seq, last: change.dot.seq, hash: change.hash, count: 1, void: void ? 1 : 0)
+                    heads[chain] = Head(
+                        first: change.dot.seq, last: change.dot.seq, hash: change.hash, count: 1, void: void ? 1 : 0, signedBy: signedBy,
+                        unsignedTail: signedBy == nil ? 1 : 0)
                 }
             }
             // Knowledge: each chain's head and count, and no chain without changes.
@@ -193,7 +243,7 @@ extension Store {
             let chains = heads.sorted { $0.key < $1.key }.map { chain, head in
                 AuditReport.ChainAudit(
                     origin: chain.origin.rawValue, scope: chain.scope.rawValue, first: head.first, last: head.last, changes: head.count,
-                    headHash: head.hash.hex, void: head.void, signedBy: nil)
+                    headHash: head.hash.hex, void: head.void, signedBy: head.signedBy, unsignedTail: head.unsignedTail)
             }
             for void in try Self.voidChains(db, ledger: ledger) {
                 voids.append(
@@ -204,6 +254,10 @@ extension Store {
             let schema = try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier DESC LIMIT 1") ?? "?"
             return AuditReport(
                 node: node.rawValue, store: path, auditedAt: now, schema: schema, keyFingerprint: key?.fingerprint, root: ledger.root?.rawValue,
+                rootFingerprint: rootKey?.fingerprint,
+                keys: Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT node, key FROM key_binding ORDER BY node"), by: { $0["node"] as String }).mapValues { rows in
+                    rows.compactMap { try? PublicKey(raw: [UInt8]($0["key"] as Data)).fingerprint }
+                }, signatures: signatures,
                 changes: count, entries: entries, chains: chains, voidChanges: voids, grants: grants, problems: problems)
         }
     }

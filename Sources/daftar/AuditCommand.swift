@@ -8,7 +8,7 @@ struct AuditCommand: ParsableCommand {
         commandName: "audit",
         abstract: "Check every hash, chain link, knowledge entry and registry statement of the store again, and print a report.",
         discussion:
-            "The report is fit to attach to a case file: per chain its first and last change, its head hash and the key that signed it; the node's key and the root; void changes and why; and anything that does not verify, named. It reads one consistent snapshot, so it can run while the node serves. Exits 1 when anything does not verify."
+            "The report is fit to attach to a case file: per chain its first and last change, its head hash, the key that signed it and how many changes follow its last signature; the node's key and the root; void changes and why; and anything that does not verify, named. It reads one consistent snapshot, so it can run while the node serves. Exits 1 when anything does not verify."
     )
     @OptionGroup var location: StorePath
     @OptionGroup var output: OutputOptions
@@ -40,12 +40,17 @@ struct AuditCommand: ParsableCommand {
         lines.append("schema       \(r.schema)")
         lines.append("node's key   \(r.keyFingerprint.map { PublicKey.groupedFingerprintText($0) } ?? "none made yet")")
         lines.append("root         \(r.root ?? "none known (no grant has reached this store)")")
-        lines.append("changes      \(r.changes) in \(r.chains.count) chain(s); \(r.grants) grant(s) in the registry")
+        if let root = r.rootFingerprint { lines.append("root's key   \(PublicKey.groupedFingerprintText(root))") }
+        lines.append("changes      \(r.changes) in \(r.chains.count) chain(s); \(r.grants) grant(s) and \(r.keys.values.reduce(0) { $0 + $1.count }) key statement(s) in the registry")
+        lines.append("signatures   \(r.signatures), each verified with the key the registry binds to its origin")
         lines.append("")
-        let header = ["chain", "first", "last", "changes", "void", "head hash", "signed by"]
+        let header = ["chain", "first", "last", "changes", "void", "head hash", "signed by", "after last signature"]
         var rows = [header]
         for c in r.chains {
-            rows.append(["\(c.origin) in \(c.scope)", "\(c.first)", "\(c.last)", "\(c.changes)", "\(c.void)", c.headHash, c.signedBy ?? "unsigned"])
+            rows.append([
+                "\(c.origin) in \(c.scope)", "\(c.first)", "\(c.last)", "\(c.changes)", "\(c.void)", c.headHash,
+                c.signedBy.map { String($0.prefix(16)) + "…" } ?? "unsigned", "\(c.unsignedTail)",
+            ])
         }
         let widths = header.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
         for (n, row) in rows.enumerated() {
@@ -61,7 +66,7 @@ struct AuditCommand: ParsableCommand {
         }
         lines.append("")
         if r.verified {
-            lines.append("VERIFIED: every change's hash, every chain link, every knowledge entry and every registry statement checks.")
+            lines.append("VERIFIED: every change's hash, every chain link, every signature, every knowledge entry and every registry statement checks.")
         } else {
             lines.append("NOT VERIFIED: \(r.problems.count) problem(s):")
             for p in r.problems { lines.append("  - \(p)") }

@@ -156,9 +156,18 @@ struct NodeCommand: ParsableCommand {
                     var role: String
                     var token: String
                     var grant: GrantJSON?
+                    var rootFingerprint: String?
                 }
-                say(token, json: json, Registered(node: id, role: relay ? "relay" : "office", token: token, grant: grant.map(GrantJSON.init)))
+                // The root's fingerprint goes with the token: the node pins it (remote add --pin).
+                let rootKey = try s.root() == s.node ? try s.rootKey() : nil
+                say(
+                    token, json: json,
+                    Registered(node: id, role: relay ? "relay" : "office", token: token, grant: grant.map(GrantJSON.init), rootFingerprint: rootKey?.fingerprint))
                 if let grant { FileHandle.standardError.write(Data("\(id): \(NodeCommand.describe(grant))\n".utf8)) }
+                if let rootKey {
+                    FileHandle.standardError.write(
+                        Data("the central node's key fingerprint, to give with the token (daftar remote add ... --pin): \(rootKey.groupedFingerprint)\n".utf8))
+                }
                 FileHandle.standardError.write(Data("registered \(id) as \(relay ? "a relay" : "an office"); give it this token once, it is not kept here\n".utf8))
             } catch { throw fail(error, json: json) }
         }

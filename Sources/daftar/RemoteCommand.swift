@@ -15,15 +15,28 @@ struct RemoteCommand: ParsableCommand {
         @Argument(help: "The server's address, http://HOST:PORT or https://HOST:PORT.") var url: String
         @Option(help: "The token the server's operator gave this node.") var token: String
         @Option(help: "A CA certificate (PEM) to trust for an https server.") var ca: String?
+        @Option(help: "The central node's key fingerprint, as `daftar node add` printed it there: a server whose root key differs is refused.")
+        var pin: String?
         @OptionGroup var output: OutputOptions
     var json: Bool { output.json }
 
         func run() throws {
             do {
+                let pinned = try pin.map { text in
+                    guard let digits = PublicKey.normalizedFingerprint(text) else {
+                        throw StoreError(
+                            .badRequest,
+                            "--pin '\(text)' is not a key fingerprint: give the 64 hex digits `daftar node add` printed at the central node (spaces between groups are fine)")
+                    }
+                    return digits
+                }
                 let s = try store.openOrCreate(askIfMissing: false)
                 try RemoteCommand.check(name: name, url: url, token: token)
-                try s.saveRemote(Remote(name: name, url: url, token: token, caFile: ca.map { URL(fileURLWithPath: $0).standardizedFileURL.path }))
-                say("remembered \(name) at \(url)", json: json, ["remembered": name, "url": url])
+                try s.saveRemote(Remote(name: name, url: url, token: token, caFile: ca.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, pin: pinned))
+                let pinText = pinned.map { ", root key pinned to \(PublicKey.groupedFingerprintText($0))" } ?? ""
+                var answer = ["remembered": name, "url": url]
+                if let pinned { answer["pin"] = pinned }
+                say("remembered \(name) at \(url)\(pinText)", json: json, answer)
             } catch { throw fail(error, json: json) }
         }
     }

@@ -1,0 +1,165 @@
+import DaftarModel
+import DaftarTesting
+import Foundation
+import GRDB
+import Testing
+
+@testable import DaftarStore
+
+/// DESIGN promise 16 at the store: an origin signs its chains, and a store that knows the root
+/// applies a run of a chain only up to a change whose signature it verified with a key the root
+/// bound to the origin. Relays can delay changes, never forge them.
+@Suite struct SignedChainTests {
+    let folder: TemporaryFolder
+    let clock = TestClock()
+    init() throws { folder = try TemporaryFolder() }
+
+    /// The central node with two offices enrolled (keys bound, root taken).
+    func deployment() throws -> (central: Store, lahore: Store, kasur: Store) {
+        let central = try Store.make("central", in: folder, clock: clock)
+        let lahore = try Store.make("fia-lahore", in: folder, clock: clock)
+        let kasur = try Store.make("fia-kasur", in: folder, clock: clock)
+        for office in [lahore, kasur] {
+            try central.writeGrant(for: office.node, .register(read: [.general], write: [.general]), as: "Admin")
+            try office.enroll(at: central)
+        }
+        return (central, lahore, kasur)
+    }
+
+    /// How many of `store`'s changes of `origin` carry a signature.
+    func signatureCount(_ store: Store, of origin: NodeID) throws -> Int {
+        try store.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM change WHERE origin = ? AND signature IS NOT NULL", arguments: [origin.rawValue]) ?? 0
+        }
+    }
+
+    @Test func aTransaction_signsTheLastChangeOfEachChainItTouched_andAgainEveryRun() throws {
+        let store = try Store.make("fia-lahore", in: folder, clock: clock)
+        let punjab = try Scope("punjab")
+        try store.setDefaultScope(punjab)
+        try store.write(as: "SI Bilal") { tx in
+            for n in 0..<3 { try tx.add(kind: kind("case"), fields: [name("n"): .integer(Int64(n))], in: .general) }
+            try tx.add(kind: kind("case"), fields: [name("n"): .integer(9)], in: punjab)
+        }
+        let log = try store.changes(missingFrom: Knowledge()).changes
+        #expect(log.count == 4)
+        #expect(log.filter { $0.signature != nil }.map(\.dot.seq).sorted() == [3, 4])
+        let key = try #require(try store.publicKey())
+        for change in log where change.signature != nil { #expect(change.signature!.verifies(change.hash, with: key)) }
+        // A run never grows past the format's limit unsigned: 300 changes in one transaction are
+        // signed at the 256th and the last.
+        try store.write(as: "SI Bilal") { tx in
+            for n in 0..<300 { try tx.add(kind: kind("person"), fields: [name("n"): .integer(Int64(n))], in: .general) }
+        }
+        #expect(try signatureCount(store, of: store.node) == 4)
+    }
+
+    @Test func tamperedAlteredInventedOrWithheld_isRefused_andEveryOtherChainGoesOn() throws {
+        let (central, lahore, kasur) = try deployment()
+        let ids = try lahore.write(as: "SI Bilal") { tx in
+            try (0..<3).map { n in try tx.add(kind: kind("case"), fields: [name("title"): text("raid \(n)")]) }
+        }
+        try kasur.add(kind: kind("person"), fields: [name("alias"): text("Kala")], as: "SI Aslam")
+        let honest = try lahore.changes(missingFrom: try central.knowledge()).changes
+        let kasurs = try kasur.changes(missingFrom: try central.knowledge()).changes.filter { $0.dot.origin == kasur.node }
+        #expect(honest.count == 3 && honest.last?.signature != nil && kasurs.count == 1)
+
+        // The signed change altered on the way (its hash made again to match): the signature
+        // no longer verifies; the chain is refused, kasur's chain in the same batch applied.
+        var altered = honest
+        altered[2].fields[name("title")] = text("raid cancelled")
+        altered[2].hash = try altered[2].computedHash()
+        var report = try central.apply(altered + kasurs)
+        #expect(report.stop == .badSignature(change: honest[0].dot))
+        #expect(report.applied == 1)
+        #expect(try central.record(ids[0]) == nil)
+
+        // An unsigned change in the middle altered: its successor no longer links to it, so no
+        // signature covers it; it waits, never applied.
+        var middle = honest
+        middle[1].fields[name("title")] = text("made up")
+        middle[1].hash = try middle[1].computedHash()
+        report = try central.apply(middle)
+        #expect(report.stop == .unsigned(change: honest[0].dot))
+        #expect(try central.record(ids[0]) == nil)
+
+        // Reordered: the links break the same way.
+        report = try central.apply([honest[1], honest[0], honest[2]])
+        #expect(report.applied == 0)
+
+        // Invented in lahore's name, signed with kasur's key: not a key bound to lahore.
+        let dot = Dot(origin: lahore.node, seq: 1)
+        var invented = try Change(
+            dot: dot, record: RecordID(dot), kind: kind("case"), operation: .add, fields: [name("title"): text("forged")],
+            vector: VersionVector(dot), hlc: HLC(milliseconds: 1_780_000_000_000), officer: "Nobody", wallTime: 1_780_000_000_000,
+            prev: .start)
+        invented.signature = try ChangeSignature.sign(invented.hash, with: kasur.signer())
+        report = try central.apply([invented])
+        #expect(report.stop == .unknownKey(change: dot, key: try #require(try kasur.publicKey()).fingerprintHash))
+        // Unsigned altogether: waits for a signature that never comes.
+        invented.signature = nil
+        report = try central.apply([invented])
+        #expect(report.stop == .unsigned(change: dot))
+        #expect(try central.change(at: dot) == nil && central.knownForks().isEmpty)
+
+        // The chain's tail withheld (the signed change held back): the rest waits; sent whole
+        // later, all of it is applied, and sent again, it is a duplicate.
+        report = try central.apply(Array(honest.prefix(2)))
+        #expect(report.applied == 0 && report.stop == .unsigned(change: honest[0].dot))
+        report = try central.apply(honest)
+        #expect(report.applied == 3 && report.stop == nil)
+        report = try central.apply(honest)
+        #expect(report.duplicates == 3 && report.applied == 0)
+        #expect(try central.record(ids[2])?.values[name("title")] == text("raid 2"))
+
+        // Everything the central node holds verifies, signatures included.
+        let audit = try central.audit()
+        #expect(audit.verified, "\(audit.problems)")
+        #expect(audit.chains.first { $0.origin == lahore.node.rawValue }?.signedBy == (try lahore.publicKey())?.fingerprint)
+        #expect(audit.signatures >= 3)
+        // A signature altered in the file is named.
+        try central.pool.write { db in
+            try db.execute(
+                sql: "UPDATE change SET signature = zeroblob(96) WHERE origin = ? AND signature IS NOT NULL", arguments: [lahore.node.rawValue])
+        }
+        let after = try central.audit()
+        #expect(!after.verified)
+        #expect(after.problems.contains { $0.contains("change fia-lahore:3") })
+    }
+
+    @Test func aCutBatch_endsEachChainAtASignature_andEveryBatchApplies() throws {
+        let (central, lahore, _) = try deployment()
+        // Three transactions of 40 changes: signed at 40, 80 and 120.
+        for t in 0..<3 {
+            try lahore.write(as: "SI Bilal") { tx in
+                for n in 0..<40 { try tx.add(kind: kind("case"), fields: [name("n"): .integer(Int64(t * 40 + n))]) }
+            }
+        }
+        var batches = 0
+        while true {
+            // 50 at most: a batch ends at 40 or 80, never between.
+            let batch = try lahore.changes(missingFrom: try central.knowledge(), limits: BatchLimits(maxCount: 50))
+            if batch.changes.isEmpty { break }
+            #expect(batch.changes.last?.signature != nil)
+            let report = try central.apply(batch.changes)
+            #expect(report.stop == nil && report.applied == batch.changes.count)
+            batches += 1
+            if batches > 5 { break }
+        }
+        #expect(batches == 3)
+        #expect(try central.knowledge()[Chain(lahore.node, .general)] == 120)
+    }
+
+    @Test func aPinnedRoot_isTheOnlyRootTaken() throws {
+        let (central, _, _) = try deployment()
+        let okara = try Store.make("fia-okara", in: folder, clock: clock)
+        let key = try #require(try central.rootKey())
+        let other = SigningKey().publicKey
+        #expect(throws: StoreError.self) { try okara.adoptRoot(central.node, key: key, pin: other.fingerprint) }
+        #expect(try okara.root() == nil)
+        try okara.adoptRoot(central.node, key: key, pin: key.fingerprint)
+        #expect(try okara.rootKey() == key)
+        // The same root later showing another key is refused.
+        #expect(throws: StoreError.self) { try okara.adoptRoot(central.node, key: other) }
+    }
+}

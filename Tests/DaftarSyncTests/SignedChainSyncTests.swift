@@ -1,0 +1,125 @@
+import DaftarClient
+import DaftarModel
+import DaftarStore
+import DaftarSync
+import Foundation
+import Testing
+
+/// Signed chains and keys over real servers (DESIGN promises 16 and 17): the central node binds
+/// each node's key at its first exchange, an office passes on a colleague's signed changes, a
+/// change altered on the way is refused naming the sender, and a pinned root is the only one
+/// taken.
+@Suite(.timeLimit(.minutes(5))) struct SignedChainSyncTests {
+    let folder: TemporaryFolder
+    init() throws { folder = try TemporaryFolder() }
+
+    /// Registers `office` at `central` with a grant of general, as `daftar node add ID`.
+    func enroll(_ office: Store, at central: Store, url: String) throws -> Remote {
+        let remote = try register(office, at: central, url: url, as: "central")
+        try central.writeGrant(for: office.node, .register(read: [.general], write: [.general]), as: "Admin")
+        return remote
+    }
+
+    /// The case of an office that synced with a colleague while headquarters was down: it now
+    /// passes the colleague's changes on, and its own later entries that build on them, instead
+    /// of holding both back until the colleague reaches headquarters.
+    @Test func anOfficePassesOnAColleaguesSignedChanges_andItsOwnThatDependOnThem() async throws {
+        let central = try makeStore("central", in: folder)
+        let kasur = try makeStore("fia-kasur", in: folder)
+        let okara = try makeStore("fia-okara", in: folder)
+        try await withServer(central) { url in
+            _ = try enroll(kasur, at: central, url: url)
+            _ = try enroll(okara, at: central, url: url)
+            // Each office's first exchange binds its key; a second brings the other's binding.
+            for office in [kasur, okara, kasur] { #expect(try await sync(office, "central").complete) }
+            #expect(try central.boundKeys(of: kasur.node) == [try #require(try kasur.publicKey())])
+            #expect(try okara.boundKeys(of: kasur.node).count == 1)
+        }
+        // Headquarters is down; kasur meets okara (okara serves).
+        let raid = try kasur.add(kind: kind("case"), fields: [name("title"): .text("raid at Ganda Singh Wala")], as: "SI Aslam")
+        try await withServer(okara) { url in
+            _ = try register(kasur, at: okara, url: url, as: "okara")
+            #expect(try await sync(kasur, "okara").complete)
+        }
+        #expect(try okara.record(raid) != nil)
+        // okara's own entries: one on kasur's case (it depends on kasur's change), one new.
+        try okara.write(as: "SI Bano") { try $0.set(raid, [name("status"): .text("suspects held at Okara")]) }
+        let own = try okara.add(kind: kind("person"), fields: [name("name"): .text("محمد علی")], as: "SI Bano")
+        try await withServer(central) { url in
+            // Headquarters is back (on another port).
+            var remote = try #require(try okara.remotes().first { $0.name == "central" })
+            remote.url = url
+            try okara.saveRemote(remote)
+            let summary = try await sync(okara, "central")
+            #expect(summary.complete && summary.heldBack.isEmpty, "held back: \(summary.heldBack) \(String(describing: summary.serverStop))")
+            #expect(try central.record(raid)?.values[name("status")] == .text("suspects held at Okara"))
+            #expect(try central.record(own) != nil)
+            #expect(try central.audit().verified)
+        }
+    }
+
+    /// A change altered on the way is refused for its chain alone, the sender named and noted;
+    /// a store made again under an id whose key is bound is refused.
+    @Test func anAlteredChange_isRefusedNamingTheSender_andAnotherKeyForABoundId_isRefused() async throws {
+        let central = try makeStore("central", in: folder)
+        let kasur = try makeStore("fia-kasur", in: folder)
+        let okara = try makeStore("fia-okara", in: folder)
+        try await withServer(central) { url in
+            _ = try enroll(kasur, at: central, url: url)
+            let okaraRemote = try enroll(okara, at: central, url: url)
+            for office in [kasur, okara] { #expect(try await sync(office, "central").complete) }
+            let raid = try kasur.add(kind: kind("case"), fields: [name("title"): .text("raid")], as: "SI Aslam")
+            var passed = try kasur.changes(missingFrom: try central.knowledge()).changes
+            let mine = try okara.add(kind: kind("person"), fields: [name("name"): .text("Bano")], as: "SI Bano")
+            let okaras = try okara.changes(missingFrom: try central.knowledge()).changes
+            passed[0].fields[name("title")] = .text("no raid")
+            passed[0].hash = try passed[0].computedHash()
+            var request = SyncRequest(node: okara.node, knowledge: try okara.knowledge(), changes: passed + okaras)
+            request.key = try okara.publicKey()?.hex
+            let answer = try await http(
+                url, headers: [("Authorization", "Bearer \(okaraRemote.token)"), ("Content-Type", "application/json")],
+                body: try JSONEncoder().encode(request))
+            #expect(answer.status == 200)
+            let stop = try #require(answer.json["stop"] as? [String: Any])
+            #expect(stop["reason"] as? String == "bad_signature")
+            #expect((stop["message"] as? String)?.contains("fia-kasur") == true)
+            #expect(answer.json["applied"] as? Int == okaras.count)
+            #expect(try central.record(raid) == nil && central.record(mine) != nil)
+            #expect(try central.refusedSenders().contains { $0.sender == okara.node && $0.origin == kasur.node && $0.reason == "bad_signature" })
+            #expect(try central.knownForks().isEmpty)
+
+            // fia-kasur made again (a new key) with the old token: refused, nothing applied.
+            let again = try Store.create(at: folder.file("kasur-again.daftar"), node: kasur.node)
+            try again.saveRemote(try #require(try kasur.remotes().first))
+            try again.add(kind: kind("case"), fields: [name("title"): .text("from a new laptop")], as: "SI Aslam")
+            await #expect {
+                try await sync(again, "central")
+            } throws: { error in
+                (error as? SyncError)?.message.contains("registered under a new id") == true
+            }
+        }
+    }
+
+    /// `remote add --pin`: a server whose root key has another fingerprint is refused, and
+    /// nothing is taken from it; the right fingerprint syncs.
+    @Test func aPinnedFingerprint_refusesAnotherRoot() async throws {
+        let central = try makeStore("central", in: folder)
+        let kasur = try makeStore("fia-kasur", in: folder)
+        try await withServer(central) { url in
+            var remote = try enroll(kasur, at: central, url: url)
+            let key = try #require(try central.rootKey())
+            remote.pin = SigningKey().publicKey.fingerprint
+            try kasur.saveRemote(remote)
+            await #expect {
+                try await sync(kasur, "central")
+            } throws: { error in
+                (error as? SyncError)?.message.contains("pinned") == true
+            }
+            #expect(try kasur.root() == nil && kasur.grants().isEmpty)
+            remote.pin = key.fingerprint
+            try kasur.saveRemote(remote)
+            #expect(try await sync(kasur, "central").complete)
+            #expect(try kasur.rootKey() == key)
+        }
+    }
+}
