@@ -281,7 +281,11 @@ public final class SyncClient: Sendable {
                         .badRequest,
                         "\(remote.name)'s root key \(shown), but this remote was pinned to \(PublicKey.groupedFingerprintText(pin)): this is not your central node, or it has a new key; nothing was taken from it. Check the fingerprint with the central node's operator")
                 }
-                if let root = response.root, root == response.node { try store.adoptRoot(root, key: rootKey, pin: remote.pin) }
+                // The central node itself is taken as the root at the first direct exchange; a
+                // root named by another server (a hub) only when its key is the one pinned.
+                if let root = response.root, root == response.node || remote.pin != nil {
+                    try store.adoptRoot(root, key: rootKey, pin: remote.pin)
+                }
                 fromRoot = try store.root() == response.node
             } catch {
                 throw SyncError(.store, error.message)
@@ -487,6 +491,7 @@ public final class SyncClient: Sendable {
     func post(_ request: SyncRequest, encoded: [[UInt8]], progress: inout SyncProgress) async throws(SyncError) -> SyncResponse {
         var request = request
         request.key = request.key ?? ownKey
+        request.root = request.root ?? (try? store.root()) ?? nil
         var body: Data
         var contentType: String
         do {

@@ -165,22 +165,6 @@ public struct SyncServer: Sendable {
                 // Checked before anything else about a change, so that a sender that may not send an
                 // origin's changes can never make this store record anything about that origin.
                 let vouchesFor: @Sendable (NodeID) -> Bool = { origin in origin != server && (role == .relay || origin == sender) }
-                // Once this node knows the root, signatures vouch for changes (DESIGN promise
-                // 16): any node may pass on any change of a scope it may read. The central node
-                // binds a node's key at its first exchange (promise 17).
-                let root = try store.root()
-                if root == server, let text = syncRequest.key, let key = try? PublicKey(hex: text) {
-                    switch try store.bindKey(of: sender, key, as: Self.statementOfficer) {
-                    case .bound: logger.info("sync \(sender): bound key \(key.fingerprint.prefix(16))… to \(sender) in the registry")
-                    case .already: break
-                    case .other(let bound):
-                        throw Refusal(
-                            .forbidden, "key_mismatch",
-                            "\(sender)'s key (fingerprint \(key.fingerprint.prefix(16))…) is not the one the registry binds to it (\(bound.prefix(16))…): a store restored from a backup or made again must be registered under a new id (daftar node add at the central node); nothing was applied")
-                    }
-                }
-                let signed = root != nil
-                let mayApply: @Sendable (NodeID) -> Bool = { origin in origin != server && (signed || role == .relay || origin == sender) }
                 // What crosses the wire (DESIGN promise 12): the client's grant decides which
                 // scopes it may read; nothing of any other scope is taken, sent, compared or named.
                 // Knowledge sent as what changed since the last exchange answered here, with a
@@ -204,12 +188,28 @@ public struct SyncServer: Sendable {
                     }
                     syncRequest.knowledge = rebuilt
                 }
-                let scopes = try store.scopes(readableBy: sender, named: syncRequest.knowledge.scopes)
+                // Once this node knows the root, signatures vouch for changes (DESIGN promise
+                // 16): any node may pass on any change of a scope it may read. The central node
+                // binds a node's key at its first exchange (promise 17).
+                let root = try store.root()
+                if root == server, let text = syncRequest.key, let key = try? PublicKey(hex: text) {
+                    switch try store.bindKey(of: sender, key, as: Self.statementOfficer) {
+                    case .bound: logger.info("sync \(sender): bound key \(key.fingerprint.prefix(16))… to \(sender) in the registry")
+                    case .already: break
+                    case .other(let bound):
+                        throw Refusal(
+                            .forbidden, "key_mismatch",
+                            "\(sender)'s key (fingerprint \(key.fingerprint.prefix(16))…) is not the one the registry binds to it (\(bound.prefix(16))…): a store restored from a backup or made again must be registered under a new id (daftar node add at the central node); nothing was applied")
+                    }
+                }
+                let signed = root != nil
+                let mayApply: @Sendable (NodeID) -> Bool = { origin in origin != server && (signed || role == .relay || origin == sender) }
+                let scopes = try store.scopes(readableBy: sender, named: syncRequest.knowledge.scopes, clientRoot: syncRequest.root)
                 let readable: @Sendable (Scope) -> Bool = { scopes.readable($0) }
                 let clientKnowledge = syncRequest.knowledge.restricted(where: readable)
                 let report = try store.apply(
                     syncRequest.changes, senderKnowledge: clientKnowledge, mayApply: mayApply, takesScope: { scopes.takes($0) }, vouchesFor: vouchesFor)
-                if case .badSignature(let dot) = report.stop {
+                for case .badSignature(let dot) in report.stops {
                     try store.noteRefusedSender(sender, origin: dot.origin, reason: "bad_signature")
                 }
                 if case .originNotAllowed(let dot) = report.stop, dot.origin == server {

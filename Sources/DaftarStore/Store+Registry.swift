@@ -7,9 +7,9 @@ public struct ClientScopes: Sendable {
     /// The scopes this node takes from the client: those the client may read and this node
     /// holds, sorted; never the registry.
     public var taken: [Scope]
-    /// Whether the client may read the registry from this node: only when this node is the
-    /// root (registry statements travel in a direct exchange with the central node alone, until
-    /// they are signed).
+    /// Whether the client may read the registry from this node: when this node is the root, or
+    /// knows the root the client knows (the root's statements are signed, so any node may pass
+    /// them on to a node that verifies them).
     public var registry: Bool
     /// Scopes withdrawn from the client that this node holds: it takes changes of them from the
     /// client (so that the client can push what it holds before deleting), and never sends,
@@ -74,7 +74,9 @@ extension Store {
     /// none), within what this node holds. `named`: the scopes the client's request names in its
     /// knowledge; those it may not read (withdrawn, or held from before its grant arrived) are
     /// taken from it for pushing, never sent.
-    public func scopes(readableBy client: NodeID, named: Set<Scope> = []) throws(StoreError) -> ClientScopes {
+    /// `clientRoot`: the root the client knows; a node that knows the same root sends it the
+    /// registry (its statements are signed, so any node may pass them on).
+    public func scopes(readableBy client: NodeID, named: Set<Scope> = [], clientRoot: NodeID? = nil) throws(StoreError) -> ClientScopes {
         try read { db in
             let ledger = try Ledger(db)
             let grant = try ledger.grant(of: client)?.grant ?? .general(client)
@@ -83,7 +85,8 @@ extension Store {
             // Withdrawn, or once written and no longer read: what the client may still hold of it.
             let pushed = grant.withdrawn.union(grant.write.keys).union(named).subtracting(grant.read).filter { $0 != .registry && (holds?.contains($0) ?? true) }
                 .sorted()
-            return ClientScopes(taken: taken, registry: ledger.root != nil && ledger.root == ledger.node, pushed: pushed)
+            let registry = ledger.root != nil && (ledger.root == ledger.node || clientRoot == ledger.root)
+            return ClientScopes(taken: taken, registry: registry, pushed: pushed)
         }
     }
 

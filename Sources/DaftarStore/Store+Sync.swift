@@ -159,13 +159,13 @@ extension Store {
                     sql: "SELECT 1 FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND c.seq > ? AND c.signature IS NOT NULL AND r.scope = ? LIMIT 1"),
                 arguments: [chain.origin.rawValue, Int64(change.dot.seq), chain.scope.rawValue]) ?? false
             guard signedLater else { continue }
-            // The first change after the chain's last signed one in the batch.
-            var from = change.dot.seq
-            for j in stride(from: i, through: 0, by: -1) where batch.changes[j].chain == chain {
-                if batch.changes[j].signature != nil { break }
-                from = batch.changes[j].dot.seq
-            }
-            cutFrom[chain] = from
+            // Cut from the first change after the chain's last signed one in the batch. A chain
+            // with no signature in the batch (a run longer than a batch, held from before
+            // signatures) is left whole: cutting it all would send nothing of it, ever.
+            guard let signed = batch.changes[..<i].lastIndex(where: { $0.chain == chain && $0.signature != nil }),
+                let next = batch.changes[(signed + 1)...].first(where: { $0.chain == chain })
+            else { continue }
+            cutFrom[chain] = next.dot.seq
         }
         guard !cutFrom.isEmpty else { return }
         var kept: [Change] = []

@@ -45,6 +45,9 @@ public struct SyncRequest: Sendable, Hashable, Codable {
     /// exchange with a node's token binds it to the node in the registry (DESIGN promise 17); a
     /// node whose bound key differs is refused 403 `key_mismatch`.
     public var key: String?
+    /// The central node whose statements the client takes, when it knows one: a server that
+    /// knows the same root sends it the registry (DESIGN promise 17).
+    public var root: NodeID?
 
     public init(node: NodeID, knowledge: Knowledge, changes: [Change], maxChanges: Int? = nil, applying: Knowledge? = nil) {
         self.node = node
@@ -62,7 +65,7 @@ public struct SyncRequest: Sendable, Hashable, Codable {
         return assumed
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges, applying, digests, knowledgeDelta, key }
+    enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges, applying, digests, knowledgeDelta, key, root }
 
     public init(from decoder: any Decoder) throws {
         try KnownKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue), in: "a sync request")
@@ -79,6 +82,7 @@ public struct SyncRequest: Sendable, Hashable, Codable {
         digests = try c.decodeIfPresent(KnowledgeDigests.self, forKey: .digests)
         knowledgeDelta = try c.decodeIfPresent(Bool.self, forKey: .knowledgeDelta)
         key = try c.decodeIfPresent(String.self, forKey: .key)
+        root = try c.decodeIfPresent(NodeID.self, forKey: .root)
         if let key, (try? PublicKey(hex: key)) == nil {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: [CodingKeys.key], debugDescription: "key is not an Ed25519 public key: give its 32 bytes as 64 lower-case hex digits"))

@@ -254,6 +254,9 @@ do {
     case "codec": Report.print(try codecBench(try Options(arguments.dropFirst())))
     case "all": try runAll(try Options(arguments.dropFirst()))
     case "sign-in": Report.print(try signInBench(try Options(arguments.dropFirst())))
+    case "signatures":
+        let options = try Options(arguments.dropFirst())
+        Report.print(try runAsync { try await signatureBench(options) })
     case "find-search": try findSearch(try Options(arguments.dropFirst()))
     case "query-forms":
         // daftar-bench query-forms --daftar PATH [--dir PATH]: on the million-entry store find-search made.
@@ -284,7 +287,7 @@ do {
         print(held ? "load: every exchange answered, nothing lost, converged" : "load: FAILED")
         if !held { exit(1) }
     default:
-        print("usage: daftar-bench all|find-search|query-forms|write-batch|write-single|apply|codec|sync-hop|sync-many|scopes|load [--entries N] [--dir PATH] [--repeat R] [--daftar PATH] [--out FILE]")
+        print("usage: daftar-bench all|find-search|query-forms|write-batch|write-single|apply|codec|sync-hop|sync-many|scopes|signatures|load [--entries N] [--dir PATH] [--repeat R] [--daftar PATH] [--out FILE]")
         exit(arguments.first == nil ? 0 : 64)
     }
 } catch {
@@ -346,6 +349,7 @@ func runAll(_ options: Options) throws {
     try step("sync-hop") { try runAsync { try await syncHop(hop) } }
     try step("sync-many") { try runAsync { try await syncMany(hop) } }
     try step("scopes") { try runAsync { try await scopeBench(hop) } }
+    try step("signatures") { try runAsync { try await signatureBench(hop) } }
     guard !options.skipLarge else {
         print("")
         Report.print(rows)

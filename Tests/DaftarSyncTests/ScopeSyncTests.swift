@@ -153,8 +153,11 @@ import Testing
                 #expect(viaHub.complete, "\(String(describing: viaHub.serverStop)) \(String(describing: viaHub.localStop))")
                 #expect(try hub.record(raid) != nil)
                 #expect(try lahore.record(circular) != nil && lahore.record(secret) == nil)
-                // The hub sent no registry statement, and took none.
-                #expect(try lahore.knowledge().restricted(to: [.registry]) == registryBefore)
+                // The hub passed the registry on (signed, DESIGN promise 16): the grant written
+                // after lahore last met the central node reached it; the hub took none.
+                #expect(try lahore.knowledge().restricted(to: [.registry]) != registryBefore)
+                #expect(try lahore.knowledge().restricted(to: [.registry]) == hub.knowledge().restricted(to: [.registry]))
+                #expect(try lahore.grant(of: try NodeID("fia-kasur")) != nil)
                 #expect(try hub.knowledge().restricted(to: [.registry]) == central.knowledge().restricted(to: [.registry]))
             }
         }

@@ -122,4 +122,47 @@ import Testing
             #expect(try kasur.rootKey() == key)
         }
     }
+
+    /// An office that syncs only through a hub takes the root from the hub when it pinned the
+    /// root's fingerprint, and with it the registry the hub passes on; its own changes wait at the
+    /// hub (`unknown_key`) until the central node has bound its key.
+    @Test func anOfficeBehindAHub_takesThePinnedRootAndTheRegistryFromIt() async throws {
+        let central = try makeStore("central", in: folder)
+        let hub = try makeStore("punjab-hub", in: folder)
+        let okara = try makeStore("fia-okara", in: folder)
+        let raid = try okara.add(kind: kind("case"), fields: [name("title"): .text("raid")], as: "SI Bano")
+        try await withServer(central) { url in
+            _ = try register(hub, at: central, url: url, as: "central", relay: true)
+            try central.writeGrant(for: hub.node, .register(read: [.general], write: [.general]), as: "Admin")
+            try central.writeGrant(for: okara.node, .register(read: [.general], write: [.general], via: hub.node), as: "Admin")
+            #expect(try await sync(hub, "central").complete)
+        }
+        let pin = try #require(try central.rootKey()).fingerprint
+        try await withServer(hub) { url in
+            var remote = try register(okara, at: hub, url: url, as: "hub")
+            remote.pin = pin
+            try okara.saveRemote(remote)
+            let first = try await sync(okara, "hub")
+            #expect(try okara.root() == central.node && okara.rootKey()?.fingerprint == pin)
+            #expect(try okara.grant(of: okara.node) != nil, "the registry came through the hub")
+            #expect(first.serverStop?.reason == .unknownKey, "\(String(describing: first.serverStop))")
+            #expect(try hub.record(raid) == nil)
+        }
+        // Once okara has met the central node (its key bound), the hub takes its changes.
+        try await withServer(central) { url in
+            _ = try register(okara, at: central, url: url, as: "central")
+            #expect(try await sync(okara, "central").complete)
+            var hubRemote = try #require(try hub.remotes().first { $0.name == "central" })
+            hubRemote.url = url
+            try hub.saveRemote(hubRemote)
+            #expect(try await sync(hub, "central").complete)
+        }
+        try await withServer(hub) { url in
+            var remote = try #require(try okara.remotes().first { $0.name == "hub" })
+            remote.url = url
+            try okara.saveRemote(remote)
+            #expect(try await sync(okara, "hub").complete)
+            #expect(try hub.record(raid) != nil)
+        }
+    }
 }
