@@ -31,13 +31,19 @@ public struct Grant: Sendable, Hashable {
     /// The hub the node was registered for (it syncs through it): a scope withdrawn from the hub
     /// is withdrawn from the node too, and the node reads only what the hub reads.
     public var via: NodeID?
+    /// The node's key was revoked: the last seq that stands. What it made after counts nowhere,
+    /// and its writing is never opened again (it is registered under a new id).
+    public var revokedThrough: UInt64?
 
-    public init(node: NodeID, read: Set<Scope> = [], write: [Scope: [SeqRange]] = [:], withdrawn: Set<Scope> = [], via: NodeID? = nil) {
+    public init(
+        node: NodeID, read: Set<Scope> = [], write: [Scope: [SeqRange]] = [:], withdrawn: Set<Scope> = [], via: NodeID? = nil, revokedThrough: UInt64? = nil
+    ) {
         self.node = node
         self.read = read
         self.write = write
         self.withdrawn = withdrawn
         self.via = via
+        self.revokedThrough = revokedThrough
     }
 
     /// The grant of a node registered before grants existed, and of one registered without
@@ -50,17 +56,35 @@ public struct Grant: Sendable, Hashable {
     public func mayRead(_ scope: Scope) -> Bool { scope == .registry || read.contains(scope) }
 
     /// Whether the node's change at `seq` in `scope` counts.
-    public func mayWrite(_ scope: Scope, at seq: UInt64) -> Bool { write[scope]?.contains { $0.contains(seq) } ?? false }
+    public func mayWrite(_ scope: Scope, at seq: UInt64) -> Bool {
+        if let revokedThrough, seq > revokedThrough { return false }
+        return write[scope]?.contains { $0.contains(seq) } ?? false
+    }
+
+    /// Revokes the node's key (DESIGN promise 17): its changes after seq `through` count
+    /// nowhere, every write range ends there at the latest, and none opens again. The least
+    /// revocation holds.
+    public mutating func revoke(through: UInt64) {
+        let last = min(through, revokedThrough ?? through)
+        revokedThrough = last
+        for (scope, ranges) in write {
+            let kept = ranges.compactMap { range -> SeqRange? in
+                guard range.from <= last else { return nil }
+                return SeqRange(from: range.from, through: min(range.through ?? last, last))
+            }
+            write[scope] = kept.isEmpty ? nil : kept
+        }
+    }
 
     /// The scopes the node may write from now on (an open range).
-    public var writable: Set<Scope> { Set(write.filter { $0.value.contains { $0.through == nil } }.keys) }
+    public var writable: Set<Scope> { revokedThrough != nil ? [] : Set(write.filter { $0.value.contains { $0.through == nil } }.keys) }
 
     /// Opens reading of `scopes`, and writing of `writes` from seq `from` (above every closure).
     public mutating func open(read scopes: Set<Scope>, write writes: Set<Scope>, from: UInt64) {
         read.formUnion(scopes)
         read.formUnion(writes)
         withdrawn.subtract(read)
-        for scope in writes where !writable.contains(scope) {
+        for scope in writes where !writable.contains(scope) && revokedThrough == nil {
             let above = (write[scope] ?? []).compactMap(\.through).max().map { $0 + 1 } ?? 1
             write[scope, default: []].append(SeqRange(from: max(from, above)))
         }
@@ -87,6 +111,7 @@ public struct Grant: Sendable, Hashable {
     static let writeField = try! FieldName("write")
     static let withdrawnField = try! FieldName("withdrawn")
     static let viaField = try! FieldName("via")
+    static let revokedField = try! FieldName("revoked_through")
 
     /// The registry record's fields for this grant.
     public var fields: [FieldName: FieldValue] {
@@ -97,6 +122,7 @@ public struct Grant: Sendable, Hashable {
             Self.writeField: .text(writes.joined(separator: ";")),
             Self.withdrawnField: withdrawn.isEmpty ? .null : .text(withdrawn.map(\.rawValue).sorted().joined(separator: ",")),
             Self.viaField: via.map { .text($0.rawValue) } ?? .null,
+            Self.revokedField: revokedThrough.map { .integer(Int64(clamping: $0)) } ?? .null,
         ]
     }
 
@@ -108,6 +134,11 @@ public struct Grant: Sendable, Hashable {
         write = [:]
         withdrawn = []
         via = nil
+        revokedThrough = nil
+        if case .integer(let last)? = fields[Self.revokedField] {
+            guard last >= 0 else { return nil }
+            revokedThrough = UInt64(last)
+        }
         if case .text(let text)? = fields[Self.viaField] {
             guard let hub = try? NodeID(text) else { return nil }
             via = hub
@@ -167,5 +198,44 @@ public struct KeyBinding: Sendable, Hashable {
         else { return nil }
         self.node = node
         self.key = key
+    }
+}
+
+/// The central node's heartbeat (DESIGN promise 17): one registry record of the root (kind
+/// `heartbeat`), set again every few minutes, with the integer field `at` (the root's wall time,
+/// in milliseconds since 1970 UTC) and the text field `heads`: the head of every registry chain
+/// the root held when it wrote it, one `ORIGIN SEQ HASH` line each. A node shows how old the
+/// newest heartbeat it holds is, so that statements withheld on the way show as staleness.
+public struct Heartbeat: Sendable, Hashable {
+    public static let kind = try! Kind("heartbeat")
+    static let atField = try! FieldName("at")
+    static let headsField = try! FieldName("heads")
+
+    /// When the root wrote it, in milliseconds since 1970 UTC.
+    public var at: Int64
+    /// The registry chains' heads the root held then.
+    public var heads: [NodeID: Knowledge.Entry]
+
+    public init(at: Int64, heads: [NodeID: Knowledge.Entry]) {
+        self.at = at
+        self.heads = heads
+    }
+
+    public var fields: [FieldName: FieldValue] {
+        let lines = heads.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.seq) \($0.value.hash.hex)" }
+        return [Self.atField: .integer(at), Self.headsField: .text(lines.joined(separator: "\n"))]
+    }
+
+    public init?(fields: [FieldName: FieldValue]) {
+        guard case .integer(let at)? = fields[Self.atField], case .text(let text)? = fields[Self.headsField] else { return nil }
+        self.at = at
+        heads = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard parts.count == 3, let node = try? NodeID(String(parts[0])), let seq = UInt64(parts[1]),
+                let hash = try? ContentHash(hex: String(parts[2]))
+            else { return nil }
+            heads[node] = Knowledge.Entry(seq: seq, hash: hash)
+        }
     }
 }

@@ -356,6 +356,9 @@ extension Session {
         let void = try store.voidChains()
         let pending = try store.pendingWithdrawals()
         let deleted = try store.deletedScopes().filter { deletion in !(held?.contains(deletion.scope) ?? true) }
+        let root = try store.root()
+        let heartbeat = try store.newestHeartbeat()
+        let now = Int64(store.options.wallClock())
         if json {
             struct StatusJSON: Encodable {
                 var node: String
@@ -381,6 +384,10 @@ extension Session {
                 /// Withdrawn scopes still held (hidden, waiting to be pushed and deleted), and those deleted.
                 var pendingWithdrawals: [[String: String]]
                 var deletedScopes: [[String: String]]
+                /// The central node this node takes its registry from, and its newest heartbeat
+                /// held: when it was written, and how old it is, in milliseconds.
+                var root: String?
+                var heartbeat: [String: String]?
             }
             return Output(
                 text: encode(
@@ -406,7 +413,8 @@ extension Session {
                         pendingWithdrawals: pending.map { ["scope": $0.scope.rawValue, "changes": "\($0.changes)", "entries": "\($0.entries)"] },
                         deletedScopes: deleted.map {
                             ["scope": $0.scope.rawValue, "at": isoTime($0.at), "changes": "\($0.changes)", "entries": "\($0.entries)", "confirmedBy": $0.confirmedBy]
-                        })))
+                        }, root: root?.rawValue,
+                        heartbeat: heartbeat.map { ["at": isoTime($0.at), "ageMs": "\(max(0, now - $0.at))"] })))
         }
         var lines = [
             "node       \(store.node)",
@@ -416,6 +424,13 @@ extension Session {
             "conflicts  \(conflicts)" + (conflicts > 0 ? "  (conflicts to list them)" : ""),
             "changes    \(counts.held) held, \(counts.own) made here, \(unsent) not yet sent anywhere",
         ]
+        if let root {
+            if let heartbeat {
+                lines.append("heartbeat  \(root)'s newest is \(Self.duration(UInt64(max(0, now - heartbeat.at)))) old (written \(time(heartbeat.at))): registry statements are at least that fresh")
+            } else {
+                lines.append("heartbeat  none of \(root)'s held yet: sync with the central node (or a node that has its registry)")
+            }
+        }
         for w in warnings {
             lines.append("clock      \(w.dot.origin)'s clock ran \(Self.duration(w.skewMilliseconds)) ahead of this node's allowed drift (change \(w.dot))")
         }
@@ -425,6 +440,9 @@ extension Session {
         }
         if skewWins.count > 20 { lines.append("skewed     ... and \(skewWins.count - 20) more values that won only by a clock that ran ahead") }
         for fork in forks { lines.append("FORK       \(fork)") }
+        for r in refused where r.reason == "bad_signature" {
+            lines.append("REFUSED    \(r.sender) passed on changes of \(r.origin) whose signature does not verify \(r.times) time(s), last at \(time(r.lastAt)): altered or made up on the way; nothing of them was kept")
+        }
         for r in refused where r.reason == "own_origin" {
             lines.append("REFUSED    \(r.sender) sent changes in this node's own name (\(r.origin)) \(r.times) time(s), last at \(time(r.lastAt)); nothing of them was kept: check that node")
         }

@@ -39,6 +39,20 @@ public struct SyncServer: Sendable {
         self.bodyBudget = BodyBudget(total: bodyBudgetBytes)
     }
 
+    /// At the central node: writes its heartbeat into the registry every `interval`, until the
+    /// task is cancelled (DESIGN promise 17). Elsewhere it writes nothing.
+    public func heartbeat(every interval: Duration) async {
+        let store = self.store
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            do {
+                if try await blocking({ try store.writeHeartbeat(as: Self.statementOfficer) }) { logger.info("heartbeat written into the registry") }
+            } catch {
+                logger.error("writing the heartbeat failed: \(error); it is tried again in \(interval.components.seconds) s")
+            }
+        }
+    }
+
     /// The paths this server answers, and the methods each takes.
     static let routes: [(path: String, methods: [HTTPRequest.Method])] = [("/v1/health", [.get]), ("/v1/sync", [.post]), ("/v1/chain/", [.get])]
 

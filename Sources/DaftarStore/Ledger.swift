@@ -289,7 +289,7 @@ final class Ledger {
             // is hidden at once, one granted again shown).
             let previous = before.flatMap { Grant(fields: $0) }
             let sameNode = previous?.node == grant.node
-            if !sameNode || previous?.write != grant.write { try revalidate(grant.node) }
+            if !sameNode || previous?.write != grant.write || previous?.revokedThrough != grant.revokedThrough { try revalidate(grant.node) }
             if grant.node == node, !sameNode || previous?.read != grant.read { try hideScopesNotHeld() }
         }
         knowledge.entries[change.chain] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash)

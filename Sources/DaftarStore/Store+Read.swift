@@ -219,6 +219,9 @@ extension Store {
         guard let grant = try ledger.grant(of: origin)?.grant else {
             return "the registry holds no grant of \(origin), which therefore writes scope general alone"
         }
+        if let last = grant.revokedThrough, seq > last {
+            return "\(origin)'s key was revoked: its changes after seq \(last) count nowhere"
+        }
         guard let ranges = grant.write[scope], !ranges.isEmpty else {
             return "\(origin)'s grant does not let it write \(scope)"
         }

@@ -33,6 +33,9 @@ public enum GrantChange: Sendable, Hashable {
     case grant(read: Set<Scope>, write: Set<Scope>)
     /// A scope taken away: no more reading, writing closed at the node's last seq held here.
     case withdraw(Scope)
+    /// The node's key revoked (DESIGN promise 17): what it made after seq `keepThrough` is void
+    /// everywhere, and its writing never opens again.
+    case revoke(keepThrough: UInt64)
 }
 
 extension Store {
@@ -138,7 +141,18 @@ extension Store {
             let last = ledger.highest[node] ?? 0
             var grant = existing?.grant ?? Grant(node: node)
             var written: [Grant] = []
+            if let last = grant.revokedThrough {
+                switch change {
+                case .revoke, .withdraw: break
+                default:
+                    throw StoreError(
+                        .badRequest,
+                        "\(node)'s key was revoked (its changes after seq \(last) count nowhere): it writes nothing again; register the office under a new id")
+                }
+            }
             switch change {
+            case .revoke(let keepThrough):
+                grant.revoke(through: keepThrough)
             case .register(let read, let write, let via):
                 if let via {
                     guard via != node else { throw StoreError(.badRequest, "\(node) cannot be registered via itself: name the hub it syncs through") }

@@ -221,6 +221,45 @@ extension Store {
     }
 }
 
+extension Store {
+    /// At the central node: writes its heartbeat into the registry (DESIGN promise 17), naming
+    /// the head of every registry chain it holds. Returns false, writing nothing, at any other
+    /// node.
+    @discardableResult
+    public func writeHeartbeat(as officer: String) throws(StoreError) -> Bool {
+        let now = Int64(options.wallClock())
+        return try write(as: officer) { tx in
+            let ledger = tx.ledger
+            guard let root = ledger.root, root == ledger.node else { return false }
+            var heads: [NodeID: Knowledge.Entry] = [:]
+            for (chain, entry) in ledger.knowledge.entries where chain.scope == .registry { heads[chain.origin] = entry }
+            let record = try String.fetchOne(
+                ledger.db, sql: "SELECT id FROM record WHERE scope = ? AND kind = ? AND id LIKE ? ORDER BY num LIMIT 1",
+                arguments: [Scope.registry.rawValue, Heartbeat.kind.rawValue, root.rawValue + "-%"]
+            ).map { try RecordID($0) }
+            try tx.writeHeartbeat(Heartbeat(at: now, heads: heads), record: record)
+            return true
+        }
+    }
+
+    /// The newest heartbeat of the root this store holds, when it holds one.
+    public func newestHeartbeat() throws(StoreError) -> Heartbeat? {
+        try read { db in
+            guard let root = try String.fetchOne(db, sql: "SELECT root FROM store WHERE id = 1") else { return nil }
+            var newest: Heartbeat?
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, state FROM record WHERE scope = ? AND kind = ?", arguments: [Scope.registry.rawValue, Heartbeat.kind.rawValue])
+            for row in rows {
+                guard let id = try? RecordID(row["id"] as String), id.dot.origin.rawValue == root,
+                    let beat = Heartbeat(fields: try RecordState(encoded: row["state"] as Data).values)
+                else { continue }
+                if beat.at > newest?.at ?? .min { newest = beat }
+            }
+            return newest
+        }
+    }
+}
+
 extension StoreTransaction {
     /// Writes a key statement into the registry (the central node alone).
     func writeKeyBinding(_ binding: KeyBinding) throws(StoreError) {

@@ -294,8 +294,8 @@ extension Store {
                         stop(.scopeNotTaken(change: change.dot, scope: .registry))
                         continue
                     }
-                    guard change.kind == Grant.kind || change.kind == KeyBinding.kind else {
-                        stop(.invalid(change: change.dot, reason: "it is a registry statement of kind \(change.kind), and the registry holds grants and keys alone in this release"))
+                    guard [Grant.kind, KeyBinding.kind, Heartbeat.kind].contains(change.kind) else {
+                        stop(.invalid(change: change.dot, reason: "it is a registry statement of kind \(change.kind), and the registry holds grants, keys and heartbeats alone in this release"))
                         continue
                     }
                 } else if !(heldScopes?.contains(change.scope) ?? true) || !takesScope(change.scope) {

@@ -133,6 +133,21 @@ public struct StoreTransaction {
         try commit(record: id, kind: state.kind, scope: scope, operation: operation, fields: fields, vector: vector)
     }
 
+    /// Writes the root's heartbeat statement: its heartbeat record set again, or made.
+    func writeHeartbeat(_ heartbeat: Heartbeat, record: RecordID?) throws(StoreError) {
+        guard let record else {
+            let dot = Dot(origin: ledger.node, seq: (ledger.highest[ledger.node] ?? 0) + 1)
+            try commitStatement(record: RecordID(dot), kind: Heartbeat.kind, fields: heartbeat.fields, vector: VersionVector(dot))
+            return
+        }
+        let loaded: (num: Int64, state: RecordState, scope: Scope, hidden: Ledger.Hidden)?
+        do { loaded = try ledger.load(record) } catch { throw StoreError.from(error, path: path) }
+        guard let state = loaded?.state else { throw StoreError(.inconsistent, "the heartbeat record \(record) is missing") }
+        var vector = state.vector
+        vector[ledger.node] = (ledger.highest[ledger.node] ?? 0) + 1
+        try commit(record: record, kind: Heartbeat.kind, scope: .registry, operation: .set, fields: heartbeat.fields, vector: vector, registry: true)
+    }
+
     /// Makes a registry statement that creates a record (the central node alone).
     func commitStatement(record: RecordID, kind: Kind, fields: [FieldName: FieldValue], vector: VersionVector) throws(StoreError) {
         try commit(record: record, kind: kind, scope: .registry, operation: .add, fields: fields, vector: vector, registry: true)

@@ -49,7 +49,7 @@ func signatureBench(_ options: Options) async throws -> [BenchRow] {
     for run in 0..<max(1, min(options.repeats, 3)) {
         func hop(verifying: Bool) async throws -> Double {
             let path = folder + "/central-\(run)-\(verifying).daftar"
-            let central = try Store.create(at: path, node: try NodeID("central"))
+            let central = try Store.create(at: path, node: try NodeID("central-\(run)-\(verifying ? "v" : "p")"))
             if verifying {
                 try central.writeGrant(for: office.node, .register(read: [.general], write: [.general]), as: "bench")
                 _ = try central.bindKey(of: office.node, try office.publicKey()!, as: "bench")

@@ -43,6 +43,7 @@ struct NodeCommand: ParsableCommand {
         let write = grant.write.keys.sorted().map { scope in "\(scope) (seqs \(grant.write[scope]!.map(\.description).joined(separator: ", ")))" }
         return "read \(read.isEmpty ? "nothing" : read); write \(write.isEmpty ? "nothing" : write.joined(separator: ", "))"
             + (grant.via.map { "; via \($0)" } ?? "")
+            + (grant.revokedThrough.map { "; KEY REVOKED: its changes after seq \($0) count nowhere" } ?? "")
     }
 
     struct Grant: ParsableCommand {
@@ -106,9 +107,11 @@ struct NodeCommand: ParsableCommand {
         var read: [String]
         var write: [String: [String]]
         var via: String?
+        var revokedThrough: UInt64?
         init(_ grant: DaftarModel.Grant) {
             node = grant.node.rawValue
             via = grant.via?.rawValue
+            revokedThrough = grant.revokedThrough
             read = grant.read.map(\.rawValue).sorted()
             write = Dictionary(uniqueKeysWithValues: grant.write.map { ($0.key.rawValue, $0.value.map(\.description)) })
         }
@@ -233,16 +236,42 @@ struct NodeCommand: ParsableCommand {
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "End a node's token at once.")
+        static let configuration = CommandConfiguration(
+            abstract: "End a node's token at once; with --keep-through, revoke its key too (the central node only).",
+            discussion:
+                "--keep-through SEQ writes a revocation into the registry: the node's changes after seq SEQ (a stolen laptop's, say) are void everywhere, kept and shown, and the node never writes again under this id. SEQ is the last change that stands: see `daftar node list` and `history` for what the node sent."
+        )
         @OptionGroup var store: StoreOptions
         @Argument var id: String
+        @Option(name: .customLong("keep-through"), help: "Revoke the node's key: its changes after this seq count nowhere.") var keepThrough: UInt64?
         @OptionGroup var output: OutputOptions
     var json: Bool { output.json }
 
         func run() throws {
             do {
-                try store.openAsAdministrator().0.revokePeer(try NodeID(id))
-                say("revoked \(id)", json: json, ["revoked": id])
+                let (s, admin) = try store.openAsAdministrator()
+                let node = try NodeID(id)
+                guard let keepThrough else {
+                    try s.revokePeer(node)
+                    say("revoked \(id)", json: json, ["revoked": id])
+                    return
+                }
+                guard try s.root() == s.node else {
+                    throw StoreError(.badRequest, "a key is revoked by the central node alone: run this there (this node is not the central node)")
+                }
+                let grant = try s.writeGrant(for: node, .revoke(keepThrough: keepThrough), as: admin.name)
+                // The token too, when this node issued one.
+                try? s.revokePeer(node)
+                let void = try s.voidChains().filter { $0.chain.origin == node }.reduce(0) { $0 + $1.count }
+                struct Revoked: Encodable {
+                    var revoked: String
+                    var keepThrough: UInt64
+                    var voidHere: Int
+                    var grant: GrantJSON
+                }
+                say(
+                    "revoked \(id): its token ended, and its changes after seq \(grant.revokedThrough ?? keepThrough) count nowhere (\(void) held here are now void, kept and shown)",
+                    json: json, Revoked(revoked: id, keepThrough: grant.revokedThrough ?? keepThrough, voidHere: void, grant: GrantJSON(grant)))
             } catch { throw fail(error, json: json) }
         }
     }

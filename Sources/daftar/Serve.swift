@@ -46,6 +46,8 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("max-connections"),
         help: "Open connections at most (default 1024, or fewer if the open-file limit is lower); at the limit the longest-idle one is closed, or a new one is answered 503.")
     var maxConnections: Int?
+    @Option(help: "At the central node: seconds between heartbeats written into the registry (every node shows how old the newest is); 0 writes none.")
+    var heartbeat = 300
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("give both --tls-cert and --tls-key, or neither") }
@@ -53,6 +55,7 @@ struct Serve: AsyncParsableCommand {
         guard (1...3600).contains(headerTimeout) else { throw ValidationError("--header-timeout must be 1 to 3600 seconds") }
         guard (1...3600).contains(bodyTimeout) else { throw ValidationError("--body-timeout must be 1 to 3600 seconds") }
         if let maxConnections, !(1...1_000_000).contains(maxConnections) { throw ValidationError("--max-connections must be 1 to 1000000") }
+        guard (0...86400).contains(heartbeat) else { throw ValidationError("--heartbeat must be 0 (none) to 86400 seconds") }
     }
 
     func run() async throws {
@@ -77,6 +80,8 @@ struct Serve: AsyncParsableCommand {
                 // One line on standard output, for scripts that start the server on port 0.
                 FileHandle.standardOutput.write(Data("listening on \(port)\n".utf8))
             }
+            let beats = heartbeat > 0 ? Task { await server.heartbeat(every: .seconds(heartbeat)) } : nil
+            defer { beats?.cancel() }
             try await app.runService()
             logger.info("stopped")
         } catch let error as IOError {

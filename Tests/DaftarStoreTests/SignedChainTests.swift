@@ -162,4 +162,57 @@ import Testing
         // The same root later showing another key is refused.
         #expect(throws: StoreError.self) { try okara.adoptRoot(central.node, key: other) }
     }
+
+    @Test func theCentralNodesHeartbeat_namesTheRegistryHeads_andReachesOffices() throws {
+        let (central, lahore, _) = try deployment()
+        #expect(try lahore.writeHeartbeat(as: "SI Bilal") == false)
+        #expect(try central.newestHeartbeat() == nil)
+        #expect(try central.writeHeartbeat(as: "central node"))
+        let first = try #require(try central.newestHeartbeat())
+        #expect(first.at == Int64(clock.reading()))
+        let registryBefore = try central.knowledge()[Chain(central.node, .registry)]
+        #expect(first.heads[central.node]?.seq == registryBefore - 1, "the head before the heartbeat itself")
+        try VoidChangeTests.deliver(from: central, to: lahore, root: central.node)
+        #expect(try lahore.newestHeartbeat() == first)
+        // Written again later: the same record, set; the office holds the newer one.
+        clock.advance(300_000)
+        try central.writeHeartbeat(as: "central node")
+        try VoidChangeTests.deliver(from: central, to: lahore, root: central.node)
+        #expect(try lahore.newestHeartbeat()?.at == first.at + 300_000)
+        #expect(try lahore.audit().verified)
+    }
+
+    /// `node revoke ID --keep-through SEQ`: what the key signed after SEQ is void everywhere,
+    /// whether the revocation reaches a store before or after those changes do, and the stores
+    /// end identical.
+    @Test func aRevokedKey_voidsWhatItSignedBeyondTheSeq_whicheverArrivesFirst() throws {
+        let (central, lahore, kasur) = try deployment()
+        let okara = try Store.make("fia-okara", in: folder, clock: clock)
+        try central.writeGrant(for: okara.node, .register(read: [.general], write: [.general]), as: "Admin")
+        try okara.enroll(at: central)
+        let ids = try (1...5).map { n in try lahore.add(kind: kind("case"), fields: [name("title"): text("entry \(n)")], as: "SI Bilal") }
+        #expect(ids.map(\.dot.seq) == [1, 2, 3, 4, 5])
+        try VoidChangeTests.deliver(from: lahore, to: central, root: central.node)
+        // kasur holds the changes before the revocation is written.
+        try VoidChangeTests.deliver(from: central, to: kasur, root: central.node)
+        #expect(try kasur.find(Query(kind: kind("case"))).count == 5)
+        try central.writeGrant(for: lahore.node, .revoke(keepThrough: 3), as: "Admin")
+        // okara takes the registry (the revocation) first, then lahore's changes from lahore.
+        let registry = try central.changes(missingFrom: try okara.knowledge(), scopes: { $0 == .registry }).changes
+        #expect(try okara.apply(registry, fromRoot: true).stop == nil)
+        try VoidChangeTests.deliver(from: lahore, to: okara, root: central.node)
+        try VoidChangeTests.deliver(from: central, to: kasur, root: central.node)
+        for store in [central, kasur, okara] {
+            #expect(try store.find(Query(kind: kind("case"))).map(\.id).sorted { $0.description < $1.description } == Array(ids.prefix(3)), "\(store.node)")
+            let void = try store.voidChains().filter { $0.chain.origin == lahore.node }
+            #expect(void.map(\.count) == [2] && void.first?.reason.contains("revoked") == true, "\(store.node): \(void)")
+            #expect(try store.change(at: ids[4].dot) != nil, "held and passed on")
+            #expect(try store.audit().verified)
+        }
+        #expect(try central.allRecords().filter { $0.id.dot.origin == lahore.node } == kasur.allRecords().filter { $0.id.dot.origin == lahore.node })
+        #expect(try okara.allRecords().filter { $0.id.dot.origin == lahore.node } == kasur.allRecords().filter { $0.id.dot.origin == lahore.node })
+        // Revoked for good: no grant opens its writing again.
+        #expect(throws: StoreError.self) { try central.writeGrant(for: lahore.node, .grant(read: [], write: [.general]), as: "Admin") }
+        #expect(try central.grant(of: lahore.node)?.writable.isEmpty == true)
+    }
 }

@@ -1,8 +1,10 @@
 import DaftarClient
 import DaftarModel
+import DaftarServer
 import DaftarStore
 import DaftarSync
 import Foundation
+import Logging
 import Testing
 
 /// Signed chains and keys over real servers (DESIGN promises 16 and 17): the central node binds
@@ -163,6 +165,25 @@ import Testing
             try okara.saveRemote(remote)
             #expect(try await sync(okara, "hub").complete)
             #expect(try hub.record(raid) != nil)
+        }
+    }
+
+    /// `serve` at the central node writes its heartbeat on its own; an office syncing after it
+    /// holds it.
+    @Test func theServerWritesHeartbeats_andAnOfficeHoldsTheNewest() async throws {
+        let central = try makeStore("central", in: folder)
+        let kasur = try makeStore("fia-kasur", in: folder)
+        let server = SyncServer(store: central, logger: Logger(label: "test"))
+        try await withServer(central) { url in
+            _ = try enroll(kasur, at: central, url: url)
+            let beats = Task { await server.heartbeat(every: .milliseconds(100)) }
+            defer { beats.cancel() }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while try central.newestHeartbeat() == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            beats.cancel()
+            let beat = try #require(try central.newestHeartbeat())
+            #expect(try await sync(kasur, "central").complete)
+            #expect(try kasur.newestHeartbeat()?.at ?? 0 >= beat.at)
         }
     }
 }
