@@ -184,6 +184,9 @@ public final class SyncClient: Sendable {
         // Whether the server verifies signatures (it knows a root): then this node may pass on
         // any change of a scope the server takes, since the signature vouches for it.
         var serverVerifies = false
+        // The server's node id, once an answer named it: once this node verifies signatures, a
+        // fork the server's knowledge shows is kept only about the server's own chains.
+        var serverNode: NodeID?
         let store = self.store
         // Exchanges are pipelined: an answer's changes are applied here while the next exchange
         // is under way (the request counts them as held; if applying them stops, the next
@@ -198,6 +201,9 @@ public final class SyncClient: Sendable {
             let me = store.node
             let isRelay = relay || serverVerifies
             let mayPassOn: @Sendable (NodeID) -> Bool = { origin in isRelay || origin == me }
+            let verifying = (try? store.root()) != nil
+            let knownServer = serverNode
+            let forkClaims: @Sendable (NodeID) -> Bool = { origin in !verifying || origin == knownServer }
             let takes = taken
             let scopes: @Sendable (Scope) -> Bool = { takes.contains($0) }
             var outgoing: OutgoingBatch
@@ -220,7 +226,7 @@ public final class SyncClient: Sendable {
                 } else {
                     outgoing =
                         try serverKnowledge.map { k throws(StoreError) in
-                            try store.changes(missingFrom: k, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn, scopes: scopes)
+                            try store.changes(missingFrom: k, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn, vouchesFor: forkClaims, scopes: scopes)
                         }
                         ?? OutgoingBatch(changes: [], encoded: [], hasMore: false, heldBack: [], forks: [])
                 }
@@ -234,14 +240,15 @@ public final class SyncClient: Sendable {
             if !outgoing.forks.isEmpty { summary.forks += outgoing.forks }
             if outgoing.hasMore, applying == nil, let known = serverKnowledge, outgoing.forks.isEmpty {
                 // Much to send: stream it, two requests in flight, then go on as usual.
-                serverKnowledge = try await streamPush(outgoing, assuming: known, knowledge: knowledge, mayPassOn: mayPassOn, scopes: scopes, into: &summary)
+                serverKnowledge = try await streamPush(
+                    outgoing, assuming: known, knowledge: knowledge, mayPassOn: mayPassOn, forkClaims: forkClaims, scopes: scopes, into: &summary)
                 report?(summary.progress)
                 continue
             }
             if outgoing.hasMore, var assumed = serverKnowledge {
                 for change in outgoing.changes { assumed.entries[change.chain] = Knowledge.Entry(seq: change.dot.seq, hash: change.hash) }
                 let next = assumed
-                prefetch = (Task.detached { try store.changes(missingFrom: next, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn, scopes: scopes) }, relay)
+                prefetch = (Task.detached { try store.changes(missingFrom: next, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn, vouchesFor: forkClaims, scopes: scopes) }, relay)
             }
             let request = SyncRequest(node: me, knowledge: knowledge, changes: outgoing.changes, maxChanges: receive ? 5000 : 0, applying: inProgress)
             let exchanged: SyncResponse
@@ -259,6 +266,7 @@ public final class SyncClient: Sendable {
             summary.server = response.node
             relay = response.role == "relay"
             serverVerifies = response.root != nil
+            serverNode = response.node
             pushScopes = Set(response.pushScopes ?? [])
             if let scopes = response.scopes { taken = Set(scopes).union(pushScopes).subtracting([.registry]) }
             // The registry's statements are taken from the central node alone, in a direct
@@ -290,6 +298,9 @@ public final class SyncClient: Sendable {
             } catch {
                 throw SyncError(.store, error.message)
             }
+            let answeredBy = response.node
+            let verifiesNow = (try? store.root()) != nil
+            let forkClaimsOfServer: @Sendable (NodeID) -> Bool = { origin in !verifiesNow || origin == answeredBy }
             summary.progress.sentChanges += response.applied
             let tookAll = response.stop == nil && response.applied + response.duplicates == outgoing.changes.count
             if !tookAll { prefetch?.task.cancel(); prefetch = nil }
@@ -310,13 +321,15 @@ public final class SyncClient: Sendable {
             let last = (round > 0 && sentNothing && gotNothing) || stuck || (summary.localStop != nil && sentNothing)
             if response.changes.isEmpty || last {
                 do {
-                    if !response.changes.isEmpty { fold(try store.apply(response.changes, senderKnowledge: response.knowledge, fromRoot: fromRoot), into: &summary) }
+                    if !response.changes.isEmpty {
+                        fold(try store.apply(response.changes, senderKnowledge: response.knowledge, fromRoot: fromRoot, vouchesFor: forkClaimsOfServer), into: &summary)
+                    }
                     try store.noteRemoteSynced(remote.name, knowledge: response.knowledge, sent: acknowledged.withLock { $0 })
                 } catch {
                     throw SyncError(.store, error.message)
                 }
             } else {
-                applying = (Task.detached { try store.apply(response.changes, senderKnowledge: response.knowledge, fromRoot: fromRoot) }, response)
+                applying = (Task.detached { try store.apply(response.changes, senderKnowledge: response.knowledge, fromRoot: fromRoot, vouchesFor: forkClaimsOfServer) }, response)
             }
             report?(summary.progress)
             if last { break }
@@ -344,7 +357,7 @@ public final class SyncClient: Sendable {
     /// the server last said it holds; the ordinary exchanges take it from there.
     private func streamPush(
         _ first: OutgoingBatch, assuming known: Knowledge, knowledge: Knowledge, mayPassOn: @escaping @Sendable (NodeID) -> Bool,
-        scopes: @escaping @Sendable (Scope) -> Bool, into summary: inout SyncSummary
+        forkClaims: @escaping @Sendable (NodeID) -> Bool, scopes: @escaping @Sendable (Scope) -> Bool, into summary: inout SyncSummary
     ) async throws(SyncError) -> Knowledge {
         let store = self.store
         let me = store.node
@@ -373,7 +386,7 @@ public final class SyncClient: Sendable {
             if next.hasMore {
                 let after = assumed
                 do {
-                    batch = try store.changes(missingFrom: after, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn, scopes: scopes)
+                    batch = try store.changes(missingFrom: after, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn, vouchesFor: forkClaims, scopes: scopes)
                 } catch {
                     failure = SyncError(.store, error.message)
                 }

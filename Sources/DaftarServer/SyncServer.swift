@@ -178,7 +178,6 @@ public struct SyncServer: Sendable {
                 // Who may send what: a node its own changes, a relay anyone's but this server's own.
                 // Checked before anything else about a change, so that a sender that may not send an
                 // origin's changes can never make this store record anything about that origin.
-                let vouchesFor: @Sendable (NodeID) -> Bool = { origin in origin != server && (role == .relay || origin == sender) }
                 // What crosses the wire (DESIGN promise 12): the client's grant decides which
                 // scopes it may read; nothing of any other scope is taken, sent, compared or named.
                 // Knowledge sent as what changed since the last exchange answered here, with a
@@ -218,6 +217,11 @@ public struct SyncServer: Sendable {
                 }
                 let signed = root != nil
                 let mayApply: @Sendable (NodeID) -> Bool = { origin in origin != server && (signed || role == .relay || origin == sender) }
+                // A fork the client's knowledge shows is kept only about its own chains (before
+                // signatures, a relay's about any): a claim without the signed change proves
+                // nothing, and no sender can block another origin by a made-up hash. A fork of
+                // another origin is kept when its signed change arrives.
+                let vouchesFor: @Sendable (NodeID) -> Bool = { origin in origin != server && (origin == sender || (!signed && role == .relay)) }
                 let scopes = try store.scopes(readableBy: sender, named: syncRequest.knowledge.scopes, clientRoot: syncRequest.root)
                 let readable: @Sendable (Scope) -> Bool = { scopes.readable($0) }
                 let clientKnowledge = syncRequest.knowledge.restricted(where: readable)

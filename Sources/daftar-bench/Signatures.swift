@@ -105,7 +105,7 @@ func signatureBench(_ options: Options) async throws -> [BenchRow] {
     var pullPlain: [Double] = []
     for run in 0..<max(1, min(options.repeats, 3)) {
         func pull(verifying: Bool) async throws -> Double {
-            let receiver = try Store.create(at: folder + "/receiver-\(run)-\(verifying).daftar", node: try NodeID("central"))
+            let receiver = try Store.create(at: folder + "/receiver-\(run)-\(verifying).daftar", node: try NodeID("receiver-\(run)-\(verifying ? "v" : "p")"))
             if verifying {
                 // The receiver is the root and holds every office's key statement.
                 try receiver.writeGrant(for: try NodeID("office-0"), .register(read: [.general], write: [.general]), as: "bench")

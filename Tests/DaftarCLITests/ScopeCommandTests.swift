@@ -216,3 +216,44 @@ import Testing
         }
     }
 }
+
+/// Keys from the executable: `node add` gives the root's fingerprint, `remote add --pin` takes
+/// only a fingerprint, `node revoke --keep-through` revokes a key at the central node alone.
+@Suite struct KeyTrustCommandTests: ConsoleScripts {
+    let daftar: Executable
+    let folder: TemporaryFolder
+
+    init() throws {
+        daftar = try Executable("daftar")
+        folder = try TemporaryFolder()
+    }
+
+    @Test func theRootsFingerprint_isGivenPinnedAndTheKeyRevoked() async throws {
+        try await offThePool { [self] () throws -> Void in
+            let central = folder.file("central.daftar")
+            let kasur = folder.file("kasur.daftar")
+            let added = try daftar.run(["--json", "node", "add", "fia-kasur", "--read", "punjab", "--write", "punjab", "--db", central, "--node", "central"], environment: environment)
+            #expect(added.status == 0, "\(added.err)")
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(added.out.utf8)) as? [String: Any], "\(added.out)")
+            let fingerprint = try #require(document["rootFingerprint"] as? String)
+            let shown = try daftar.run(["key", "show", "--json", "--db", central], environment: environment)
+            #expect(shown.out.contains(fingerprint), "node add gives the central node's own key: \(shown.out)")
+            let token = try #require(document["token"] as? String)
+            // A pin that is no fingerprint is refused, naming what to give.
+            let bad = try daftar.run(["remote", "add", "central", "http://127.0.0.1:9", "--token", token, "--pin", "1234", "--db", kasur, "--node", "fia-kasur"], environment: environment)
+            #expect(bad.status == 1 && bad.err.contains("not a key fingerprint"), "\(bad.err)")
+            let grouped = stride(from: 0, to: 64, by: 4).map { i in String(fingerprint.dropFirst(i).prefix(4)).uppercased() }.joined(separator: " ")
+            let good = try daftar.run(["remote", "add", "central", "http://127.0.0.1:9", "--token", token, "--pin", grouped, "--db", kasur, "--node", "fia-kasur"], environment: environment)
+            #expect(good.status == 0 && good.out.contains("root key pinned to"), "\(good.out) \(good.err)")
+            // Revocation: at the central node alone.
+            let elsewhere = try daftar.run(["node", "revoke", "fia-okara", "--keep-through", "3", "--db", kasur], environment: environment)
+            #expect(elsewhere.status == 1 && elsewhere.err.contains("central node alone"), "\(elsewhere.err)")
+            let revoked = try daftar.run(["node", "revoke", "fia-kasur", "--keep-through", "3", "--db", central], environment: environment)
+            #expect(revoked.status == 0 && revoked.out.contains("changes after seq 3 count nowhere"), "\(revoked.out) \(revoked.err)")
+            let list = try daftar.run(["node", "list", "--db", central], environment: environment)
+            #expect(list.out.contains("KEY REVOKED"), "\(list.out)")
+            let again = try daftar.run(["node", "grant", "fia-kasur", "--write", "punjab", "--db", central], environment: environment)
+            #expect(again.status == 1 && again.err.contains("register the office under a new id"), "\(again.err)")
+        }
+    }
+}
