@@ -177,10 +177,11 @@ import Testing
         try await withServer(central) { url in
             _ = try enroll(kasur, at: central, url: url)
             let beats = Task { await server.heartbeat(every: .milliseconds(100)) }
-            defer { beats.cancel() }
             let deadline = ContinuousClock.now + .seconds(20)
-            while try central.newestHeartbeat() == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            while (try? central.newestHeartbeat()) == nil, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+            // Stopped, and its last write finished, before the store is closed.
             beats.cancel()
+            await beats.value
             let beat = try #require(try central.newestHeartbeat())
             #expect(try await sync(kasur, "central").complete)
             #expect(try kasur.newestHeartbeat()?.at ?? 0 >= beat.at)
