@@ -83,6 +83,8 @@ public final class SyncClient: Sendable {
     /// This node's public key, sent with every request: the central node binds it to this node
     /// at the first exchange (DESIGN promise 17).
     let ownKey: String?
+    /// This node's key rotation the central node has not bound yet, sent with the key.
+    let pendingRotation: KeyRotation?
     /// Whether the server reads digests (a server of before them refuses the field).
     let serverReadsDigests = Mutex(true)
 
@@ -96,6 +98,7 @@ public final class SyncClient: Sendable {
         self.knowledgeDigests = knowledgeDigests
         self.acknowledged = Mutex(remote.sentKnowledge)
         self.ownKey = (try? store.publicKey())??.hex
+        self.pendingRotation = (try? store.pendingRotation()) ?? nil
         var url = remote.url
         while url.hasSuffix("/") { url.removeLast() }
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
@@ -305,7 +308,10 @@ public final class SyncClient: Sendable {
             let tookAll = response.stop == nil && response.applied + response.duplicates == outgoing.changes.count
             if !tookAll { prefetch?.task.cancel(); prefetch = nil }
             do {
-                if !response.forks.isEmpty { summary.forks += try store.confirmForks(reportedBy: response.forks) }
+                // Once this node verifies, a fork the server reports is kept only about the
+                // server's own chains: a report is no proof.
+                let reported = response.forks.filter { forkClaimsOfServer($0.dot.origin) }
+                if !reported.isEmpty { summary.forks += try store.confirmForks(reportedBy: reported) }
             } catch {
                 throw SyncError(.store, error.message)
             }
@@ -504,6 +510,7 @@ public final class SyncClient: Sendable {
     func post(_ request: SyncRequest, encoded: [[UInt8]], progress: inout SyncProgress) async throws(SyncError) -> SyncResponse {
         var request = request
         request.key = request.key ?? ownKey
+        if request.keyRotation == nil, let rotation = pendingRotation, rotation.key == request.key { request.keyRotation = rotation }
         request.root = request.root ?? (try? store.root()) ?? nil
         var body: Data
         var contentType: String

@@ -153,6 +153,7 @@ public struct Change: Sendable, Hashable, Codable {
             ValidationError(.invalidChange, "change \(dot) is not valid: \(why)")
         }
         guard dot.seq > 0 else { throw invalid("its seq must be 1 or more") }
+        guard dot.seq <= UInt64(Int64.max) else { throw invalid("its seq (\(dot.seq)) is past the format's limit of \(Int64.max)") }
         guard format >= 1, format <= Limits.formatVersion else {
             throw ValidationError(.unsupportedFormat, "change \(dot) is in format \(format); this Daftar reads formats 1 to \(Limits.formatVersion)")
         }

@@ -178,17 +178,30 @@ public struct Grant: Sendable, Hashable {
 public struct KeyBinding: Sendable, Hashable {
     public static let kind = try! Kind("key")
     static let keyField = try! FieldName("key")
+    static let replacesField = try! FieldName("replaces")
+    static let fromField = try! FieldName("from")
 
     public var node: NodeID
     public var key: PublicKey
+    /// For a rotation: the fingerprint of the key this one replaces, and the node's first seq
+    /// this key signs; the replaced key's signatures cover its changes below that seq only.
+    public var replaces: ContentHash?
+    public var from: UInt64?
 
-    public init(node: NodeID, key: PublicKey) {
+    public init(node: NodeID, key: PublicKey, replaces: ContentHash? = nil, from: UInt64? = nil) {
         self.node = node
         self.key = key
+        self.replaces = replaces
+        self.from = from
     }
 
     public var fields: [FieldName: FieldValue] {
-        [Grant.nodeField: .text(node.rawValue), Self.keyField: .text(key.hex)]
+        var fields: [FieldName: FieldValue] = [Grant.nodeField: .text(node.rawValue), Self.keyField: .text(key.hex)]
+        if let replaces, let from {
+            fields[Self.replacesField] = .text(replaces.hex)
+            fields[Self.fromField] = .integer(Int64(clamping: from))
+        }
+        return fields
     }
 
     /// Reads a binding from a registry record's fields; nil when they are not a binding's.
@@ -198,6 +211,59 @@ public struct KeyBinding: Sendable, Hashable {
         else { return nil }
         self.node = node
         self.key = key
+        if case .text(let old)? = fields[Self.replacesField] {
+            guard let hash = try? ContentHash(hex: old), case .integer(let from)? = fields[Self.fromField], from >= 1 else { return nil }
+            replaces = hash
+            self.from = UInt64(from)
+        }
+    }
+}
+
+/// A node's request to have a new key bound (DESIGN promise 17: rotation, vouched by the central
+/// node): the new key, the node's first seq it signs, and the old key's signature of both, so that
+/// the central node binds it only for the holder of the key bound now, over the node's token.
+public struct KeyRotation: Sendable, Hashable, Codable {
+    /// The fingerprint of the key bound now, which signs the rotation.
+    public var previous: ContentHash
+    /// The new key, 64 lower-case hex digits.
+    public var key: String
+    /// The node's first seq the new key signs.
+    public var from: UInt64
+    /// The old key's Ed25519 signature of ``message(node:)``, 128 lower-case hex digits.
+    public var signature: String
+
+    public init(previous: ContentHash, key: PublicKey, from: UInt64, signature: [UInt8]) {
+        self.previous = previous
+        self.key = key.hex
+        self.from = from
+        self.signature = ChangeSignature.hex(signature)
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case previous, key, from, signature }
+
+    public init(from decoder: any Decoder) throws {
+        try KnownKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue), in: "a key rotation")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        previous = try c.decode(ContentHash.self, forKey: .previous)
+        key = try c.decode(String.self, forKey: .key)
+        from = try c.decode(UInt64.self, forKey: .from)
+        signature = try c.decode(String.self, forKey: .signature)
+    }
+
+    /// What the old key signs: the ASCII text `daftar key rotation 2`, a line feed, the node id, a
+    /// line feed, the new key's 32 bytes, and `from` as 8 bytes, big-endian.
+    public static func message(node: NodeID, key: PublicKey, from: UInt64) -> [UInt8] {
+        var bytes = Array("daftar key rotation 2\n".utf8) + Array(node.rawValue.utf8) + [0x0A] + key.raw
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: from >> UInt64(shift))) }
+        return bytes
+    }
+
+    /// Whether `old` signed this rotation of `node`'s key.
+    public func verifies(node: NodeID, with old: PublicKey) -> Bool {
+        guard old.fingerprintHash == previous, let new = try? PublicKey(hex: key), from >= 1,
+            let value = ChangeSignature.bytes(hex: signature), value.count == 64
+        else { return false }
+        return old.verifies(value, of: Self.message(node: node, key: new, from: from))
     }
 }
 

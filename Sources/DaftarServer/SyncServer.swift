@@ -206,13 +206,15 @@ public struct SyncServer: Sendable {
                 // binds a node's key at its first exchange (promise 17).
                 let root = try store.root()
                 if root == server, let text = syncRequest.key, let key = try? PublicKey(hex: text) {
-                    switch try store.bindKey(of: sender, key, as: Self.statementOfficer) {
-                    case .bound: logger.info("sync \(sender): bound key \(key.fingerprint.prefix(16))… to \(sender) in the registry")
+                    switch try store.bindKey(of: sender, key, rotation: syncRequest.keyRotation, as: Self.statementOfficer) {
+                    case .bound:
+                        let how = syncRequest.keyRotation.map { " in place of \($0.previous.hex.prefix(16))… from its seq \($0.from)" } ?? ""
+                        logger.info("sync \(sender): bound key \(key.fingerprint.prefix(16))… to \(sender) in the registry\(how)")
                     case .already: break
                     case .other(let bound):
                         throw Refusal(
                             .forbidden, "key_mismatch",
-                            "\(sender)'s key (fingerprint \(key.fingerprint.prefix(16))…) is not the one the registry binds to it (\(bound.prefix(16))…): a store restored from a backup or made again must be registered under a new id (daftar node add at the central node); nothing was applied")
+                            "\(sender)'s key (fingerprint \(key.fingerprint.prefix(16))…) is not the one the registry binds to it (\(bound.prefix(16))…), and no rotation signed by that key comes with it: a store restored from a backup or made again must be registered under a new id (daftar node add at the central node); nothing was applied")
                     }
                 }
                 let signed = root != nil

@@ -277,6 +277,12 @@ final class Ledger {
             try run(
                 "INSERT OR IGNORE INTO key_binding (node, fingerprint, key, record) VALUES (?, ?, ?, ?)",
                 [binding.node.rawValue, Data(binding.key.fingerprintHash.bytes), Data(binding.key.raw), num])
+            // A rotation: the key it replaces covers the node's changes below `from` alone.
+            if let replaced = binding.replaces, let from = binding.from {
+                try run(
+                    "UPDATE key_binding SET valid_below = min(coalesce(valid_below, ?), ?) WHERE node = ? AND fingerprint = ?",
+                    [Int64(clamping: from), Int64(clamping: from), binding.node.rawValue, Data(replaced.bytes)])
+            }
         }
         if change.scope == .registry, change.dot.origin == root, change.kind == Grant.kind, let grant = Grant(fields: state.values) {
             // A grant's record, found by its node from now on (the first record about a node holds).

@@ -87,16 +87,16 @@ extension Store {
             var count = 0
             // The keys every signature is checked with: those the registry binds, the root's,
             // and this node's own.
-            var bound: [NodeID: [ContentHash: PublicKey]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT node, key FROM key_binding") {
+            var bound: [NodeID: [ContentHash: BoundKey]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT node, key, valid_below FROM key_binding") {
                 guard let node = try? NodeID(row["node"] as String), let key = try? PublicKey(raw: [UInt8](row["key"] as Data)) else {
                     problems.append("a key statement of the registry cannot be read")
                     continue
                 }
-                bound[node, default: [:]][key.fingerprintHash] = key
+                bound[node, default: [:]][key.fingerprintHash] = BoundKey(key: key, validBelow: (row["valid_below"] as Int64?).map { UInt64(max(0, $0)) })
             }
-            if let root = ledger.root, let rootKey { bound[root, default: [:]][rootKey.fingerprintHash] = rootKey }
-            if let key { bound[node, default: [:]][key.fingerprintHash] = key }
+            if let root = ledger.root, let rootKey { bound[root, default: [:]][rootKey.fingerprintHash] = BoundKey(key: rootKey) }
+            if let key { bound[node, default: [:]][key.fingerprintHash] = BoundKey(key: key) }
             var signatures = 0
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT c.origin, c.seq, c.body, c.void, c.signature, r.scope FROM change c LEFT JOIN record r ON r.num = c.record ORDER BY c.origin, c.seq")
@@ -136,10 +136,12 @@ extension Store {
                     signatures += 1
                     if let signature = try? ChangeSignature(stored: [UInt8](stored)) {
                         if let key = bound[change.dot.origin]?[signature.key] {
-                            if signature.verifies(change.hash, with: key) {
-                                signedBy = key.fingerprint
+                            if !key.covers(change.dot.seq) {
+                                problems.append("\(where_) is signed by \(change.dot.origin)'s key \(key.key.fingerprint.prefix(16))…, which a rotation replaced before it")
+                            } else if signature.verifies(change.hash, with: key.key) {
+                                signedBy = key.key.fingerprint
                             } else {
-                                problems.append("\(where_)'s signature does not verify with \(change.dot.origin)'s key \(key.fingerprint.prefix(16))…: it was altered")
+                                problems.append("\(where_)'s signature does not verify with \(change.dot.origin)'s key \(key.key.fingerprint.prefix(16))…: it was altered")
                             }
                         } else {
                             problems.append("\(where_) is signed by key \(signature.key.hex.prefix(16))…, which the registry here does not bind to \(change.dot.origin)")

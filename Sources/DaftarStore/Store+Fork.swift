@@ -155,7 +155,11 @@ extension Store {
             try ledger.finish()
             return ReissueReport(origin: origin, fromSeq: seq, newNode: newNode, reissued: reissued.count, renamed: renamed, tookNewIdentity: tookNewIdentity)
         }
-        if report.tookNewIdentity { updateCachedNode(report.newNode) }
+        if report.tookNewIdentity {
+            updateCachedNode(report.newNode)
+            // Its key goes on signing, under the new id.
+            try renameKeyFile(to: report.newNode)
+        }
         return report
     }
 

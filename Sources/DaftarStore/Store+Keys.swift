@@ -35,7 +35,16 @@ extension Store {
         guard let recorded = try publicKey() else {
             throw StoreError(.badRequest, "this store has no key yet: open it once for writing (daftar --db \(path) status) and it makes one")
         }
-        let (node, key) = try Self.readKey(at: keyPath)
+        var (node, key) = try Self.readKey(at: keyPath)
+        // A rotation that stopped after the store recorded the new key, before its file took the
+        // old one's place: it is put in place now.
+        let rotating = keyPath + ".rotating"
+        if node == self.node, key.publicKey != recorded, FileManager.default.fileExists(atPath: rotating),
+            let (owner, found) = try? Self.readKey(at: rotating), owner == self.node, found.publicKey == recorded
+        {
+            try Self.finishRotation(rotating, into: keyPath)
+            (node, key) = (owner, found)
+        }
         guard node == self.node, key.publicKey == recorded else {
             throw StoreError(
                 .inconsistent,
@@ -109,6 +118,26 @@ extension Store {
             close(dirfd)
         }
         return key
+    }
+
+    /// Names `node` in the key file, for a store that took a new id (a fork recovery): the same
+    /// key, its file written whole beside it and renamed over it.
+    func renameKeyFile(to node: NodeID) throws(StoreError) {
+        let (_, key) = try Self.readKey(at: keyPath)
+        let text = "daftar node key 1\nnode \(node.rawValue)\nprivate \(Data(key.raw).base64EncodedString())\n"
+        let temporary = keyPath + ".renamed-\(getpid())"
+        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StoreError(.readOnly, "cannot write the node's key file beside the store (\(keyPath)): \(String(cString: strerror(errno)))") }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        fchmod(fd, 0o600)
+        close(fd)
+        guard written == bytes.count, synced else {
+            unlink(temporary)
+            throw StoreError(.io, "cannot write the node's key file beside the store (\(keyPath)): the disk may be full; free space and try again")
+        }
+        try Self.finishRotation(temporary, into: keyPath)
     }
 
     /// Reads a key file, refusing one that others than its owner may read.

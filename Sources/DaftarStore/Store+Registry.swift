@@ -139,7 +139,12 @@ extension Store {
             let existing = try ledger.grant(of: node)
             // The node's last seq held here: a closure ends there, a new write range starts after it.
             let last = ledger.highest[node] ?? 0
-            var grant = existing?.grant ?? Grant(node: node)
+            // A node the registry names no grant of writes general (as before grants): a
+            // revocation starts from that, so that what it wrote up to the seq still counts.
+            var grant = existing?.grant ?? {
+                if case .revoke = change { return .general(node) }
+                return Grant(node: node)
+            }()
             var written: [Grant] = []
             if let last = grant.revokedThrough {
                 switch change {

@@ -2,6 +2,10 @@ public import DaftarModel
 import Dispatch
 import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 internal import GRDB
 
 /// What a receiver found of the signature that would vouch for a change of a batch.
@@ -84,40 +88,65 @@ extension Store {
         }
     }
 
-    /// The keys the root bound to `node`, by fingerprint (DESIGN promise 17).
+    /// The keys the root bound to `node` (DESIGN promise 17), a replaced one included.
     public func boundKeys(of node: NodeID) throws(StoreError) -> [PublicKey] {
-        try read { db in try Self.boundKeys(db, of: [node])[node].map { Array($0.values) } ?? [] }
+        try read { db in try Self.boundKeys(db, of: [node])[node].map { $0.values.map(\.key) } ?? [] }
     }
 
-    static func boundKeys(_ db: Database, of nodes: Set<NodeID>) throws -> [NodeID: [ContentHash: PublicKey]] {
-        var out: [NodeID: [ContentHash: PublicKey]] = [:]
+    /// A key bound to a node, and, once a rotation replaced it, the first seq it no longer covers.
+    struct BoundKey: Sendable {
+        var key: PublicKey
+        var validBelow: UInt64?
+
+        /// Whether its signature may vouch for the node's change of seq `seq`.
+        func covers(_ seq: UInt64) -> Bool { validBelow.map { seq < $0 } ?? true }
+    }
+
+    static func boundKeys(_ db: Database, of nodes: Set<NodeID>) throws -> [NodeID: [ContentHash: BoundKey]] {
+        var out: [NodeID: [ContentHash: BoundKey]] = [:]
         guard !nodes.isEmpty else { return out }
-        let statement = try db.cachedStatement(sql: "SELECT key FROM key_binding WHERE node = ?")
+        let statement = try db.cachedStatement(sql: "SELECT key, valid_below FROM key_binding WHERE node = ?")
         for node in nodes {
-            for raw in try Data.fetchAll(statement, arguments: [node.rawValue]) {
-                let key = try PublicKey(raw: [UInt8](raw))
-                out[node, default: [:]][key.fingerprintHash] = key
+            for row in try Row.fetchAll(statement, arguments: [node.rawValue]) {
+                let key = try PublicKey(raw: [UInt8](row["key"] as Data))
+                out[node, default: [:]][key.fingerprintHash] = BoundKey(key: key, validBelow: (row["valid_below"] as Int64?).map { UInt64(max(0, $0)) })
             }
         }
         return out
     }
 
     /// At the central node: binds `key` to `node` by a registry statement, unless a key is bound
-    /// to it already (DESIGN promise 17). `officer` is who the statement names.
-    public func bindKey(of node: NodeID, _ key: PublicKey, as officer: String) throws(StoreError) -> KeyBindingResult {
-        let bound = try boundKeys(of: node)
-        if bound.contains(key) { return .already }
-        if let other = bound.first { return .other(other.fingerprint) }
+    /// to it already (DESIGN promise 17). A node whose key is bound gets `key` bound in its place
+    /// only with a `rotation` its current key signed. `officer` is who the statement names.
+    public func bindKey(of node: NodeID, _ key: PublicKey, rotation: KeyRotation? = nil, as officer: String) throws(StoreError) -> KeyBindingResult {
+        let bound = try read { db in try Self.boundKeys(db, of: [node])[node] ?? [:] }
+        if bound[key.fingerprintHash] != nil { return .already }
+        if !bound.isEmpty, !Self.rotates(bound, node: node, to: key, rotation) {
+            return .other(bound.values.first { $0.validBelow == nil }?.key.fingerprint ?? bound.values.first!.key.fingerprint)
+        }
         return try write(as: officer) { tx in
             guard tx.ledger.root == tx.ledger.node else {
                 throw StoreError(.badRequest, "keys are bound by the central node alone")
             }
             let again = try Self.boundKeys(tx.ledger.db, of: [node])[node] ?? [:]
             if again[key.fingerprintHash] != nil { return .already }
-            if let other = again.values.first { return .other(other.fingerprint) }
-            try tx.writeKeyBinding(KeyBinding(node: node, key: key))
+            if again.isEmpty {
+                try tx.writeKeyBinding(KeyBinding(node: node, key: key))
+                return .bound
+            }
+            guard let rotation, Self.rotates(again, node: node, to: key, rotation) else {
+                return .other(again.values.first { $0.validBelow == nil }?.key.fingerprint ?? again.values.first!.key.fingerprint)
+            }
+            try tx.writeKeyBinding(KeyBinding(node: node, key: key, replaces: rotation.previous, from: rotation.from))
             return .bound
         }
+    }
+
+    /// Whether `rotation` replaces `node`'s current key (one not replaced yet) by `key`: signed
+    /// by that key, naming this key, from a seq above every seq the current key was bound from.
+    static func rotates(_ bound: [ContentHash: BoundKey], node: NodeID, to key: PublicKey, _ rotation: KeyRotation?) -> Bool {
+        guard let rotation, rotation.key == key.hex, let current = bound[rotation.previous], current.validBelow == nil else { return false }
+        return rotation.verifies(node: node, with: current.key)
     }
 
     /// Which changes of `changes` a verified signature covers (DESIGN promise 16), worked out
@@ -129,8 +158,11 @@ extension Store {
     /// whose signature verifies with a key the root bound to the origin are vouched; the rest of
     /// the chain is not, and says why. The root's statements are verified first with the root's
     /// key, so that key statements in the same batch count for the rest.
-    func vouches(for changes: [Change]) throws(StoreError) -> [Vouch]? {
-        let known = try read { db -> (root: NodeID, rootKey: PublicKey?, keys: [NodeID: [ContentHash: PublicKey]])? in
+    /// `sizes`: each change's canonical encoding in bytes, for the run limits. Also returns the
+    /// indices of the changes whose own signature was verified: only those signatures are kept
+    /// and passed on.
+    func vouches(for changes: [Change], sizes: [Int]) throws(StoreError) -> (verdicts: [Vouch], verified: Set<Int>)? {
+        let known = try read { db -> (root: NodeID, rootKey: PublicKey?, keys: [NodeID: [ContentHash: BoundKey]])? in
             let row = try Row.fetchOne(db, sql: "SELECT node, root, root_key, public_key FROM store WHERE id = 1")
             guard let row, let rootText = row["root"] as String? else { return nil }
             let root = try NodeID(rootText)
@@ -138,13 +170,13 @@ extension Store {
             var keys = try Self.boundKeys(db, of: Set(changes.map(\.dot.origin)))
             // Its own changes coming back (a scope granted again) verify with its own key.
             if let own = try (row["public_key"] as Data?).map({ try PublicKey(raw: [UInt8]($0)) }) {
-                keys[try NodeID(row["node"] as String), default: [:]][own.fingerprintHash] = own
+                keys[try NodeID(row["node"] as String), default: [:]][own.fingerprintHash] = BoundKey(key: own)
             }
             return (root, rootKey, keys)
         }
         guard let known else { return nil }
         var keys = known.keys
-        if let rootKey = known.rootKey { keys[known.root, default: [:]][rootKey.fingerprintHash] = rootKey }
+        if let rootKey = known.rootKey { keys[known.root, default: [:]][rootKey.fingerprintHash] = BoundKey(key: rootKey) }
         var verdicts = [Vouch](repeating: .unsigned, count: changes.count)
         var chains: [Chain: [Int]] = [:]
         var order: [Chain] = []
@@ -155,13 +187,19 @@ extension Store {
         let registry = order.filter { $0.scope == .registry }
         let others = order.filter { $0.scope != .registry }
         let groups = chains
-        func judge(_ list: [Chain], keys: [NodeID: [ContentHash: PublicKey]]) {
-            let results = Mutex<[(Int, Vouch)]>([])
+        var verified = Set<Int>()
+        func judge(_ list: [Chain], keys: [NodeID: [ContentHash: BoundKey]]) {
+            let results = Mutex<([(Int, Vouch)], [Int])>(([], []))
             DispatchQueue.concurrentPerform(iterations: list.count) { n in
-                let found = Self.judgeChain(groups[list[n]]!, in: changes, keys: keys[list[n].origin] ?? [:])
-                results.withLock { $0 += found }
+                let found = Self.judgeChain(groups[list[n]]!, in: changes, sizes: sizes, keys: keys[list[n].origin] ?? [:])
+                results.withLock {
+                    $0.0 += found.verdicts
+                    $0.1 += found.verified
+                }
             }
-            for (i, verdict) in results.withLock({ $0 }) { verdicts[i] = verdict }
+            let (found, signed) = results.withLock { $0 }
+            for (i, verdict) in found { verdicts[i] = verdict }
+            verified.formUnion(signed)
         }
         judge(registry, keys: keys)
         // Key statements of the root that a verified signature covers count for the rest.
@@ -169,16 +207,24 @@ extension Store {
             for i in chains[chain]! where verdicts[i] == .vouched {
                 let change = changes[i]
                 guard change.kind == KeyBinding.kind, change.operation == .add, let binding = KeyBinding(fields: change.fields) else { continue }
-                keys[binding.node, default: [:]][binding.key.fingerprintHash] = binding.key
+                keys[binding.node, default: [:]][binding.key.fingerprintHash] = BoundKey(key: binding.key)
+                if let replaced = binding.replaces, let from = binding.from, var old = keys[binding.node]?[replaced] {
+                    old.validBelow = min(old.validBelow ?? from, from)
+                    keys[binding.node]![replaced] = old
+                }
             }
         }
         judge(others, keys: keys)
-        return verdicts
+        return (verdicts, verified)
     }
 
     /// One chain's changes of a batch (indices in batch order): vouched up to the last
-    /// signature that verifies and that their `prev` links lead to; after it, why not.
-    static func judgeChain(_ indices: [Int], in changes: [Change], keys: [ContentHash: PublicKey]) -> [(Int, Vouch)] {
+    /// signature that verifies and that their `prev` links lead to; after it, why not. A run
+    /// longer than the format lets an origin leave unsigned (``Limits/signedRunChanges``,
+    /// ``Limits/signedRunBytes``) is covered only as far as the signatures inside it verify at
+    /// least that often, so that a relay that stripped them cannot leave this store holding a
+    /// run it could never pass on. Returns the indices whose own signature verified, too.
+    static func judgeChain(_ indices: [Int], in changes: [Change], sizes: [Int], keys: [ContentHash: BoundKey]) -> (verdicts: [(Int, Vouch)], verified: [Int]) {
         // Where the links hold: each change names the one before it in the batch as its prev.
         var linkedThrough = 0
         while linkedThrough + 1 < indices.count {
@@ -187,24 +233,49 @@ extension Store {
             guard next.prev.seq == before.dot.seq, next.prev.hash == before.hash else { break }
             linkedThrough += 1
         }
+        func verifies(_ position: Int) -> Vouch? {
+            let change = changes[indices[position]]
+            guard let signature = change.signature else { return nil }
+            guard let key = keys[signature.key] else { return .unknownKey(signature.key) }
+            // A key a rotation replaced vouches only for the changes below its end.
+            return key.covers(change.dot.seq) && signature.verifies(change.hash, with: key.key) ? .vouched : .badSignature
+        }
         // The last signature (within the linked run) that verifies covers everything before it.
         var covered = -1
         var failure: Vouch = .unsigned
         var position = linkedThrough
         while position >= 0 {
-            let change = changes[indices[position]]
-            if let signature = change.signature {
-                if let key = keys[signature.key] {
-                    if signature.verifies(change.hash, with: key) {
-                        covered = position
-                        break
-                    }
-                    failure = .badSignature
-                } else {
-                    failure = .unknownKey(signature.key)
+            if let verdict = verifies(position) {
+                if verdict == .vouched {
+                    covered = position
+                    break
                 }
+                failure = verdict
             }
             position -= 1
+        }
+        var verified = covered >= 0 ? [covered] : []
+        func withinLimits(_ from: Int, _ through: Int) -> Bool {
+            guard through - from + 1 <= Limits.signedRunChanges else { return false }
+            let bytes = (from...through).reduce(0) { $0 + sizes[indices[$1]] }
+            return bytes <= Limits.signedRunBytes + Limits.changeBytes
+        }
+        if covered >= 0, !withinLimits(0, covered) {
+            // Too long for one signature: the signatures inside must verify often enough.
+            var marks = (0..<covered).filter { verifies($0) == .vouched }
+            marks.append(covered)
+            var start = 0
+            var reached = -1
+            var kept: [Int] = []
+            for mark in marks {
+                guard withinLimits(start, mark) else { break }
+                kept.append(mark)
+                reached = mark
+                start = mark + 1
+            }
+            if reached < covered { failure = .unsigned }
+            covered = reached
+            verified = kept
         }
         var out: [(Int, Vouch)] = []
         for (n, i) in indices.enumerated() {
@@ -217,7 +288,7 @@ extension Store {
                 out.append((i, .unsigned))
             }
         }
-        return out
+        return (out, verified.map { indices[$0] })
     }
 }
 
@@ -256,6 +327,74 @@ extension Store {
                 if beat.at > newest?.at ?? .min { newest = beat }
             }
             return newest
+        }
+    }
+}
+
+extension Store {
+    /// This node's key rotation that the central node has not bound yet: sent with every
+    /// request until the registry here binds the new key.
+    public func pendingRotation() throws(StoreError) -> KeyRotation? {
+        let blob = try read { db -> Data? in try Data.fetchOne(db, sql: "SELECT key_rotation FROM store WHERE id = 1") }
+        guard let blob else { return nil }
+        guard let rotation = try? JSONDecoder().decode(KeyRotation.self, from: blob) else {
+            throw StoreError(.corrupt, "the store's pending key rotation cannot be read: restore the store from a backup")
+        }
+        // Bound by now: nothing is pending.
+        if let key = try? PublicKey(hex: rotation.key), try boundKeys(of: node).contains(key) {
+            try writeTransaction { db in try db.execute(sql: "UPDATE store SET key_rotation = NULL WHERE id = 1") }
+            return nil
+        }
+        return rotation
+    }
+
+    /// Makes a new key for this node (DESIGN promise 17): the old key signs the new one and the
+    /// node's next seq, from which the new key signs; the central node binds it at this node's
+    /// next exchange with it, and the old key's signatures cover this node's changes below that
+    /// seq alone. The new key file replaces the old one (made whole beside it first, then
+    /// renamed over it), and the old private key is gone.
+    public func rotateKey() throws(StoreError) -> (old: PublicKey, new: PublicKey, from: UInt64) {
+        if let root = try root(), root == node {
+            throw StoreError(
+                .badRequest,
+                "this is the central node: its key is the root every office pinned, and rotating it is not in this release; nothing was changed")
+        }
+        let old = try signer()
+        let rotating = keyPath + ".rotating"
+        // A new key left by a rotation that stopped before the store recorded it is not used.
+        unlink(rotating)
+        let new = try Self.writeNewKey(at: rotating, node: node)
+        let me = node
+        let from: UInt64 = try writeTransaction { db in
+            let ledger = try Ledger(db)
+            guard let recorded = try Data.fetchOne(db, sql: "SELECT public_key FROM store WHERE id = 1"), [UInt8](recorded) == old.publicKey.raw else {
+                throw StoreError(.inconsistent, "the store's key changed while the new one was made: run daftar key rotate again")
+            }
+            let from = (ledger.highest[ledger.node] ?? 0) + 1
+            let rotation = KeyRotation(
+                previous: old.publicKey.fingerprintHash, key: new.publicKey, from: from,
+                signature: try old.sign(KeyRotation.message(node: me, key: new.publicKey, from: from)))
+            try db.execute(
+                sql: "UPDATE store SET public_key = ?, key_rotation = ? WHERE id = 1", arguments: [Data(new.publicKey.raw), try JSONEncoder().encode(rotation)])
+            return from
+        }
+        try Self.finishRotation(rotating, into: keyPath)
+        cachedSigner.withLock { $0 = new }
+        return (old.publicKey, new.publicKey, from)
+    }
+
+    /// Puts a rotated key file in the place of the old one, for good.
+    static func finishRotation(_ rotating: String, into path: String) throws(StoreError) {
+        guard rename(rotating, path) == 0 else {
+            throw StoreError(
+                .io,
+                "the new key is recorded but \(rotating) could not replace \(path) (\(String(cString: strerror(errno)))): open the store again and it is put in place")
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let dirfd = Glibc.open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirfd >= 0 {
+            fsync(dirfd)
+            close(dirfd)
         }
     }
 }

@@ -146,8 +146,9 @@ extension Store {
     /// A batch cut by its limits ends each chain at a signature (DESIGN promise 16: a sender
     /// never splits a signed run across batches): a chain whose last change in the batch is
     /// unsigned, while this store holds a signed change of it further on, is cut back to its last
-    /// signed change in the batch, and so is whatever depends on what was cut. A chain with no
-    /// signature further on (changes held from before signatures) is left as it is.
+    /// signed change in the batch (or whole, when none is in it), and so is whatever depends on
+    /// what was cut. A chain with no signature further on (changes held from before signatures)
+    /// is left as it is, and so is a batch the cuts would empty.
     static func endAtSignatures(_ batch: inout OutgoingBatch, _ db: Database) throws {
         var last: [Chain: Int] = [:]
         for (i, change) in batch.changes.enumerated() { last[change.chain] = i }
@@ -159,13 +160,16 @@ extension Store {
                     sql: "SELECT 1 FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND c.seq > ? AND c.signature IS NOT NULL AND r.scope = ? LIMIT 1"),
                 arguments: [chain.origin.rawValue, Int64(change.dot.seq), chain.scope.rawValue]) ?? false
             guard signedLater else { continue }
-            // Cut from the first change after the chain's last signed one in the batch. A chain
-            // with no signature in the batch (a run longer than a batch, held from before
-            // signatures) is left whole: cutting it all would send nothing of it, ever.
-            guard let signed = batch.changes[..<i].lastIndex(where: { $0.chain == chain && $0.signature != nil }),
+            // Cut from the first change after the chain's last signed one in the batch; a chain
+            // with no signature in the batch is cut whole (it leads the next batch, where its
+            // run fits).
+            if let signed = batch.changes[..<i].lastIndex(where: { $0.chain == chain && $0.signature != nil }),
                 let next = batch.changes[(signed + 1)...].first(where: { $0.chain == chain })
-            else { continue }
-            cutFrom[chain] = next.dot.seq
+            {
+                cutFrom[chain] = next.dot.seq
+            } else if let first = batch.changes.first(where: { $0.chain == chain }) {
+                cutFrom[chain] = first.dot.seq
+            }
         }
         guard !cutFrom.isEmpty else { return }
         var kept: [Change] = []
@@ -181,6 +185,9 @@ extension Store {
             kept.append(change)
             keptEncoded.append(body)
         }
+        // Nothing left (a run longer than the batch, held from before signatures or asked for
+        // in batches smaller than a run): the batch goes as it was, rather than nothing ever.
+        guard !kept.isEmpty else { return }
         batch.changes = kept
         batch.encoded = keptEncoded
     }
@@ -219,7 +226,8 @@ extension Store {
         let wall = options.wallClock
         let drift = options.driftMilliseconds
         // Signatures are verified before the write lock is taken (DESIGN promise 16).
-        let vouches = changes.isEmpty ? nil : try vouches(for: changes)
+        let judged = changes.isEmpty ? nil : try vouches(for: changes, sizes: encoded.map(\.count))
+        let vouches = judged?.verdicts
         if changes.isEmpty {
             // Nothing to apply (a pull): the write lock is taken only if a fork must be kept.
             guard let senderKnowledge else { return ApplyReport() }
@@ -267,7 +275,7 @@ extension Store {
                     report.duplicates += 1
                     // A signature verified here that the copy held lacks is kept with it, so that
                     // this store can pass the run on (a change held from before signatures).
-                    if let signature = change.signature, vouches?[index] == .vouched {
+                    if let signature = change.signature, judged?.verified.contains(index) == true {
                         try ledger.run(
                             "UPDATE change SET signature = ? WHERE origin = ? AND seq = ? AND signature IS NULL",
                             [Data(signature.stored), origin.rawValue, Int64(change.dot.seq)])
@@ -376,7 +384,11 @@ extension Store {
                     let skew = SkewReport(dot: change.dot, skewMilliseconds: receipt.skewMilliseconds)
                     skews[origin] = max(skew, skews[origin] ?? skew)
                 }
-                try ledger.integrate(change, encoded: encoded[index])
+                // Only a signature verified here is kept (and passed on); the others in a run
+                // its last signature covers were never checked.
+                var kept = change
+                if let judged, !judged.verified.contains(index) { kept.signature = nil }
+                try ledger.integrate(kept, encoded: encoded[index])
                 // A grant may have changed what this store holds, for the rest of the batch.
                 if change.scope == .registry { heldScopes = try ledger.heldScopes() }
                 if receipt.isBeyondDrift, let num = try Self.noteSkewed(change, skewMilliseconds: receipt.skewMilliseconds, ledger: ledger) {

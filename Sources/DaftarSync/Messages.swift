@@ -48,6 +48,9 @@ public struct SyncRequest: Sendable, Hashable, Codable {
     /// The central node whose statements the client takes, when it knows one: a server that
     /// knows the same root sends it the registry (DESIGN promise 17).
     public var root: NodeID?
+    /// The client's key rotation, while the central node has not bound its new key (`key`): the
+    /// key bound now signs the new key and the first seq it signs (DESIGN promise 17).
+    public var keyRotation: KeyRotation?
 
     public init(node: NodeID, knowledge: Knowledge, changes: [Change], maxChanges: Int? = nil, applying: Knowledge? = nil) {
         self.node = node
@@ -65,7 +68,7 @@ public struct SyncRequest: Sendable, Hashable, Codable {
         return assumed
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges, applying, digests, knowledgeDelta, key, root }
+    enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges, applying, digests, knowledgeDelta, key, root, keyRotation }
 
     public init(from decoder: any Decoder) throws {
         try KnownKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue), in: "a sync request")
@@ -83,6 +86,11 @@ public struct SyncRequest: Sendable, Hashable, Codable {
         knowledgeDelta = try c.decodeIfPresent(Bool.self, forKey: .knowledgeDelta)
         key = try c.decodeIfPresent(String.self, forKey: .key)
         root = try c.decodeIfPresent(NodeID.self, forKey: .root)
+        keyRotation = try c.decodeIfPresent(KeyRotation.self, forKey: .keyRotation)
+        if let keyRotation, keyRotation.key != key {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: [CodingKeys.keyRotation], debugDescription: "keyRotation names another key than `key`: send the rotation of the key the request carries"))
+        }
         if let key, (try? PublicKey(hex: key)) == nil {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: [CodingKeys.key], debugDescription: "key is not an Ed25519 public key: give its 32 bytes as 64 lower-case hex digits"))

@@ -76,6 +76,8 @@ import Testing
         #expect(hubReissue.newNode == copyReissue.newNode)
         #expect(hubReissue.reissued == 3)
         #expect(copyReissue.tookNewIdentity && copy.node == copyReissue.newNode)
+        // Its key file names the new id, so that the store opened again still signs.
+        #expect(try Store.open(at: copy.path).signingKey().publicKey == copy.publicKey())
         #expect(!hubReissue.tookNewIdentity)
         try central.keepBranch(of: office.node)
         try hub.keepBranch(of: office.node)

@@ -215,4 +215,62 @@ import Testing
         #expect(throws: StoreError.self) { try central.writeGrant(for: lahore.node, .grant(read: [], write: [.general]), as: "Admin") }
         #expect(try central.grant(of: lahore.node)?.writable.isEmpty == true)
     }
+
+    /// `daftar key rotate`: the old key signs the new one and the seq it signs from; once the
+    /// central node binds it, every store verifies both, and the old key vouches for nothing
+    /// from that seq on.
+    @Test func aRotatedKey_isBoundByTheCentralNode_andTheOldOneRetires() throws {
+        let (central, lahore, kasur) = try deployment()
+        let early = try lahore.add(kind: kind("case"), fields: [name("title"): text("before")], as: "SI Bilal")
+        let oldKey = try lahore.signer()
+        let (old, new, from) = try lahore.rotateKey()
+        #expect(try old == oldKey.publicKey && new == lahore.publicKey() && from == 2)
+        #expect(throws: StoreError.self) { try central.rotateKey() }
+        let late = try lahore.add(kind: kind("case"), fields: [name("title"): text("after")], as: "SI Bilal")
+        let rotation = try #require(try lahore.pendingRotation())
+        // A rotation signed by another key, or naming another key, is refused.
+        var forged = rotation
+        forged.signature = ChangeSignature.hex(try SigningKey().sign(KeyRotation.message(node: lahore.node, key: new, from: from)))
+        #expect(try central.bindKey(of: lahore.node, new, rotation: forged, as: "central") == .other(old.fingerprint))
+        #expect(try central.bindKey(of: lahore.node, new, as: "central") == .other(old.fingerprint))
+        // The central node binds it (as at lahore's next exchange), and takes both changes.
+        #expect(try central.bindKey(of: lahore.node, new, rotation: rotation, as: "central") == .bound)
+        try VoidChangeTests.deliver(from: lahore, to: central, root: central.node)
+        try VoidChangeTests.deliver(from: central, to: kasur, root: central.node)
+        try VoidChangeTests.deliver(from: central, to: lahore, root: central.node)
+        #expect(try lahore.pendingRotation() == nil)
+        for store in [central, kasur] {
+            #expect(try store.record(early) != nil && store.record(late) != nil, "\(store.node)")
+            #expect(try store.audit().verified, "\(store.node)")
+        }
+        // The old key, in a thief's hands, vouches for nothing from the rotation's seq on.
+        let head = try #require(try central.knowledge().entries[Chain(lahore.node, .general)])
+        let dot = Dot(origin: lahore.node, seq: head.seq + 1)
+        var stolen = try Change(
+            dot: dot, record: RecordID(dot), kind: kind("case"), operation: .add, fields: [name("title"): text("signed with the old key")],
+            vector: VersionVector(dot), hlc: HLC(milliseconds: 1_790_000_000_000), officer: "SI Bilal", wallTime: 1_790_000_000_000,
+            prev: ChainLink(seq: head.seq, hash: head.hash))
+        stolen.signature = try ChangeSignature.sign(stolen.hash, with: oldKey)
+        #expect(try kasur.apply([stolen]).stop == .badSignature(change: dot))
+        #expect(try kasur.change(at: dot) == nil)
+    }
+
+    /// A relay that strips the signatures inside a long run leaves it unsigned: the receiver
+    /// never holds a run longer than the format lets an origin leave unsigned, which it could
+    /// not pass on. Whole, the run is taken with each signature verified and kept.
+    @Test func aLongRunStrippedOfItsInnerSignatures_isNotTaken() throws {
+        let (central, lahore, _) = try deployment()
+        try lahore.write(as: "SI Bilal") { tx in
+            for n in 0..<600 { try tx.add(kind: kind("case"), fields: [name("n"): .integer(Int64(n))]) }
+        }
+        let run = try lahore.changes(missingFrom: try central.knowledge(), limits: BatchLimits(maxCount: 5000)).changes
+        #expect(run.count == 600 && run.filter { $0.signature != nil }.count == 3)
+        var stripped = run
+        for i in stripped.indices.dropLast() { stripped[i].signature = nil }
+        let report = try central.apply(stripped)
+        #expect(report.applied == 0 && report.stop == .unsigned(change: run[0].dot))
+        #expect(try central.apply(run).applied == 600)
+        #expect(try signatureCount(central, of: lahore.node) == 3)
+        #expect(try central.audit().verified)
+    }
 }

@@ -187,4 +187,23 @@ import Testing
             #expect(try kasur.newestHeartbeat()?.at ?? 0 >= beat.at)
         }
     }
+
+    /// A key rotated at an office is bound at its next sync with the central node, over its
+    /// token, and what it signs from then on is taken.
+    @Test func aRotatedKey_isBoundAtTheNextSync() async throws {
+        let central = try makeStore("central", in: folder)
+        let kasur = try makeStore("fia-kasur", in: folder)
+        try await withServer(central) { url in
+            _ = try enroll(kasur, at: central, url: url)
+            try kasur.add(kind: kind("case"), fields: [name("title"): .text("before")], as: "SI Aslam")
+            #expect(try await sync(kasur, "central").complete)
+            let (_, new, _) = try kasur.rotateKey()
+            let after = try kasur.add(kind: kind("case"), fields: [name("title"): .text("after")], as: "SI Aslam")
+            #expect(try await sync(kasur, "central").complete)
+            #expect(try central.record(after) != nil)
+            #expect(try central.boundKeys(of: kasur.node).contains(new))
+            #expect(try kasur.pendingRotation() == nil)
+            #expect(try central.audit().verified)
+        }
+    }
 }
