@@ -254,6 +254,18 @@ import Testing
             #expect(list.out.contains("KEY REVOKED"), "\(list.out)")
             let again = try daftar.run(["node", "grant", "fia-kasur", "--write", "punjab", "--db", central], environment: environment)
             #expect(again.status == 1 && again.err.contains("register the office under a new id"), "\(again.err)")
+            // Rotation: at an office (the old key signs the new), never at the central node.
+            let before = try daftar.run(["key", "show", "--json", "--db", kasur], environment: environment)
+            let rotated = try daftar.run(["--json", "key", "rotate", "--db", kasur], environment: environment)
+            #expect(rotated.status == 0, "\(rotated.err)")
+            let rotation = try #require(try JSONSerialization.jsonObject(with: Data(rotated.out.utf8)) as? [String: Any], "\(rotated.out)")
+            let previous = try #require(rotation["previous"] as? String)
+            #expect(before.out.contains(previous) && rotation["from"] as? Int == 1, "\(rotation)")
+            let after = try daftar.run(["key", "show", "--json", "--db", kasur], environment: environment)
+            let newFingerprint = try #require(rotation["fingerprint"] as? String)
+            #expect(after.status == 0 && after.out.contains(newFingerprint), "\(after.out) \(after.err)")
+            let atCentral = try daftar.run(["key", "rotate", "--db", central], environment: environment)
+            #expect(atCentral.status == 1 && atCentral.err.contains("central node"), "\(atCentral.err)")
         }
     }
 }
