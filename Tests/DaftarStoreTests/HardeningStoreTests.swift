@@ -35,14 +35,22 @@ final class Flag: Sendable {
         for store in [created, reopened] {
             let writer = try store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
             // Several readers at once, so that more than one reader connection is opened and read.
+            // Threads of their own (not the dispatch pool's workers, which the rest of the
+            // suite shares), joined before the values are read.
             let readers = Mutex<[Int?]>([])
-            DispatchQueue.concurrentPerform(iterations: 4) { _ in
-                let value = try? store.pool.read { db -> Int? in
-                    Thread.sleep(forTimeInterval: 0.05)
-                    return try Int.fetchOne(db, sql: "PRAGMA synchronous")
-                }
-                readers.withLock { $0.append(value ?? nil) }
+            let done = DispatchGroup()
+            for _ in 0..<4 {
+                done.enter()
+                Thread {
+                    let value = try? store.pool.read { db -> Int? in
+                        Thread.sleep(forTimeInterval: 0.05)
+                        return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+                    }
+                    readers.withLock { $0.append(value ?? nil) }
+                    done.leave()
+                }.start()
             }
+            done.wait()
             let index = try #require(store.index).queue.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
             #expect(writer == 2)
             #expect(readers.withLock { $0 } == [2, 2, 2, 2])
