@@ -135,7 +135,10 @@ extension Store {
                 if let stored = row["signature"] as Data? {
                     signatures += 1
                     if let signature = try? ChangeSignature(stored: [UInt8](stored)) {
-                        if let key = bound[change.dot.origin]?[signature.key] {
+                        // The root's key counts for every origin (its cover of chains from
+                        // before signatures).
+                        let rootCover = rootKey.flatMap { $0.fingerprintHash == signature.key ? BoundKey(key: $0) : nil }
+                        if let key = bound[change.dot.origin]?[signature.key] ?? rootCover {
                             if !key.covers(change.dot.seq) {
                                 problems.append("\(where_) is signed by \(change.dot.origin)'s key \(key.key.fingerprint.prefix(16))…, which a rotation replaced before it")
                             } else if signature.verifies(change.hash, with: key.key) {

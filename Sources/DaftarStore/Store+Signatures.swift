@@ -176,7 +176,13 @@ extension Store {
         }
         guard let known else { return nil }
         var keys = known.keys
-        if let rootKey = known.rootKey { keys[known.root, default: [:]][rootKey.fingerprintHash] = BoundKey(key: rootKey) }
+        if let rootKey = known.rootKey {
+            // The root's key counts for every origin: it covers chains held from before
+            // signatures (choice 19), and it is the key that binds every other.
+            for origin in Set(changes.map(\.dot.origin)).union([known.root]) {
+                keys[origin, default: [:]][rootKey.fingerprintHash] = BoundKey(key: rootKey)
+            }
+        }
         var verdicts = [Vouch](repeating: .unsigned, count: changes.count)
         var chains: [Chain: [Int]] = [:]
         var order: [Chain] = []
@@ -396,6 +402,54 @@ extension Store {
             fsync(dirfd)
             close(dirfd)
         }
+    }
+}
+
+extension Store {
+    /// Covers, once, the chains this store holds without a signature (held from before
+    /// signatures): at the root every chain, by the root's signature; at an office its own
+    /// chains, by its own. The store signs
+    /// the head of each such chain and every 128th change before it, so that the chain travels
+    /// in signed runs to stores that verify (DESIGN promise 16's migration statement, choice 19).
+    /// Returns how many signatures it made.
+    @discardableResult
+    func coverUnsignedOnce() throws(StoreError) -> Int {
+        let due = try read { db -> Bool? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT node, root, unsigned_covered FROM store WHERE id = 1"),
+                (row["unsigned_covered"] as Int64) == 0
+            else { return nil }
+            return (row["root"] as String?) == (row["node"] as String)
+        }
+        guard let isRoot = due else { return 0 }
+        let key = try signer()
+        return try writeTransaction { db in try Self.coverUnsigned(db, with: key, ownOnly: !isRoot) }
+    }
+
+    /// `ownOnly`: an office covers its own chains alone (its key is theirs); the root covers
+    /// every chain it holds.
+    static func coverUnsigned(_ db: Database, with key: SigningKey, ownOnly: Bool = false) throws -> Int {
+        let ledger = try Ledger(db)
+        var made = 0
+        let sql = "SELECT c.seq, substr(c.body, -32) AS hash, c.signature IS NOT NULL AS signed FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND r.scope = ? ORDER BY c.seq"
+        for chain in ledger.knowledge.entries.keys.sorted() where !ownOnly || chain.origin == ledger.node {
+            let rows = try Row.fetchAll(db, sql: sql, arguments: [chain.origin.rawValue, chain.scope.rawValue])
+            var sinceSigned = 0
+            for (n, row) in rows.enumerated() {
+                if row["signed"] as Bool {
+                    sinceSigned = 0
+                    continue
+                }
+                sinceSigned += 1
+                guard sinceSigned == Limits.signedRunChanges / 2 || n == rows.count - 1 else { continue }
+                let signature = try ChangeSignature.sign(try ContentHash(bytes: [UInt8](row["hash"] as Data)), with: key)
+                try db.execute(
+                    sql: "UPDATE change SET signature = ? WHERE origin = ? AND seq = ?", arguments: [Data(signature.stored), chain.origin.rawValue, row["seq"] as Int64])
+                made += 1
+                sinceSigned = 0
+            }
+        }
+        try db.execute(sql: "UPDATE store SET unsigned_covered = 1 WHERE id = 1")
+        return made
     }
 }
 

@@ -157,6 +157,9 @@ public final class Store: Sendable {
                     guard error.code == .readOnly else { throw error }
                 }
                 try store.judgeVoidOnce()
+                // A store upgraded to signatures covers what it held before them: its own chains,
+                // and at the central node every chain.
+                try store.coverUnsignedOnce()
             }
             return store
         } catch let error as StoreError {

@@ -273,4 +273,28 @@ import Testing
         #expect(try signatureCount(central, of: lahore.node) == 3)
         #expect(try central.audit().verified)
     }
+
+    /// Chains held from before signatures: the root covers them with its own signature (every
+    /// 128th change and the head), once, and they travel to stores that verify.
+    @Test func chainsFromBeforeSignatures_areCoveredByTheRoot_andTravelSigned() throws {
+        let (central, lahore, kasur) = try deployment()
+        try lahore.write(as: "SI Bilal") { tx in
+            for n in 0..<300 { try tx.add(kind: kind("case"), fields: [name("n"): .integer(Int64(n))]) }
+        }
+        try VoidChangeTests.deliver(from: lahore, to: central, root: central.node)
+        // As a central node upgraded from before signatures holds them: none signed.
+        try central.pool.write { db in
+            try db.execute(sql: "UPDATE change SET signature = NULL WHERE origin = ?", arguments: [lahore.node.rawValue])
+            try db.execute(sql: "UPDATE store SET unsigned_covered = 0 WHERE id = 1")
+        }
+        let uncovered = try central.changes(missingFrom: try kasur.knowledge()).changes.filter { $0.dot.origin == lahore.node }
+        #expect(try kasur.apply(uncovered).stop == .unsigned(change: uncovered[0].dot))
+        #expect(try central.coverUnsignedOnce() == 3)
+        #expect(try central.coverUnsignedOnce() == 0, "once")
+        try VoidChangeTests.deliver(from: central, to: kasur, root: central.node)
+        #expect(try kasur.knowledge()[Chain(lahore.node, .general)] == 300)
+        let audit = try kasur.audit()
+        #expect(audit.verified, "\(audit.problems)")
+        #expect(audit.chains.first { $0.origin == lahore.node.rawValue }?.signedBy == (try central.rootKey())?.fingerprint)
+    }
 }

@@ -9,6 +9,9 @@
 ALTER TABLE change ADD COLUMN signature BLOB;
 ALTER TABLE store ADD COLUMN root_key BLOB;
 ALTER TABLE store ADD COLUMN key_rotation BLOB;
+-- `store.unsigned_covered`: whether the root has covered, by its own signatures, the changes it
+-- held from before signatures (the migration statement of DESIGN promise 16; 1 once done).
+ALTER TABLE store ADD COLUMN unsigned_covered INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE key_binding (
     node TEXT NOT NULL,
     fingerprint BLOB NOT NULL,
