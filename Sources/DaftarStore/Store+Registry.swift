@@ -137,7 +137,7 @@ extension Store {
                 try tx.writeKeyBinding(KeyBinding(node: ledger.node, key: key))
                 // What it holds of other offices from before it was the root (taken without a
                 // root, or from before signatures) goes on with its cover.
-                _ = try Self.coverUnsigned(ledger.db, with: try signer())
+                _ = try Self.coverUnsigned(ledger.db, with: { try self.signer() })
             }
             let existing = try ledger.grant(of: node)
             // The node's last seq held here: a closure ends there, a new write range starts after it.

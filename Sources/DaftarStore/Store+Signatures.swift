@@ -421,13 +421,14 @@ extension Store {
             return (row["root"] as String?) == (row["node"] as String)
         }
         guard let isRoot = due else { return 0 }
-        let key = try signer()
-        return try writeTransaction { db in try Self.coverUnsigned(db, with: key, ownOnly: !isRoot) }
+        // The key is read only if something needs covering: a store restored under a new id
+        // has none yet, and nothing of its own to cover.
+        return try writeTransaction { db in try Self.coverUnsigned(db, with: { try self.signer() }, ownOnly: !isRoot) }
     }
 
     /// `ownOnly`: an office covers its own chains alone (its key is theirs); the root covers
     /// every chain it holds.
-    static func coverUnsigned(_ db: Database, with key: SigningKey, ownOnly: Bool = false) throws -> Int {
+    static func coverUnsigned(_ db: Database, with key: () throws -> SigningKey, ownOnly: Bool = false) throws -> Int {
         let ledger = try Ledger(db)
         var made = 0
         let sql = "SELECT c.seq, substr(c.body, -32) AS hash, c.signature IS NOT NULL AS signed FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND r.scope = ? ORDER BY c.seq"
@@ -441,7 +442,7 @@ extension Store {
                 }
                 sinceSigned += 1
                 guard sinceSigned == Limits.signedRunChanges / 2 || n == rows.count - 1 else { continue }
-                let signature = try ChangeSignature.sign(try ContentHash(bytes: [UInt8](row["hash"] as Data)), with: key)
+                let signature = try ChangeSignature.sign(try ContentHash(bytes: [UInt8](row["hash"] as Data)), with: try key())
                 try db.execute(
                     sql: "UPDATE change SET signature = ? WHERE origin = ? AND seq = ?", arguments: [Data(signature.stored), chain.origin.rawValue, row["seq"] as Int64])
                 made += 1

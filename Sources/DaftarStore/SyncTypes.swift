@@ -51,7 +51,7 @@ public enum ApplyStop: Sendable, Hashable, CustomStringConvertible {
         case .unsigned(let change):
             "change \(change) came without the signature of \(change.origin) that vouches for it (the rest of its signed run was not in the batch): its chain waits"
         case .unknownKey(let change, let key):
-            "change \(change) is signed by key \(key.hex.prefix(16))…, which the registry here does not bind to \(change.origin) yet: its chain waits until this node syncs with the central node"
+            "change \(change) is signed by key \(key.hex.prefix(16))…, which the registry here does not bind to \(change.origin) yet: its chain waits for the central node's key statement (written at \(change.origin)'s first sync with the central node; a hub gets it at its next sync there)"
         case .badSignature(let change):
             "change \(change) does not carry a valid signature of \(change.origin): it was altered or made up on the way, and is refused"
         }
