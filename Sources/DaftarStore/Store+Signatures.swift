@@ -434,19 +434,29 @@ extension Store {
         let sql = "SELECT c.seq, substr(c.body, -32) AS hash, c.signature IS NOT NULL AS signed FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND r.scope = ? ORDER BY c.seq"
         for chain in ledger.knowledge.entries.keys.sorted() where !ownOnly || chain.origin == ledger.node {
             let rows = try Row.fetchAll(db, sql: sql, arguments: [chain.origin.rawValue, chain.scope.rawValue])
-            var sinceSigned = 0
-            for (n, row) in rows.enumerated() {
-                if row["signed"] as Bool {
-                    sinceSigned = 0
-                    continue
+            // Each stretch between two signatures that is longer than a signed run, and the tail
+            // after the last one, gets a signature every 128 changes and at its end.
+            let signed = rows.indices.filter { rows[$0]["signed"] as Bool }
+            var toSign: [Int] = []
+            var start = 0
+            for end in signed + [rows.count] {
+                let stretch = end - start + (end < rows.count ? 1 : 0)
+                if stretch > Limits.signedRunChanges || end == rows.count {
+                    var at = start + Limits.signedRunChanges / 2 - 1
+                    while at < end {
+                        toSign.append(at)
+                        at += Limits.signedRunChanges / 2
+                    }
+                    if end == rows.count, end > start, toSign.last != end - 1 { toSign.append(end - 1) }
                 }
-                sinceSigned += 1
-                guard sinceSigned == Limits.signedRunChanges / 2 || n == rows.count - 1 else { continue }
+                start = end + 1
+            }
+            for n in toSign {
+                let row = rows[n]
                 let signature = try ChangeSignature.sign(try ContentHash(bytes: [UInt8](row["hash"] as Data)), with: try key())
                 try db.execute(
                     sql: "UPDATE change SET signature = ? WHERE origin = ? AND seq = ?", arguments: [Data(signature.stored), chain.origin.rawValue, row["seq"] as Int64])
                 made += 1
-                sinceSigned = 0
             }
         }
         try db.execute(sql: "UPDATE store SET unsigned_covered = 1 WHERE id = 1")

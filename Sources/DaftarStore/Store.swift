@@ -158,8 +158,11 @@ public final class Store: Sendable {
                 }
                 try store.judgeVoidOnce()
                 // A store upgraded to signatures covers what it held before them: its own chains,
-                // and at the central node every chain.
-                try store.coverUnsignedOnce()
+                // and at the central node every chain. Without its key at hand (a store file
+                // copied without it) it covers at a later open, and opens all the same.
+                do { try store.coverUnsignedOnce() } catch {
+                    guard error.code == .noStore || error.code == .inconsistent || error.code == .badRequest || error.code == .corrupt else { throw error }
+                }
             }
             return store
         } catch let error as StoreError {
