@@ -90,21 +90,8 @@ extension Store {
     /// other process ever reads half a key and none is overwritten.
     static func writeNewKey(at path: String, node: NodeID) throws(StoreError) -> SigningKey {
         let key = SigningKey()
-        let text = "daftar node key 1\nnode \(node.rawValue)\nprivate \(Data(key.raw).base64EncodedString())\n"
-        let temporary = path + ".new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw StoreError(.readOnly, "cannot write the node's key beside the store (\(path)): \(String(cString: strerror(errno))); check the folder's permissions")
-        }
+        let temporary = try writeKeyFile(key, node: node, beside: path)
         defer { unlink(temporary) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd) == 0
-        fchmod(fd, 0o600)
-        close(fd)
-        guard written == bytes.count, synced else {
-            throw StoreError(.io, "cannot write the node's key beside the store (\(path)): the disk may be full; free space and try again")
-        }
         guard link(temporary, path) == 0 else {
             if errno == EEXIST {
                 throw StoreError(.storeExists, "\(path) already exists: it is the key of another store; move it away, or choose another path for this store")
@@ -120,14 +107,16 @@ extension Store {
         return key
     }
 
-    /// Names `node` in the key file, for a store that took a new id (a fork recovery): the same
-    /// key, its file written whole beside it and renamed over it.
-    func renameKeyFile(to node: NodeID) throws(StoreError) {
-        let (_, key) = try Self.readKey(at: keyPath)
+    /// Writes `key`'s file for `node` whole under a temporary name beside `path` (mode 0600
+    /// from the start) and puts it on the disk; returns the temporary name, for the caller to
+    /// link or rename into place.
+    static func writeKeyFile(_ key: SigningKey, node: NodeID, beside path: String) throws(StoreError) -> String {
         let text = "daftar node key 1\nnode \(node.rawValue)\nprivate \(Data(key.raw).base64EncodedString())\n"
-        let temporary = keyPath + ".renamed-\(getpid())"
-        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StoreError(.readOnly, "cannot write the node's key file beside the store (\(keyPath)): \(String(cString: strerror(errno)))") }
+        let temporary = path + ".new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw StoreError(.readOnly, "cannot write the node's key beside the store (\(path)): \(String(cString: strerror(errno))); check the folder's permissions")
+        }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd) == 0
@@ -135,9 +124,20 @@ extension Store {
         close(fd)
         guard written == bytes.count, synced else {
             unlink(temporary)
-            throw StoreError(.io, "cannot write the node's key file beside the store (\(keyPath)): the disk may be full; free space and try again")
+            throw StoreError(.io, "cannot write the node's key beside the store (\(path)): the disk may be full; free space and try again")
         }
-        try Self.finishRotation(temporary, into: keyPath)
+        return temporary
+    }
+
+    /// Names `node` in the key file, for a store that took a new id (a fork recovery): the same
+    /// key, its file written whole beside it and renamed over it.
+    func renameKeyFile(to node: NodeID) throws(StoreError) {
+        let (_, key) = try Self.readKey(at: keyPath)
+        let temporary = try Self.writeKeyFile(key, node: node, beside: keyPath)
+        do { try Self.finishRotation(temporary, into: keyPath) } catch {
+            unlink(temporary)
+            throw error
+        }
     }
 
     /// Reads a key file, refusing one that others than its owner may read.
