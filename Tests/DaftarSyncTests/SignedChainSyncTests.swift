@@ -206,4 +206,24 @@ import Testing
             #expect(try central.audit().verified)
         }
     }
+
+    /// A `key` that is no key, and a `keyRotation` naming another key than `key`, are 400 with
+    /// what is wrong, and nothing is bound or applied.
+    @Test func aBadKeyOrRotation_is400_andChangesNothing() async throws {
+        let central = try makeStore("central", in: folder)
+        let kasur = try makeStore("fia-kasur", in: folder)
+        try await withServer(central) { url in
+            let remote = try enroll(kasur, at: central, url: url)
+            let headers = [("Authorization", "Bearer \(remote.token)"), ("Content-Type", "application/json")]
+            let before = try central.knowledge()
+            let badKey = try await http(url, headers: headers, body: Data(#"{"node":"fia-kasur","knowledge":{},"key":"not-a-key"}"#.utf8))
+            #expect(badKey.status == 400 && (badKey.json["message"] as? String)?.contains("key") == true, "\(badKey.json)")
+            let key = try #require(try kasur.publicKey()).hex
+            let other = SigningKey().publicKey.hex
+            let rotation = #"{"previous":"\#(String(repeating: "a", count: 64))","key":"\#(other)","from":1,"signature":"\#(String(repeating: "b", count: 128))"}"#
+            let mismatch = try await http(url, headers: headers, body: Data(#"{"node":"fia-kasur","knowledge":{},"key":"\#(key)","keyRotation":\#(rotation)}"#.utf8))
+            #expect(mismatch.status == 400 && (mismatch.json["message"] as? String)?.contains("keyRotation") == true, "\(mismatch.json)")
+            #expect(try central.boundKeys(of: kasur.node).isEmpty && central.knowledge() == before)
+        }
+    }
 }
