@@ -298,6 +298,10 @@ public final class SyncClient: Sendable {
                     try store.adoptRoot(root, key: rootKey, pin: remote.pin)
                 }
                 fromRoot = try store.root() == response.node
+                // The registry's statements are signed: once both sides know the same root, this
+                // node passes on those the server lacks (a hub's key statements reach the central
+                // node this way).
+                if let serverRoot = response.root, try store.root() == serverRoot { taken.insert(.registry) }
             } catch {
                 throw SyncError(.store, error.message)
             }

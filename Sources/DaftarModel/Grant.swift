@@ -187,12 +187,16 @@ public struct KeyBinding: Sendable, Hashable {
     /// this key signs; the replaced key's signatures cover its changes below that seq only.
     public var replaces: ContentHash?
     public var from: UInt64?
+    /// Written by a hub (DESIGN promise 17): the root's seq of the delegation statement that
+    /// lets the hub vouch for this node. Nil in the root's own statements.
+    public var delegation: UInt64?
 
-    public init(node: NodeID, key: PublicKey, replaces: ContentHash? = nil, from: UInt64? = nil) {
+    public init(node: NodeID, key: PublicKey, replaces: ContentHash? = nil, from: UInt64? = nil, delegation: UInt64? = nil) {
         self.node = node
         self.key = key
         self.replaces = replaces
         self.from = from
+        self.delegation = delegation
     }
 
     public var fields: [FieldName: FieldValue] {
@@ -201,6 +205,7 @@ public struct KeyBinding: Sendable, Hashable {
             fields[Self.replacesField] = .text(replaces.hex)
             fields[Self.fromField] = .integer(Int64(clamping: from))
         }
+        if let delegation { fields[Delegation.delegationField] = .integer(Int64(clamping: delegation)) }
         return fields
     }
 
@@ -216,6 +221,52 @@ public struct KeyBinding: Sendable, Hashable {
             replaces = hash
             self.from = UInt64(from)
         }
+        if let value = fields[Delegation.delegationField] {
+            guard case .integer(let seq) = value, seq >= 1 else { return nil }
+            delegation = UInt64(seq)
+        }
+    }
+}
+
+/// A delegation statement of the registry (DESIGN promise 17): the root lets a hub vouch for the
+/// keys of the nodes it names. One registry record (kind `delegation`) with the text fields
+/// `node` (the hub) and `vouch` (node ids, comma-separated). A delegation is never edited: the
+/// root widens one by writing another. A hub's key statement names the root's seq of the
+/// delegation it relies on (`delegation`), so that whether it counts is a function of the
+/// statement and the registry: it counts when that change of the root is a delegation to the
+/// statement's origin naming the node.
+public struct Delegation: Sendable, Hashable {
+    public static let kind = try! Kind("delegation")
+    static let vouchField = try! FieldName("vouch")
+    static let delegationField = try! FieldName("delegation")
+
+    /// The hub.
+    public var hub: NodeID
+    /// The nodes whose keys it may bind.
+    public var nodes: Set<NodeID>
+
+    public init(hub: NodeID, nodes: Set<NodeID>) {
+        self.hub = hub
+        self.nodes = nodes
+    }
+
+    public var fields: [FieldName: FieldValue] {
+        [Grant.nodeField: .text(hub.rawValue), Self.vouchField: .text(nodes.map(\.rawValue).sorted().joined(separator: ","))]
+    }
+
+    /// Reads a delegation from a registry record's fields; nil when they are not a delegation's.
+    public init?(fields: [FieldName: FieldValue]) {
+        guard case .text(let hubText)? = fields[Grant.nodeField], let hub = try? NodeID(hubText),
+            case .text(let text)? = fields[Self.vouchField]
+        else { return nil }
+        var nodes = Set<NodeID>()
+        for part in text.split(separator: ",") {
+            guard let node = try? NodeID(String(part)) else { return nil }
+            nodes.insert(node)
+        }
+        guard !nodes.isEmpty else { return nil }
+        self.hub = hub
+        self.nodes = nodes
     }
 }
 

@@ -348,6 +348,7 @@ extension Session {
         let unsent = try store.unsentCount()
         let warnings = try store.clockWarnings()
         let forks = try store.knownForks()
+        let keyForks = try store.keyForks()
         let skewWins = try store.skewWins()
         let refused = try store.refusedSenders()
         let indexProblem = store.indexProblem()
@@ -374,6 +375,8 @@ extension Session {
                 var knowledge: [String: [String: UInt64]]
                 var clockWarnings: [[String: String]]
                 var forks: [String]
+                /// Nodes the registry binds to two keys, with both statements.
+                var keyForks: [String]
                 var skewedWins: [[String: String]]
                 var refusedSenders: [[String: String]]
                 var indexProblem: String?
@@ -397,7 +400,7 @@ extension Session {
                         changesHeld: counts.held, changesMadeHere: counts.own, changesNotSent: unsent,
                         knowledge: knowledge.entries.reduce(into: [:]) { $0[$1.key.scope.rawValue, default: [:]][$1.key.origin.rawValue] = $1.value.seq },
                         clockWarnings: warnings.map { ["office": $0.dot.origin.rawValue, "change": $0.dot.description, "aheadMs": "\($0.skewMilliseconds)"] },
-                        forks: forks.map(\.description),
+                        forks: forks.map(\.description), keyForks: keyForks.map(\.description),
                         skewedWins: skewWins.map { ["entry": $0.record.description, "field": $0.field, "change": $0.dot.description, "aheadMs": "\($0.skewMilliseconds)"] },
                         refusedSenders: refused.map {
                             ["sender": $0.sender.rawValue, "origin": $0.origin.rawValue, "reason": $0.reason, "times": "\($0.times)", "last": isoTime($0.lastAt)]
@@ -440,6 +443,7 @@ extension Session {
         }
         if skewWins.count > 20 { lines.append("skewed     ... and \(skewWins.count - 20) more values that won only by a clock that ran ahead") }
         for fork in forks { lines.append("FORK       \(fork)") }
+        for fork in keyForks { lines.append("KEY FORK   \(fork.description.dropFirst("KEY FORK ".count))") }
         for r in refused where r.reason == "bad_signature" {
             lines.append("REFUSED    \(r.sender) passed on changes of \(r.origin) whose signature does not verify \(r.times) time(s), last at \(time(r.lastAt)): altered or made up on the way; nothing of them was kept")
         }

@@ -28,6 +28,8 @@ public struct SyncServer: Sendable {
     static let smallBodyBytes = 4 * 1024 * 1024
     /// Who the central node's own statements made while serving (key bindings) name.
     static let statementOfficer = "central node (daftar serve)"
+    /// Who a hub's key statements name.
+    static let hubStatementOfficer = "hub (daftar serve)"
     /// The longest a request waits for the body budget before it is answered 503.
     static let bodyBudgetWait: Duration = .seconds(60)
 
@@ -204,9 +206,11 @@ public struct SyncServer: Sendable {
                 // Once this node knows the root, signatures vouch for changes (DESIGN promise
                 // 16): any node may pass on any change of a scope it may read. The central node
                 // binds a node's key at its first exchange (promise 17).
+                // A hub binds the keys of the nodes its delegation names (DESIGN promise 17).
                 let root = try store.root()
-                if root == server, let text = syncRequest.key, let key = try? PublicKey(hex: text) {
-                    switch try store.bindKey(of: sender, key, rotation: syncRequest.keyRotation, as: Self.statementOfficer) {
+                let vouches = try root == server || (root != nil && store.mayVouch(for: sender))
+                if let text = syncRequest.key, let key = try? PublicKey(hex: text), vouches {
+                    switch try store.bindKey(of: sender, key, rotation: syncRequest.keyRotation, as: root == server ? Self.statementOfficer : Self.hubStatementOfficer) {
                     case .bound:
                         let how = syncRequest.keyRotation.map { " in place of \($0.previous.hex.prefix(16))… from its seq \($0.from)" } ?? ""
                         logger.info("sync \(sender): bound key \(key.fingerprint.prefix(16))… to \(sender) in the registry\(how)")
@@ -364,6 +368,8 @@ public struct SyncServer: Sendable {
             StopReport(reason: .unknownKey, change: change, message: stop.description)
         case .badSignature(let change):
             StopReport(reason: .badSignature, change: change, message: stop.description)
+        case .keyFork(let change):
+            StopReport(reason: .keyFork, change: change, message: stop.description)
         }
     }
 

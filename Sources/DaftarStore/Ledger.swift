@@ -273,10 +273,25 @@ final class Ledger {
         try run(
             "INSERT INTO change (origin, seq, record, body, void, signature) VALUES (?, ?, ?, ?, ?, ?)",
             [change.dot.origin.rawValue, Int64(change.dot.seq), num, Data(body), void, change.signature.map { Data($0.stored) }])
-        if change.scope == .registry, change.dot.origin == root, change.operation == .add, change.kind == KeyBinding.kind, let binding = KeyBinding(fields: state.values) {
+        // Key statements: the root's, and a hub's under a delegation (checked before it came here).
+        if change.scope == .registry, change.operation == .add, change.kind == KeyBinding.kind, let binding = KeyBinding(fields: state.values),
+            change.dot.origin == root || binding.delegation != nil
+        {
+            // A second key of one node, not replacing the first by a rotation: a key fork, kept
+            // with both statements (DESIGN promise 17).
+            let others = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT fingerprint, record FROM key_binding WHERE node = ?"), arguments: [binding.node.rawValue])
+            let fingerprint = Data(binding.key.fingerprintHash.bytes)
+            if !others.isEmpty, !others.contains(where: { ($0["fingerprint"] as Data) == fingerprint }),
+                !(binding.replaces.map { replaced in others.contains { ($0["fingerprint"] as Data) == Data(replaced.bytes) } } ?? false)
+            {
+                try run(
+                    "INSERT OR IGNORE INTO key_fork (node, first_record, second_record, detected_at) VALUES (?, ?, ?, ?)",
+                    [binding.node.rawValue, others.map { $0["record"] as Int64 }.min()!, num, Int64(Date().timeIntervalSince1970 * 1000)])
+            }
             try run(
                 "INSERT OR IGNORE INTO key_binding (node, fingerprint, key, record) VALUES (?, ?, ?, ?)",
-                [binding.node.rawValue, Data(binding.key.fingerprintHash.bytes), Data(binding.key.raw), num])
+                [binding.node.rawValue, fingerprint, Data(binding.key.raw), num])
             // A rotation: the key it replaces covers the node's changes below `from` alone.
             if let replaced = binding.replaces, let from = binding.from {
                 try run(

@@ -115,8 +115,8 @@ extension Store {
         return out
     }
 
-    /// At the central node: binds `key` to `node` by a registry statement, unless a key is bound
-    /// to it already (DESIGN promise 17). A node whose key is bound gets `key` bound in its place
+    /// At the central node, or at a hub whose delegation names `node`: binds `key` to `node` by a
+    /// registry statement, unless a key is bound to it already (DESIGN promise 17). A node whose key is bound gets `key` bound in its place
     /// only with a `rotation` its current key signed. `officer` is who the statement names.
     public func bindKey(of node: NodeID, _ key: PublicKey, rotation: KeyRotation? = nil, as officer: String) throws(StoreError) -> KeyBindingResult {
         let bound = try read { db in try Self.boundKeys(db, of: [node])[node] ?? [:] }
@@ -125,19 +125,28 @@ extension Store {
             return .other(bound.values.first { $0.validBelow == nil }?.key.fingerprint ?? bound.values.first!.key.fingerprint)
         }
         return try write(as: officer) { tx in
-            guard tx.ledger.root == tx.ledger.node else {
-                throw StoreError(.badRequest, "keys are bound by the central node alone")
+            let ledger = tx.ledger
+            guard let root = ledger.root else {
+                throw StoreError(.badRequest, "keys are bound by the central node, or by a hub its delegation names, and this node knows no central node yet")
             }
-            let again = try Self.boundKeys(tx.ledger.db, of: [node])[node] ?? [:]
+            // A hub binds only keys of the nodes a delegation of the root names, and says which.
+            var delegation: UInt64?
+            if root != ledger.node {
+                guard let seq = try Self.delegations(ledger.db, root: root).first(where: { $0.delegation.hub == ledger.node && $0.delegation.nodes.contains(node) })?.seq else {
+                    throw StoreError(.badRequest, "this node may not vouch for \(node)'s key: no delegation of the central node (\(root)) names it (daftar node add \(ledger.node) --relay --may-vouch \(node) there)")
+                }
+                delegation = seq
+            }
+            let again = try Self.boundKeys(ledger.db, of: [node])[node] ?? [:]
             if again[key.fingerprintHash] != nil { return .already }
             if again.isEmpty {
-                try tx.writeKeyBinding(KeyBinding(node: node, key: key))
+                try tx.writeKeyBinding(KeyBinding(node: node, key: key, delegation: delegation))
                 return .bound
             }
             guard let rotation, Self.rotates(again, node: node, to: key, rotation) else {
                 return .other(again.values.first { $0.validBelow == nil }?.key.fingerprint ?? again.values.first!.key.fingerprint)
             }
-            try tx.writeKeyBinding(KeyBinding(node: node, key: key, replaces: rotation.previous, from: rotation.from))
+            try tx.writeKeyBinding(KeyBinding(node: node, key: key, replaces: rotation.previous, from: rotation.from, delegation: delegation))
             return .bound
         }
     }
@@ -207,18 +216,38 @@ extension Store {
             for (i, verdict) in found { verdicts[i] = verdict }
             verified.formUnion(signed)
         }
-        judge(registry, keys: keys)
-        // Key statements of the root that a verified signature covers count for the rest.
-        for chain in registry where chain.origin == known.root {
+        // Key statements that a verified signature covers count for the rest of the batch: the
+        // root's first, then those of hubs whose delegation (held, or of the root in this batch)
+        // names the node.
+        func take(_ chain: Chain, hub: Bool) throws {
             for i in chains[chain]! where verdicts[i] == .vouched {
                 let change = changes[i]
                 guard change.kind == KeyBinding.kind, change.operation == .add, let binding = KeyBinding(fields: change.fields) else { continue }
+                if hub {
+                    let judged = try Self.judgeHubStatement(change, root: known.root) { seq in
+                        if let i = changes.firstIndex(where: { $0.dot == Dot(origin: known.root, seq: seq) }) {
+                            return verdicts[i] == .vouched ? changes[i] : nil
+                        }
+                        return try self.read { db in try Self.rootChange(db, root: known.root, seq: seq) }
+                    }
+                    guard judged == "" else { continue }
+                }
                 keys[binding.node, default: [:]][binding.key.fingerprintHash] = BoundKey(key: binding.key)
                 if let replaced = binding.replaces, let from = binding.from, var old = keys[binding.node]?[replaced] {
                     old.validBelow = min(old.validBelow ?? from, from)
                     keys[binding.node]![replaced] = old
                 }
             }
+        }
+        let rootChains = registry.filter { $0.origin == known.root }
+        let hubChains = registry.filter { $0.origin != known.root }
+        judge(rootChains, keys: keys)
+        do {
+            for chain in rootChains { try take(chain, hub: false) }
+            judge(hubChains, keys: keys)
+            for chain in hubChains { try take(chain, hub: true) }
+        } catch {
+            throw StoreError.from(error, path: path)
         }
         judge(others, keys: keys)
         return (verdicts, verified)
@@ -465,7 +494,7 @@ extension Store {
 }
 
 extension StoreTransaction {
-    /// Writes a key statement into the registry (the central node alone).
+    /// Writes a key statement into the registry (the central node, or a hub under a delegation).
     func writeKeyBinding(_ binding: KeyBinding) throws(StoreError) {
         let dot = Dot(origin: ledger.node, seq: (ledger.highest[ledger.node] ?? 0) + 1)
         try commitStatement(record: RecordID(dot), kind: KeyBinding.kind, fields: binding.fields, vector: VersionVector(dot))

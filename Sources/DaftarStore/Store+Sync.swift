@@ -249,6 +249,7 @@ extension Store {
             }
             let forked = Set(try Self.knownForks(db).map(\.dot.origin))
             let ledger = try Ledger(db)
+            var keyForked = try Self.blockedByKeyFork(db, ledger: ledger)
             let conflictsBefore = try Int.fetchOne(db, sql: "SELECT count(*) FROM record WHERE conflict = 1") ?? 0
             var skews: [NodeID: SkewReport] = [:]
             var skewedRecords: [NodeID: Set<Int64>] = [:]
@@ -257,7 +258,11 @@ extension Store {
             // Registry statements first: no change of another scope depends on one (a record's
             // vector covers its own scope alone), and a grant among them may change what this
             // store takes from the rest of the batch (a scope granted again comes back at once).
-            let order = changes.indices.filter { changes[$0].scope == .registry } + changes.indices.filter { changes[$0].scope != .registry }
+            // The root's statements before the hubs' (a hub's key statement names a delegation of
+            // the root).
+            let order = changes.indices.filter { changes[$0].scope == .registry && changes[$0].dot.origin == ledger.root }
+                + changes.indices.filter { changes[$0].scope == .registry && changes[$0].dot.origin != ledger.root }
+                + changes.indices.filter { changes[$0].scope != .registry }
             for index in order {
                 let change = changes[index]
                 let origin = change.dot.origin
@@ -297,14 +302,27 @@ extension Store {
                 // store holds it and takes it from this sender.
                 if change.scope == .registry {
                     // Signed, the root's statements may come through anyone; unsigned (a store
-                    // that knows no root key yet), from the root itself alone.
-                    guard fromRoot || vouches != nil, let root = ledger.root, origin == root else {
+                    // that knows no root key yet), from the root itself alone. A hub's key
+                    // statements count under the root's delegation, and only signed.
+                    guard fromRoot || vouches != nil, let root = ledger.root, origin == root || vouches != nil else {
                         stop(.scopeNotTaken(change: change.dot, scope: .registry))
                         continue
                     }
-                    guard [Grant.kind, KeyBinding.kind, Heartbeat.kind].contains(change.kind) else {
-                        stop(.invalid(change: change.dot, reason: "it is a registry statement of kind \(change.kind), and the registry holds grants, keys and heartbeats alone in this release"))
-                        continue
+                    if origin == root {
+                        guard [Grant.kind, KeyBinding.kind, Heartbeat.kind, Delegation.kind].contains(change.kind) else {
+                            stop(.invalid(change: change.dot, reason: "it is a registry statement of kind \(change.kind), and the registry holds grants, keys, delegations and heartbeats alone in this release"))
+                            continue
+                        }
+                    } else {
+                        let judged = try Self.judgeHubStatement(change, root: root) { seq in try Self.rootChange(db, root: root, seq: seq) }
+                        guard let judged else {
+                            stop(.missingDependency(change: change.dot, missing: Dot(origin: root, seq: KeyBinding(fields: change.fields)?.delegation ?? 1)))
+                            continue
+                        }
+                        guard judged.isEmpty else {
+                            stop(.invalid(change: change.dot, reason: judged))
+                            continue
+                        }
                     }
                 } else if !(heldScopes?.contains(change.scope) ?? true) || !takesScope(change.scope) {
                     stop(.scopeNotTaken(change: change.dot, scope: change.scope))
@@ -330,6 +348,12 @@ extension Store {
                     let fork = ForkReport(dot: change.dot, localHash: held, remoteHash: change.hash)
                     try Self.remember(fork, db, now: now)
                     stop(.fork(fork))
+                    continue
+                }
+                // A node the registry binds to two keys: nothing more of it until the root
+                // revokes its key (DESIGN promise 17); the registry's own statements go on.
+                if keyForked.contains(origin), origin != ledger.root {
+                    stop(.keyFork(change: change.dot))
                     continue
                 }
                 if forked.contains(origin) {
@@ -389,8 +413,12 @@ extension Store {
                 var kept = change
                 if let judged, !judged.verified.contains(index) { kept.signature = nil }
                 try ledger.integrate(kept, encoded: encoded[index])
-                // A grant may have changed what this store holds, for the rest of the batch.
-                if change.scope == .registry { heldScopes = try ledger.heldScopes() }
+                // A grant may have changed what this store holds, for the rest of the batch, and
+                // a key statement may have forked a node's key, or a revocation ended a fork.
+                if change.scope == .registry {
+                    heldScopes = try ledger.heldScopes()
+                    keyForked = try Self.blockedByKeyFork(db, ledger: ledger)
+                }
                 if receipt.isBeyondDrift, let num = try Self.noteSkewed(change, skewMilliseconds: receipt.skewMilliseconds, ledger: ledger) {
                     skewedRecords[origin, default: []].insert(num)
                 }

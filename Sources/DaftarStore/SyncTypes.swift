@@ -34,6 +34,9 @@ public enum ApplyStop: Sendable, Hashable, CustomStringConvertible {
     /// The signature that covers the change does not verify: it was altered or made up on the
     /// way, and is refused.
     case badSignature(change: Dot)
+    /// The registry binds the change's origin to two keys, neither replacing the other (a key
+    /// fork): nothing more of it is taken until the root revokes its key.
+    case keyFork(change: Dot)
 
     public var description: String {
         switch self {
@@ -54,6 +57,8 @@ public enum ApplyStop: Sendable, Hashable, CustomStringConvertible {
             "change \(change) is signed by key \(key.hex.prefix(16))…, which the registry here does not bind to \(change.origin) yet: its chain waits for the central node's key statement (written at \(change.origin)'s first sync with the central node; a hub gets it at its next sync there)"
         case .badSignature(let change):
             "change \(change) does not carry a valid signature of \(change.origin): it was altered or made up on the way, and is refused"
+        case .keyFork(let change):
+            "change \(change) is not taken: the registry binds \(change.origin) to two keys, neither replacing the other (a key fork; `daftar status` shows both statements). The central node's operator revokes its key (daftar node revoke \(change.origin) --keep-through SEQ) and registers the office under a new id"
         }
     }
 }

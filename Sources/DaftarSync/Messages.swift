@@ -118,6 +118,7 @@ public struct StopReport: Sendable, Hashable, Codable {
         case unsigned
         case unknownKey = "unknown_key"
         case badSignature = "bad_signature"
+        case keyFork = "key_fork"
     }
 
     public var reason: Reason

@@ -6,7 +6,7 @@ import Foundation
 struct NodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node", abstract: "Register, list and revoke the nodes that may sync with this node's server, and grant them scopes.",
-        subcommands: [Add.self, Grant.self, Withdraw.self, List.self, Revoke.self])
+        subcommands: [Add.self, Grant.self, Withdraw.self, Delegate.self, List.self, Revoke.self])
 
     /// The scopes a grant names: `--read` and `--write`.
     struct ScopeOptions: ParsableArguments {
@@ -35,6 +35,71 @@ struct NodeCommand: ParsableCommand {
             out.insert(scope)
         }
         return out
+    }
+
+    /// Node ids from a comma-separated option (`fia-kasur,fia-okara`).
+    static func nodes(_ text: String?, option: String) throws -> Set<NodeID> {
+        guard let text else { return [] }
+        var out: Set<NodeID> = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            do { out.insert(try NodeID(part.trimmingCharacters(in: .whitespaces))) } catch {
+                throw ValidationError(.invalidNodeID, "--\(option): \(error.message)")
+            }
+        }
+        return out
+    }
+
+    struct Delegate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Let a hub vouch for more offices' keys (the central node only).",
+            discussion: "Writes a delegation into the registry: when one of these offices first syncs with the hub, with a token the hub issued, the hub binds its key. A hub never vouches for the central node or another hub.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The hub, for example punjab-hub.") var hub: String
+        @Option(name: .customLong("may-vouch"), help: "The offices, comma-separated.") var mayVouch: String
+        @OptionGroup var output: OutputOptions
+        var json: Bool { output.json }
+
+        func run() throws {
+            do {
+                let vouched = try NodeCommand.nodes(mayVouch, option: "may-vouch")
+                let hubID = try NodeID(hub)
+                let (s, admin) = try store.openAsAdministrator(create: false)
+                guard try s.grant(of: hubID) != nil else {
+                    throw ValidationError(.invalidNodeID, "\(hub) is not registered here: daftar node add \(hub) --relay --may-vouch \(mayVouch)")
+                }
+                let seq = try s.writeDelegation(hub: hubID, nodes: vouched, as: admin.name)
+                struct Delegated: Encodable {
+                    var hub: String
+                    var mayVouch: [String]
+                    var statement: String
+                }
+                let names = vouched.map(\.rawValue).sorted()
+                say(
+                    "\(hub) may vouch for the keys of \(names.joined(separator: ", ")) (registry statement \(s.node):\(seq))", json: json,
+                    Delegated(hub: hub, mayVouch: names, statement: "\(s.node):\(seq)"))
+            } catch { throw fail(error, json: json) }
+        }
+    }
+
+    /// A key fork in JSON.
+    struct KeyForkJSON: Encodable {
+        struct Statement: Encodable {
+            var statement: String
+            var fingerprint: String
+            var delegation: UInt64?
+        }
+        var node: String
+        var first: Statement
+        var second: Statement
+        var revoked: Bool
+
+        init(_ fork: KeyFork) {
+            func make(_ s: KeyFork.Statement) -> Statement { Statement(statement: s.dot.description, fingerprint: s.key.fingerprint, delegation: s.delegation) }
+            node = fork.node.rawValue
+            first = make(fork.first)
+            second = make(fork.second)
+            revoked = fork.revoked
+        }
     }
 
     /// One grant as a line: what the node may read and write.
@@ -125,6 +190,10 @@ struct NodeCommand: ParsableCommand {
         @OptionGroup var scopes: ScopeOptions
         @Option(help: "The hub the node syncs through (the central node only): it gets only scopes the hub reads, and loses a scope when the hub does.")
         var via: String?
+        @Option(
+            name: .customLong("may-vouch"),
+            help: "With --relay (the central node only): the offices, comma-separated, whose keys this hub may bind in the registry when they first sync with it.")
+        var mayVouch: String?
         @OptionGroup var output: OutputOptions
     var json: Bool { output.json }
 
@@ -132,13 +201,17 @@ struct NodeCommand: ParsableCommand {
             do {
                 let (reads, writes) = try scopes.parsed()
                 let hub = try via.map { try NodeID($0) }
+                let vouched = try NodeCommand.nodes(mayVouch, option: "may-vouch")
+                if !vouched.isEmpty, !relay {
+                    throw ValidationError(.invalidNodeID, "--may-vouch names the offices a hub vouches for: register the hub with --relay too")
+                }
                 let (s, admin) = try store.openAsAdministrator(create: true)
                 let node = try NodeID(id)
                 // A grant is written when scopes are named, or when this node already writes the
                 // registry (it is the central node). Without either, the node holds general, as
                 // every node registered before grants does.
                 let root = try s.root()
-                if (!reads.isEmpty || !writes.isEmpty || hub != nil), let root, root != s.node {
+                if (!reads.isEmpty || !writes.isEmpty || hub != nil || !vouched.isEmpty), let root, root != s.node {
                     throw ValidationError(.invalidScope, "grants are written by the central node (\(root)) alone: register \(id) there with --read/--write, or here without them")
                 }
                 let token = try s.registerPeer(node, role: relay ? .relay : .office)
@@ -148,6 +221,7 @@ struct NodeCommand: ParsableCommand {
                     let write = reads.isEmpty && writes.isEmpty ? [Scope.general] : writes
                     do {
                         grant = try s.writeGrant(for: node, .register(read: read, write: write, via: hub), as: admin.name)
+                        if !vouched.isEmpty { try s.writeDelegation(hub: node, nodes: vouched, as: admin.name) }
                     } catch {
                         // No grant, no registration: the token just made is revoked again.
                         try? s.revokePeer(node)
@@ -160,13 +234,19 @@ struct NodeCommand: ParsableCommand {
                     var token: String
                     var grant: GrantJSON?
                     var rootFingerprint: String?
+                    var mayVouch: [String]?
                 }
                 // The root's fingerprint goes with the token: the node pins it (remote add --pin).
                 let rootKey = try s.root() == s.node ? try s.rootKey() : nil
                 say(
                     token, json: json,
-                    Registered(node: id, role: relay ? "relay" : "office", token: token, grant: grant.map(GrantJSON.init), rootFingerprint: rootKey?.fingerprint))
+                    Registered(node: id, role: relay ? "relay" : "office", token: token, grant: grant.map(GrantJSON.init), rootFingerprint: rootKey?.fingerprint,
+                        mayVouch: vouched.isEmpty ? nil : vouched.map(\.rawValue).sorted()))
                 if let grant { FileHandle.standardError.write(Data("\(id): \(NodeCommand.describe(grant))\n".utf8)) }
+                if !vouched.isEmpty {
+                    FileHandle.standardError.write(
+                        Data("\(id) may vouch for the keys of \(vouched.map(\.rawValue).sorted().joined(separator: ", ")) (a delegation in the registry)\n".utf8))
+                }
                 if let rootKey {
                     FileHandle.standardError.write(
                         Data("the central node's key fingerprint, to give with the token (daftar remote add ... --pin): \(rootKey.groupedFingerprint)\n".utf8))
@@ -188,6 +268,8 @@ struct NodeCommand: ParsableCommand {
                 let peers = try s.peers()
                 let grants = try s.grants()
                 let root = try s.root()
+                let delegations = try s.delegations()
+                let keyForks = try s.keyForks()
                 if json {
                     struct PeerJSON: Encodable {
                         var node: String
@@ -203,6 +285,9 @@ struct NodeCommand: ParsableCommand {
                         /// The registry's grants, by node (the central node's statements, as held here).
                         var grants: [GrantJSON]
                         var root: String?
+                        /// The hubs and the offices whose keys each may bind.
+                        var delegations: [String: [String]]
+                        var keyForks: [KeyForkJSON]
                     }
                     print(
                         encodeJSON(
@@ -212,7 +297,9 @@ struct NodeCommand: ParsableCommand {
                                         node: $0.node.rawValue, role: $0.role.rawValue, revoked: $0.revokedAt != nil, lastSeen: iso($0.lastSeen),
                                         chains: $0.lastKnowledge?.entries.count)
                                 },
-                                grants: grants.keys.sorted().map { GrantJSON(grants[$0]!) }, root: root?.rawValue)))
+                                grants: grants.keys.sorted().map { GrantJSON(grants[$0]!) }, root: root?.rawValue,
+                                delegations: Dictionary(uniqueKeysWithValues: delegations.map { ($0.key.rawValue, $0.value.map(\.rawValue).sorted()) }),
+                                keyForks: keyForks.map(KeyForkJSON.init))))
                     return
                 }
                 if peers.isEmpty && grants.isEmpty { print("no nodes registered: daftar node add ID"); return }
@@ -231,6 +318,13 @@ struct NodeCommand: ParsableCommand {
                         print("  \(node.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(NodeCommand.describe(grants[node]!))")
                     }
                 }
+                if !delegations.isEmpty {
+                    print("delegations (hubs that bind offices' keys):")
+                    for hub in delegations.keys.sorted() {
+                        print("  \(hub.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) may vouch for \(delegations[hub]!.map(\.rawValue).sorted().joined(separator: ", "))")
+                    }
+                }
+                for fork in keyForks { print(fork.description) }
             } catch { throw fail(error, json: json) }
         }
     }
