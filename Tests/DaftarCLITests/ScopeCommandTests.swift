@@ -215,6 +215,36 @@ import Testing
             #expect(document["node"] as? String == "punjab-hub" && (document["alsoWithdrawn"] as? [Any])?.isEmpty == true, "\(document)")
         }
     }
+
+    /// `node add HUB --relay --may-vouch IDS` and `node delegate`: the delegation is written into
+    /// the registry, shown by `node list`, and refused where it cannot hold.
+    @Test func aHubsDelegation_isWrittenShownAndChecked() async throws {
+        try await offThePool { [self] () throws -> Void in
+            let central = folder.file("central.daftar")
+            func run(_ arguments: [String]) throws -> Executable.Result { try daftar.run(arguments + ["--db", central], environment: environment) }
+            let noRelay = try daftar.run(["node", "add", "punjab-hub", "--may-vouch", "fia-okara", "--db", central, "--node", "central"], environment: environment)
+            #expect(noRelay.status == 1 && noRelay.err.contains("--relay"), "\(noRelay.err)")
+            let added = try run(["--json", "node", "add", "punjab-hub", "--relay", "--read", "punjab", "--may-vouch", "fia-okara,fia-kasur", "--node", "central"])
+            #expect(added.status == 0, "\(added.err)")
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(added.out.utf8)) as? [String: Any], "\(added.out)")
+            #expect(document["mayVouch"] as? [String] == ["fia-kasur", "fia-okara"], "\(document)")
+            let more = try run(["node", "delegate", "punjab-hub", "--may-vouch", "fia-sahiwal"])
+            #expect(more.status == 0 && more.out.contains("punjab-hub may vouch for the keys of fia-sahiwal"), "\(more.out) \(more.err)")
+            let itself = try run(["node", "delegate", "punjab-hub", "--may-vouch", "punjab-hub"])
+            #expect(itself.status == 1 && itself.err.contains("cannot vouch for its own key"), "\(itself.err)")
+            let root = try run(["node", "delegate", "punjab-hub", "--may-vouch", "central"])
+            #expect(root.status == 1 && root.err.contains("the root"), "\(root.err)")
+            let unknown = try run(["node", "delegate", "sindh-hub", "--may-vouch", "fia-sukkur"])
+            #expect(unknown.status == 1 && unknown.err.contains("sindh-hub is not registered here"), "\(unknown.err)")
+            let badID = try run(["node", "delegate", "punjab-hub", "--may-vouch", "fia okara"])
+            #expect(badID.status == 1 && badID.err.contains("--may-vouch"), "\(badID.err)")
+            let list = try run(["node", "list"])
+            #expect(list.out.contains("punjab-hub") && list.out.contains("may vouch for fia-kasur, fia-okara, fia-sahiwal"), "\(list.out)")
+            let listed = try #require(try JSONSerialization.jsonObject(with: Data(try run(["node", "list", "--json"]).out.utf8)) as? [String: Any])
+            #expect((listed["delegations"] as? [String: [String]])?["punjab-hub"] == ["fia-kasur", "fia-okara", "fia-sahiwal"], "\(listed)")
+            #expect((listed["keyForks"] as? [Any])?.isEmpty == true)
+        }
+    }
 }
 
 /// Keys from the executable: `node add` gives the root's fingerprint, `remote add --pin` takes

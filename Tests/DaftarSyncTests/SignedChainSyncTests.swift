@@ -168,6 +168,54 @@ import Testing
         }
     }
 
+    /// A hub whose delegation names an office binds the office's key at its first sync with the
+    /// hub's token (DESIGN promise 17): the office's changes reach the central node through the
+    /// hub without the office ever meeting it, and the hub's statement comes with them. An office
+    /// the delegation does not name waits at the hub (`unknown_key`).
+    @Test func aHubUnderADelegation_bindsTheKeysItNames_andTheirChangesReachTheCentralNode() async throws {
+        let central = try makeStore("central", in: folder)
+        let hub = try makeStore("punjab-hub", in: folder)
+        let okara = try makeStore("fia-okara", in: folder)
+        let sahiwal = try makeStore("fia-sahiwal", in: folder)
+        let raid = try okara.add(kind: kind("case"), fields: [name("title"): .text("raid at Renala Khurd")], as: "SI Bano")
+        let urea = try sahiwal.add(kind: kind("case"), fields: [name("title"): .text("smuggled urea")], as: "SI Tariq")
+        try await withServer(central) { url in
+            _ = try register(hub, at: central, url: url, as: "central", relay: true)
+            try central.writeGrant(for: hub.node, .register(read: [.general], write: [.general]), as: "Admin")
+            try central.writeDelegation(hub: hub.node, nodes: [okara.node], as: "Admin")
+            for office in [okara, sahiwal] {
+                try central.writeGrant(for: office.node, .register(read: [.general], write: [.general], via: hub.node), as: "Admin")
+            }
+            #expect(try await sync(hub, "central").complete)
+        }
+        let pin = try #require(try central.rootKey()).fingerprint
+        try await withServer(hub) { url in
+            for office in [okara, sahiwal] {
+                var remote = try register(office, at: hub, url: url, as: "hub")
+                remote.pin = pin
+                try office.saveRemote(remote)
+            }
+            let first = try await sync(okara, "hub")
+            #expect(first.complete, "\(String(describing: first.serverStop))")
+            #expect(try hub.boundKeys(of: okara.node) == [try #require(try okara.publicKey())])
+            #expect(try hub.record(raid) != nil)
+            let other = try await sync(sahiwal, "hub")
+            #expect(other.serverStop?.reason == .unknownKey, "\(String(describing: other.serverStop))")
+            #expect(try hub.boundKeys(of: sahiwal.node).isEmpty && hub.record(urea) == nil)
+        }
+        try await withServer(central) { url in
+            var hubRemote = try #require(try hub.remotes().first { $0.name == "central" })
+            hubRemote.url = url
+            try hub.saveRemote(hubRemote)
+            let summary = try await sync(hub, "central")
+            #expect(summary.complete, "\(String(describing: summary.serverStop))")
+            #expect(try central.boundKeys(of: okara.node) == [try #require(try okara.publicKey())])
+            #expect(try central.record(raid) != nil)
+            #expect(try central.boundKeys(of: sahiwal.node).isEmpty && central.record(urea) == nil)
+            #expect(try central.audit().verified)
+        }
+    }
+
     /// `serve` at the central node writes its heartbeat on its own; an office syncing after it
     /// holds it.
     @Test func theServerWritesHeartbeats_andAnOfficeHoldsTheNewest() async throws {
