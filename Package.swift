@@ -169,7 +169,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaftarREPLTests",
-            dependencies: ["DaftarModel", "DaftarStore", "DaftarREPL"],
+            dependencies: ["DaftarModel", "DaftarStore", "DaftarREPL", "DaftarTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -4,6 +4,7 @@ import Foundation
 internal import GRDB
 import Synchronization
 import Testing
+import DaftarTesting
 
 @testable import DaftarREPL
 
@@ -103,5 +104,39 @@ final class Told: Sendable {
         #expect(notes.first?.contains("side 1 (coastal-gwadar:1)") == true, "\(notes)")
         #expect(notes.first?.contains("was stamped by a clock that ran") == true, "\(notes)")
         #expect(notes.first?.contains("ahead") == true, "\(notes)")
+    }
+
+    /// A key fork (a node the registry binds to two keys, neither replacing the other) is shown by
+    /// `status` with both statements, in text and in JSON.
+    @Test func aKeyFork_isShownWithBothStatements() throws {
+        let folder = try ScratchFolder()
+        func make(_ node: String, _ file: String) throws -> Store { try Store.create(at: folder.file(file), node: try NodeID(node)) }
+        let central = try make("central", "central.daftar")
+        let hub = try make("punjab-hub", "hub.daftar")
+        let okara = try make("fia-okara", "okara.daftar")
+        let impostor = try make("fia-okara", "impostor.daftar")
+        try central.writeGrant(for: hub.node, .register(read: [.general], write: [.general]), as: "Admin")
+        try central.writeGrant(for: okara.node, .register(read: [.general], write: [.general]), as: "Admin")
+        try hub.enroll(at: central)
+        try central.writeDelegation(hub: hub.node, nodes: [okara.node], as: "Admin")
+        // The hub holds the delegation; the central node binds okara's real key after that.
+        let registry: @Sendable (Scope) -> Bool = { $0 == .registry }
+        let statements = try central.changes(missingFrom: try hub.knowledge(), scopes: registry).changes
+        #expect(try hub.apply(statements, takesScope: registry).stop == nil)
+        try okara.enroll(at: central)
+        #expect(try hub.bindKey(of: okara.node, try #require(try impostor.publicKey()), as: "hub") == .bound)
+        let fromHub = try hub.changes(missingFrom: try central.knowledge(), scopes: registry).changes
+        #expect(try central.apply(fromHub, takesScope: registry).stop == nil)
+
+        let session = Session(store: central, officer: "Analyst")
+        let status = session.run("status")
+        let forks = lines(status, startingWith: "KEY FORK")
+        #expect(forks.count == 1, "\(status.text)")
+        #expect(forks.first?.contains("fia-okara") == true && forks.first?.contains("by statement central:") == true, "\(forks)")
+        #expect(forks.first?.contains("by statement punjab-hub:") == true && forks.first?.contains("daftar node revoke fia-okara") == true, "\(forks)")
+        #expect(session.run("json on").ok)
+        let json = session.run("status")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.text.utf8)) as? [String: Any], "\(json.text)")
+        #expect((document["keyForks"] as? [String])?.count == 1, "\(document)")
     }
 }
