@@ -91,10 +91,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The officer's console: command parser, tables and JSON, import and export, line editing.
+        // The console's command language: the parser, the commands and how values are written.
+        // Apart from the console so that the parser's fuzz target builds without the network.
+        .target(
+            name: "DaftarCommand",
+            dependencies: ["DaftarModel", "DaftarStore"],
+            swiftSettings: swiftSettings
+        ),
+        // The officer's console: sessions, tables and JSON, import and export, line editing.
         .target(
             name: "DaftarREPL",
-            dependencies: ["DaftarModel", "DaftarStore", "DaftarClient"],
+            dependencies: ["DaftarModel", "DaftarStore", "DaftarClient", "DaftarCommand"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -146,7 +153,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "FuzzCommand",
-            dependencies: ["DaftarModel", "DaftarREPL", "FuzzHarness"],
+            dependencies: ["DaftarModel", "DaftarCommand", "FuzzHarness"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -169,7 +176,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaftarREPLTests",
-            dependencies: ["DaftarModel", "DaftarStore", "DaftarREPL", "DaftarTesting"],
+            dependencies: ["DaftarModel", "DaftarStore", "DaftarREPL", "DaftarCommand", "DaftarTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

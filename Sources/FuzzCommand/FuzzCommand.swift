@@ -7,7 +7,7 @@
 // function (a crash reproduces; no crash prints how many inputs ran).
 
 import DaftarModel
-import DaftarREPL
+import DaftarCommand
 import Foundation
 import FuzzHarness
 

@@ -1,6 +1,7 @@
 import DaftarModel
 import Testing
 
+@testable import DaftarCommand
 @testable import DaftarREPL
 
 /// Reads a value back the way `set x f=...` does.

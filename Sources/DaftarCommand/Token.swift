@@ -1,5 +1,5 @@
 /// One piece of a command line.
-enum Token: Equatable, Sendable {
+package enum Token: Equatable, Sendable {
     /// A word or value; `quoted` when any of it was written in quotes (so it is text).
     case word(String, quoted: Bool)
     /// A comparison or assignment: `=`, `!=`, `<`, `<=`, `>`, `>=`.
@@ -8,7 +8,7 @@ enum Token: Equatable, Sendable {
     case closeParen
     case comma
 
-    var text: String {
+    package var text: String {
         switch self {
         case .word(let s, _): s
         case .symbol(let s): s
@@ -22,8 +22,8 @@ enum Token: Equatable, Sendable {
 /// Splits a command line into tokens. Double or single quotes make text (with `\"`, `\'`,
 /// `\\`, `\n` and `\t` escapes inside); `=`, `!=`, `<`, `<=`, `>`, `>=`, parentheses and commas
 /// outside quotes stand on their own, so `city=Lahore` and `city = Lahore` read the same.
-enum Tokenizer {
-    static func tokenize(_ line: String) throws(CommandError) -> [Token] {
+package enum Tokenizer {
+    package static func tokenize(_ line: String) throws(CommandError) -> [Token] {
         // Unicode scalars, not Characters: a combining mark right after a quote or `=` belongs
         // to the value, not to the quote.
         let scalars = Array(line.unicodeScalars)
@@ -113,7 +113,7 @@ enum Tokenizer {
     /// Whether the comma at `index` is followed by more of the same value: no space or `)`
     /// right after it, and no `=`, comparison or quote before the next space or `)` (which would
     /// make what follows the next field).
-    static func commaContinuesValue(_ scalars: [Unicode.Scalar], after index: Int) -> Bool {
+    package static func commaContinuesValue(_ scalars: [Unicode.Scalar], after index: Int) -> Bool {
         var j = index + 1
         guard j < scalars.count, !scalars[j].properties.isWhitespace, scalars[j] != ")", scalars[j] != "," else { return false }
         while j < scalars.count, !scalars[j].properties.isWhitespace, scalars[j] != ")" {

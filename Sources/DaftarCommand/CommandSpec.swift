@@ -1,13 +1,13 @@
 /// The commands, their aliases, usage, an example and what they do: the source of `help`,
 /// tab completion and usage errors.
-struct CommandSpec: Sendable {
-    var name: String
-    var aliases: [String]
-    var usage: String
-    var example: String
-    var summary: String
+package struct CommandSpec: Sendable {
+    package var name: String
+    package var aliases: [String]
+    package var usage: String
+    package var example: String
+    package var summary: String
 
-    static let all: [CommandSpec] = [
+    package static let all: [CommandSpec] = [
         CommandSpec(
             name: "add", aliases: ["new"], usage: "add KIND [in SCOPE] name=value ...", example: "add incident title=\"Raid on call centre\" city=Lahore status=open", summary: "record a new entry; prints its id"
         ),
@@ -66,12 +66,12 @@ struct CommandSpec: Sendable {
         CommandSpec(name: "quit", aliases: ["exit", "q"], usage: "quit", example: "quit", summary: "leave (Ctrl-D also works)"),
     ]
 
-    static func named(_ word: String) -> CommandSpec? {
+    package static func named(_ word: String) -> CommandSpec? {
         all.first { $0.name == word || $0.aliases.contains(word) }
     }
 
     /// A command an officer probably meant by a mistyped word.
-    static func closest(to word: String) -> String? {
+    package static func closest(to word: String) -> String? {
         func distance(_ a: [Character], _ b: [Character]) -> Int {
             var row = Array(0...b.count)
             for (i, ca) in a.enumerated() {
