@@ -4,7 +4,7 @@
 # 300), one after the other. Each run starts from a copy of Fuzz/corpus/<target> in a temporary
 # folder (the repository's corpus is never grown); crash, timeout (10 s) and out-of-memory (2 GiB)
 # inputs go to that folder, whose path is printed. Exits 1 if either target found anything.
-# Takes 2 x SECONDS, plus the first build of the instrumented targets (about 15 minutes on two
+# Takes 2 x SECONDS, plus the first build of the instrumented targets (about 7 minutes on two
 # cores; a few seconds after that).
 # Reproduce a finding: the printed binary with the input file as its argument, or a normal
 # `swift build --product FuzzWire` and `.build/debug/FuzzWire FILE` (a replayer in that build).
