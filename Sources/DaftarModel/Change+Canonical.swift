@@ -157,7 +157,7 @@ extension Change {
     }
 
     /// HLC, officer and wall time.
-    private static func readStamps(_ r: inout CanonicalReader) throws(ValidationError) -> (HLC, String, Int64) {
+    fileprivate static func readStamps(_ r: inout CanonicalReader) throws(ValidationError) -> (HLC, String, Int64) {
         var raw: UInt64 = 0
         for _ in 0..<8 { raw = raw << 8 | UInt64(try r.byte()) }
         let officer = try r.string()
@@ -276,5 +276,62 @@ struct CanonicalReader {
         case 5: return .boolean(true)
         default: throw ValidationError(.malformedEncoding, "unknown value type in a change")
         }
+    }
+}
+
+/// The header of a format-2 change: the bytes its hash is computed from (DESIGN promise 16).
+/// It proves a change (dot, scope, `prev`, stamps, officer, and a digest of the content) without
+/// showing its content; fork proofs are made of headers.
+public struct ChangeHeader: Sendable, Hashable, CustomStringConvertible {
+    public let bytes: [UInt8]
+    public let dot: Dot
+    public let scope: Scope
+    public let kind: Kind
+    public let prev: ChainLink
+    public let officer: String
+    public let wallTime: Int64
+    /// SHA-256 of ``bytes``: the change's hash.
+    public let hash: ContentHash
+
+    /// Reads a header; anything but a whole format-2 header is refused.
+    public init(bytes: [UInt8]) throws(ValidationError) {
+        var r = CanonicalReader(bytes: bytes)
+        guard try r.byte() == 2 else {
+            throw ValidationError(.malformedEncoding, "a change header is of format 2 (a format-1 change has no header apart from its content)")
+        }
+        let origin = try r.parse { s throws(ValidationError) in try NodeID(s) }
+        let seq = try r.varint()
+        guard seq >= 1 else { throw ValidationError(.malformedEncoding, "a change header's seq is 1 or more") }
+        let scope = try r.parse { s throws(ValidationError) in try Scope(s) }
+        let kind = try r.parse { s throws(ValidationError) in try Kind(s) }
+        let prevSeq = try r.varint()
+        let prevHash = try ContentHash(bytes: Array(try r.take(32)))
+        guard prevSeq < seq, (prevSeq == 0) == (prevHash == .zero) else {
+            throw ValidationError(.malformedEncoding, "change header \(origin):\(seq) names prev \(prevSeq), which is not a change before it")
+        }
+        let (_, officer, wallTime) = try Change.readStamps(&r)
+        _ = try r.take(32)
+        guard r.atEnd else { throw ValidationError(.malformedEncoding, "a change header has bytes after its end") }
+        self.bytes = bytes
+        self.dot = Dot(origin: origin, seq: seq)
+        self.scope = scope
+        self.kind = kind
+        self.prev = ChainLink(seq: prevSeq, hash: prevHash)
+        self.officer = officer
+        self.wallTime = wallTime
+        self.hash = ContentHash(unchecked: SHA256.hash(bytes))
+    }
+
+    public var chain: Chain { Chain(dot.origin, scope) }
+
+    public var description: String { "\(dot) in \(scope) after \(prev.seq), hash \(hash)" }
+}
+
+extension Change {
+    /// Its header, for a change of format 2; nil for format 1.
+    public func header() throws(ValidationError) -> ChangeHeader? {
+        guard format >= 2 else { return nil }
+        let (bytes, hashed) = try canonicalForm()
+        return try ChangeHeader(bytes: Array(bytes[0..<hashed]))
     }
 }

@@ -203,3 +203,85 @@ extension Store {
         }
     }
 }
+
+// MARK: Fork proofs (DESIGN's definition of a fork)
+
+extension Store {
+    /// The run of this store's log that proves the change at `dot`: its header and those after
+    /// it in its chain, up to the first that carries a signature this store verified (or made).
+    /// Nil when the change is of format 1, or no signature held covers it.
+    static func signedRun(_ db: Database, covering dot: Dot) throws -> SignedRun? {
+        guard let scope = try String.fetchOne(
+            db, sql: "SELECT r.scope FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND c.seq = ?",
+            arguments: [dot.origin.rawValue, Int64(dot.seq)])
+        else { return nil }
+        let rows = try Row.fetchCursor(
+            db,
+            sql: "SELECT c.body, c.signature FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND r.scope = ? AND c.seq >= ? ORDER BY c.seq LIMIT ?",
+            arguments: [dot.origin.rawValue, scope, Int64(dot.seq), Limits.signedRunChanges])
+        var headers: [ChangeHeader] = []
+        while let row = try rows.next() {
+            guard let header = try Change(canonical: [UInt8](row["body"] as Data)).header() else { return nil }
+            headers.append(header)
+            if let signature = row["signature"] as Data? {
+                return try SignedRun(headers: headers, signature: ChangeSignature(stored: [UInt8](signature)))
+            }
+        }
+        return nil
+    }
+
+    /// The keys whose signatures count for `origin`'s changes here: those the registry binds
+    /// to it, the root's (which covers chains from before signatures), and this store's own
+    /// when `origin` is this node.
+    static func keys(_ db: Database, for origin: NodeID) throws -> [ContentHash: BoundKey] {
+        var keys = try boundKeys(db, of: [origin])[origin] ?? [:]
+        if let row = try Row.fetchOne(db, sql: "SELECT node, root_key, public_key FROM store WHERE id = 1") {
+            if let raw = row["root_key"] as Data? {
+                let root = try PublicKey(raw: [UInt8](raw))
+                keys[root.fingerprintHash] = BoundKey(key: root)
+            }
+            if row["node"] as String == origin.rawValue, let raw = row["public_key"] as Data? {
+                let own = try PublicKey(raw: [UInt8](raw))
+                keys[own.fingerprintHash] = BoundKey(key: own)
+            }
+        }
+        return keys
+    }
+
+    /// Whether a run's signature verifies with a key that counts for its origin at its seq.
+    static func verifies(_ run: SignedRun, keys: [ContentHash: BoundKey]) -> Bool {
+        guard let key = keys[run.signature.key], key.covers(run.signed.dot.seq) else { return false }
+        return run.signature.verifies(run.signed.hash, with: key.key)
+    }
+
+    /// Keeps a fork with its proof, once both runs verify against the keys this store knows for
+    /// the origin: a row per chain it refuses. `proof.first` is this store's run. Returns the
+    /// forks kept, or nil when the proof does not verify (nothing is kept).
+    static func keep(_ proof: ForkProof, _ db: Database, now: Int64) throws -> [ForkReport]? {
+        let keys = try keys(db, for: proof.origin)
+        guard verifies(proof.first, keys: keys), verifies(proof.second, keys: keys) else { return nil }
+        let encoded = try JSONEncoder().encode(proof)
+        let scopes = proof.scopes.map(\.rawValue).sorted().joined(separator: " ")
+        var kept: [ForkReport] = []
+        for chain in proof.chains.sorted() {
+            try db.execute(
+                sql: """
+                    INSERT INTO fork (origin, scope, seq, local_hash, remote_hash, proof, proof_scopes, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (origin, scope) DO UPDATE SET seq = excluded.seq, local_hash = excluded.local_hash, remote_hash = excluded.remote_hash,
+                      proof = excluded.proof, proof_scopes = excluded.proof_scopes
+                    WHERE proof IS NULL OR excluded.seq < seq
+                    """,
+                arguments: [chain.origin.rawValue, chain.scope.rawValue, Int64(proof.dot.seq), Data(proof.firstHash.bytes), Data(proof.secondHash.bytes), encoded, scopes, now])
+            kept.append(ForkReport(dot: proof.dot, localHash: proof.firstHash, remoteHash: proof.secondHash, scope: chain.scope, proven: true))
+        }
+        return kept
+    }
+
+    /// The proof kept for a fork of `chain`, if any.
+    public func forkProof(of chain: Chain) throws(StoreError) -> ForkProof? {
+        try read { db in
+            guard let data = try Data.fetchOne(db, sql: "SELECT proof FROM fork WHERE origin = ? AND scope = ?", arguments: [chain.origin.rawValue, chain.scope.rawValue]) else { return nil }
+            return try JSONDecoder().decode(ForkProof.self, from: data)
+        }
+    }
+}

@@ -27,7 +27,7 @@ extension Store {
                 local = try ContentHash(bytes: [UInt8](data))
             }
             if local != theirs.hash {
-                found.append(ForkReport(dot: Dot(origin: origin, seq: theirs.seq), localHash: local, remoteHash: theirs.hash))
+                found.append(ForkReport(dot: Dot(origin: origin, seq: theirs.seq), localHash: local, remoteHash: theirs.hash, scope: chain.scope))
             }
         }
         return found
@@ -40,29 +40,42 @@ extension Store {
         }
     }
 
+    /// Keeps a fork shown by a peer's knowledge of its own chains (no proof; see `apply`'s
+    /// `vouchesFor`), for the chain the knowledge names.
     static func remember(_ fork: ForkReport, _ db: Database, now: Int64) throws {
         try db.execute(
             sql: """
-                INSERT INTO fork (origin, seq, local_hash, remote_hash, detected_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (origin) DO UPDATE SET seq = min(seq, excluded.seq),
+                INSERT INTO fork (origin, scope, seq, local_hash, remote_hash, detected_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (origin, scope) DO UPDATE SET seq = min(seq, excluded.seq),
                   local_hash = CASE WHEN excluded.seq < seq THEN excluded.local_hash ELSE local_hash END,
                   remote_hash = CASE WHEN excluded.seq < seq THEN excluded.remote_hash ELSE remote_hash END
+                WHERE proof IS NULL
                 """,
-            arguments: [fork.dot.origin.rawValue, Int64(fork.dot.seq), Data(fork.localHash.bytes), Data(fork.remoteHash.bytes), now])
+            arguments: [fork.dot.origin.rawValue, fork.scope?.rawValue ?? "", Int64(fork.dot.seq), Data(fork.localHash.bytes), Data(fork.remoteHash.bytes), now])
     }
 
-    /// The unresolved forks this store knows of.
+    /// The unresolved forks this store knows of, a row per refused chain (a fork kept without a
+    /// proof, per origin, has no scope).
     public func knownForks() throws(StoreError) -> [ForkReport] {
         try read { db in try Self.knownForks(db) }
     }
 
     static func knownForks(_ db: Database) throws -> [ForkReport] {
-        try Row.fetchAll(db, sql: "SELECT origin, seq, local_hash, remote_hash FROM fork ORDER BY origin").map { row in
-            ForkReport(
+        try Row.fetchAll(db, sql: "SELECT origin, scope, seq, local_hash, remote_hash, proof FROM fork ORDER BY origin, scope").map { row in
+            let scope = row["scope"] as String
+            return ForkReport(
                 dot: Dot(origin: try NodeID(row["origin"] as String), seq: UInt64(row["seq"] as Int64)),
                 localHash: try ContentHash(bytes: [UInt8](row["local_hash"] as Data)),
-                remoteHash: try ContentHash(bytes: [UInt8](row["remote_hash"] as Data)))
+                remoteHash: try ContentHash(bytes: [UInt8](row["remote_hash"] as Data)),
+                scope: scope.isEmpty ? nil : try Scope(scope), proven: (row["proof"] as Data?) != nil)
         }
+    }
+
+    /// The chains whose changes are refused for a fork.
+    static func forkedChains(_ db: Database) throws -> ForkedChains {
+        var forked = ForkedChains()
+        for fork in try knownForks(db) { forked.insert(fork) }
+        return forked
     }
 
     /// The changes this store holds that `peer` lacks, in this store's apply order, bounded by
@@ -83,8 +96,8 @@ extension Store {
         let (batch, newForks) = try read { db -> (OutgoingBatch, [ForkReport]) in
             let forks = try Self.forks(db, peer: peer)
             let mine = try Ledger.loadKnowledge(db)
-            var forked = Set(forks.map(\.dot.origin))
-            for fork in try Self.knownForks(db) { forked.insert(fork.dot.origin) }
+            var forked = try Self.forkedChains(db)
+            for fork in forks { forked.insert(fork) }
             var blocked: [Chain: UInt64] = [:]  // chain -> lowest seq held back
             var batch = OutgoingBatch(changes: [], encoded: [], hasMore: false, heldBack: [], forks: forks)
             // Where to start: the earliest apply position of a change the peer lacks. A chain's
@@ -93,7 +106,7 @@ extension Store {
             // known from knowledge alone: the scan below neither starts at them nor reads their
             // changes, and what depends on them is held back as it is met.
             var start: Int64?
-            for (chain, held) in mine.entries.sorted(by: { $0.key < $1.key }) where held.seq > peer[chain] && !forked.contains(chain.origin) && scopes(chain.scope) {
+            for (chain, held) in mine.entries.sorted(by: { $0.key < $1.key }) where held.seq > peer[chain] && !forked.contains(chain) && scopes(chain.scope) {
                 let first = try Row.fetchOne(
                     db.cachedStatement(
                         sql: "SELECT c.ord, c.seq FROM change c JOIN record r ON r.num = c.record WHERE c.origin = ? AND c.seq > ? AND r.scope = ? ORDER BY c.seq LIMIT 1"),
@@ -115,12 +128,12 @@ extension Store {
             while let row = try cursor.next() {
                 let chain = Chain(try NodeID(row["origin"] as String), try Scope(row["scope"] as String))
                 let seq = UInt64(row["seq"] as Int64)
-                guard seq > peer[chain], !forked.contains(chain.origin), blocked[chain] == nil, scopes(chain.scope) else { continue }
+                guard seq > peer[chain], !forked.contains(chain), blocked[chain] == nil, scopes(chain.scope) else { continue }
                 let body = [UInt8](row["body"] as Data)
                 var change = try Change(canonical: body)
                 if let signature = row["signature"] as Data? { change.signature = try ChangeSignature(stored: [UInt8](signature)) }
                 let dependsOnBlocked = change.vector.entries.contains { entry in
-                    entry.node != chain.origin && (forked.contains(entry.node) || blocked[Chain(entry.node, chain.scope)].map { entry.seq >= $0 } ?? false)
+                    entry.node != chain.origin && (forked.contains(Chain(entry.node, chain.scope)) || blocked[Chain(entry.node, chain.scope)].map { entry.seq >= $0 } ?? false)
                 }
                 if dependsOnBlocked || !mayPassOn(chain.origin) {
                     blocked[chain] = seq
@@ -247,8 +260,45 @@ extension Store {
                 report.forks = try Self.forks(db, peer: senderKnowledge)
                 for fork in report.forks where keepsForkOf(fork.dot.origin) { try Self.remember(fork, db, now: now) }
             }
-            let forked = Set(try Self.knownForks(db).map(\.dot.origin))
+            var forked = try Self.forkedChains(db)
             let ledger = try Ledger(db)
+            // The run of the batch that proves the change at `index`: its header and those after
+            // it in its chain, up to the first whose own signature verified here.
+            var chainIndices: [Chain: [Int]]?
+            func batchRun(from index: Int) throws -> SignedRun? {
+                guard let judged else { return nil }
+                if chainIndices == nil {
+                    var found: [Chain: [Int]] = [:]
+                    for (i, change) in changes.enumerated() { found[change.chain, default: []].append(i) }
+                    chainIndices = found
+                }
+                guard let list = chainIndices?[changes[index].chain], let start = list.firstIndex(of: index) else { return nil }
+                var headers: [ChangeHeader] = []
+                for i in list[start...] {
+                    guard let header = try changes[i].header(), headers.count < Limits.signedRunChanges else { return nil }
+                    headers.append(header)
+                    if judged.verified.contains(i), let signature = changes[i].signature { return try? SignedRun(headers: headers, signature: signature) }
+                }
+                return nil
+            }
+            // A fork met while applying change `index`: the change held at `local` and the
+            // incoming one cannot both be the origin's. A store that verifies signatures keeps it
+            // only with its proof, for the chains it names; one that knows no root yet (and so
+            // verifies nothing) keeps it for the chain, as before signatures.
+            func forkFound(at dot: Dot, local: Dot, localHash: ContentHash, remoteHash: ContentHash? = nil, incoming index: Int) throws -> ForkReport {
+                let chain = changes[index].chain
+                let unproven = ForkReport(dot: dot, localHash: localHash, remoteHash: remoteHash ?? changes[index].hash, scope: chain.scope)
+                guard vouches != nil else {
+                    try Self.remember(unproven, db, now: now)
+                    forked.insert(unproven)
+                    return unproven
+                }
+                guard let mine = try Self.signedRun(db, covering: local), let theirs = try batchRun(from: index),
+                    let proof = try? ForkProof(mine, theirs), let kept = try Self.keep(proof, db, now: now), !kept.isEmpty
+                else { return unproven }
+                for fork in kept { forked.insert(fork) }
+                return kept.first { $0.scope == chain.scope } ?? kept[0]
+            }
             var keyForked = try Self.blockedByKeyFork(db, ledger: ledger)
             let conflictsBefore = try Int.fetchOne(db, sql: "SELECT count(*) FROM record WHERE conflict = 1") ?? 0
             var skews: [NodeID: SkewReport] = [:]
@@ -345,9 +395,7 @@ extension Store {
                     }
                 }
                 if let held {
-                    let fork = ForkReport(dot: change.dot, localHash: held, remoteHash: change.hash)
-                    try Self.remember(fork, db, now: now)
-                    stop(.fork(fork))
+                    stop(.fork(try forkFound(at: change.dot, local: change.dot, localHash: held, incoming: index)))
                     continue
                 }
                 // A node the registry binds to two keys: nothing more of it until the root
@@ -356,9 +404,9 @@ extension Store {
                     stop(.keyFork(change: change.dot))
                     continue
                 }
-                if forked.contains(origin) {
-                    let known = try Self.knownForks(db).first { $0.dot.origin == origin }!
-                    stop(.fork(known))
+                if forked.contains(chain) {
+                    let known = try Self.knownForks(db).first { $0.dot.origin == origin && ($0.scope == nil || $0.scope == chain.scope) }
+                    stop(.fork(known ?? ForkReport(dot: change.dot, localHash: .zero, remoteHash: change.hash, scope: chain.scope)))
                     continue
                 }
                 // Its chain: the change must follow the last one held of its origin in its scope.
@@ -371,15 +419,13 @@ extension Store {
                 if change.prev.seq < head {
                     // Two changes of one chain name the same prev: the origin's history forked.
                     let after = try ledger.next(in: chain, after: change.prev.seq)
-                    let fork = ForkReport(dot: after?.dot ?? change.dot, localHash: after?.hash ?? .zero, remoteHash: change.hash)
-                    try Self.remember(fork, db, now: now)
-                    stop(.fork(fork))
+                    let dot = after?.dot ?? change.dot
+                    stop(.fork(try forkFound(at: dot, local: dot, localHash: after?.hash ?? .zero, incoming: index)))
                     continue
                 }
                 if change.prev.hash != (top?.hash ?? .zero) {
-                    let fork = ForkReport(dot: Dot(origin: origin, seq: head), localHash: top?.hash ?? .zero, remoteHash: change.prev.hash)
-                    try Self.remember(fork, db, now: now)
-                    stop(.fork(fork))
+                    let dot = Dot(origin: origin, seq: head)
+                    stop(.fork(try forkFound(at: dot, local: dot, localHash: top?.hash ?? .zero, remoteHash: change.prev.hash, incoming: index)))
                     continue
                 }
                 // Format 1 is read, never made now: a chain that went on in format 2 stays there.

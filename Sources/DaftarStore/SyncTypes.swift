@@ -119,3 +119,16 @@ public struct VoidChain: Sendable, Hashable {
     /// Why its first void change is void, in an officer's words.
     public var reason: String
 }
+
+/// The chains a store refuses for a fork: one chain for a proven fork, the whole origin for a
+/// fork kept before proofs existed (or shown by a peer's knowledge of its own chains).
+struct ForkedChains {
+    var origins: Set<NodeID> = []
+    var chains: Set<Chain> = []
+
+    mutating func insert(_ fork: ForkReport) {
+        if let scope = fork.scope { chains.insert(Chain(fork.dot.origin, scope)) } else { origins.insert(fork.dot.origin) }
+    }
+
+    func contains(_ chain: Chain) -> Bool { chains.contains(chain) || origins.contains(chain.origin) }
+}

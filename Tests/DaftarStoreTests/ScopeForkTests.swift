@@ -38,10 +38,84 @@ import Testing
             return
         }
         #expect(fork.dot == reused.dot)
-        #expect(try central.knownForks().map(\.dot.origin) == [kasur.node])
+        // Kept with its proof, for both chains that used the dot: each refuses the origin's
+        // changes in its scope until the fork is recovered.
+        let kept = try central.knownForks()
+        #expect(kept.map(\.dot) == [reused.dot, reused.dot])
+        #expect(Set(kept.compactMap(\.scope)) == [punjab, sindh] && kept.allSatisfy(\.proven))
+        let proof = try #require(try central.forkProof(of: Chain(kasur.node, sindh)))
+        #expect(proof.chains == [Chain(kasur.node, punjab), Chain(kasur.node, sindh)])
+        // The first run is the change held here (punjab), the second the copy's (sindh).
+        #expect(proof.dot == reused.dot && proof.first.chain.scope == punjab && proof.second.chain.scope == sindh)
+        #expect(proof.first.headers[0].dot == reused.dot && proof.second.headers[0].dot == reused.dot)
         // One id, the first held: the original's entry in punjab, untouched by the copy's.
         #expect(reused == original)
         #expect(try central.scope(of: original) == punjab)
         #expect(try central.record(original)?.values[name("title")] == text("original"))
+    }
+
+    /// A copy used twice in one scope: the fork is kept with its proof for that chain alone, so
+    /// the origin's changes in its other scope go on; a proof whose runs no key of the origin
+    /// signed is kept nowhere.
+    @Test func aForkInOneScope_refusesThatChainAlone_andIsKeptWithItsProof() throws {
+        let folder = try TemporaryFolder()
+        let clock = TestClock()
+        let punjab = try Scope("punjab")
+        let sindh = try Scope("sindh")
+        let central = try Store.make("central", in: folder, clock: clock)
+        let kasur = try Store.make("fia-kasur", in: folder, clock: clock)
+        try central.writeGrant(for: kasur.node, .register(read: [], write: [punjab, sindh]), as: "Admin")
+        try kasur.enroll(at: central)
+        try VoidChangeTests.deliver(from: central, to: kasur, root: central.node)
+        try kasur.write(as: "SI Aslam") { _ = try $0.add(kind: kind("case"), fields: [name("title"): text("before the copy")], in: punjab) }
+        let copyPath = folder.file("copy.daftar")
+        try kasur.backup(to: copyPath)
+        try FileManager.default.copyItem(atPath: kasur.keyPath, toPath: copyPath + ".key")
+        let copy = try Store.open(at: copyPath)
+        let original = try kasur.write(as: "SI Aslam") { try $0.add(kind: kind("case"), fields: [name("title"): text("original")], in: punjab) }
+        let reused = try copy.write(as: "SI Bilal") { try $0.add(kind: kind("case"), fields: [name("title"): text("copy")], in: punjab) }
+        #expect(original.dot == reused.dot)
+        try VoidChangeTests.deliver(from: kasur, to: central, root: central.node)
+        // The copy's changes as a relay passes them on (the copy itself holds them back from a
+        // peer whose knowledge shows the other branch): the one at the reused dot is a fork.
+        let outgoing = try copy.changes(missingFrom: Knowledge())
+        let report = try central.apply(outgoing.changes)
+        guard case .fork(let fork)? = report.stop else {
+            Issue.record("expected a fork, got \(String(describing: report.stop))")
+            return
+        }
+        #expect(fork.proven && fork.scope == punjab && fork.dot == reused.dot)
+        #expect(try central.knownForks() == [fork])
+        let proof = try #require(try central.forkProof(of: Chain(kasur.node, punjab)))
+        #expect(proof.chains == [Chain(kasur.node, punjab)] && proof.firstHash != proof.secondHash)
+        #expect(proof.first.signature.key == (try kasur.publicKey())?.fingerprintHash)
+        // The original goes on in sindh: that chain is not forked, and the central node takes it.
+        let later = try kasur.write(as: "SI Aslam") { try $0.add(kind: kind("case"), fields: [name("title"): text("in sindh")], in: sindh) }
+        try VoidChangeTests.deliver(from: kasur, to: central, root: central.node)
+        #expect(try central.record(later)?.values[name("title")] == text("in sindh"))
+        // In punjab, nothing more of kasur is taken until the fork is recovered.
+        let blocked = try kasur.write(as: "SI Aslam") { try $0.add(kind: kind("case"), fields: [name("title"): text("after the fork")], in: punjab) }
+        let again = try central.apply(try kasur.changes(missingFrom: try central.knowledge()).changes)
+        guard case .fork? = again.stop else {
+            Issue.record("expected the forked chain to stay refused, got \(String(describing: again.stop))")
+            return
+        }
+        #expect(try central.record(blocked) == nil)
+
+        // Runs signed by a key the registry does not bind to kasur prove nothing here.
+        let stranger = SigningKey()
+        let held = try #require(try central.change(at: original.dot))
+        let forged = try ForkProof(
+            try SignedRun(headers: [try #require(try held.header())], signature: try ChangeSignature.sign(held.hash, with: stranger)), proof.second)
+        let okara = try Store.make("fia-okara", in: folder, clock: clock)
+        try central.writeGrant(for: okara.node, .register(read: [punjab], write: []), as: "Admin")
+        try okara.enroll(at: central)
+        try VoidChangeTests.deliver(from: central, to: okara, root: central.node)
+        let kept = try okara.pool.write { db in try Store.keep(forged, db, now: 0) }
+        #expect(kept == nil)
+        #expect(try okara.knownForks().isEmpty)
+        // The real proof, checked against the keys okara learnt from the registry, is kept.
+        #expect(try okara.pool.write { db in try Store.keep(proof, db, now: 0) }?.count == 1)
+        #expect(try okara.knownForks().map(\.scope) == [punjab])
     }
 }
