@@ -200,6 +200,9 @@ public final class SyncClient: Sendable {
         defer {
             prefetch?.task.cancel()
         }
+        // Fork proofs and signed runs already sent in this sync: each goes once.
+        var sentProofs = Set<ForkProof>()
+        var sentRuns = Set<SignedRun>()
         for round in 0..<1_000_000 {
             let me = store.node
             let isRelay = relay || serverVerifies
@@ -253,7 +256,19 @@ public final class SyncClient: Sendable {
                 let next = assumed
                 prefetch = (Task.detached { try store.changes(missingFrom: next, limits: BatchLimits(maxCount: 5000), mayPassOn: mayPassOn, vouchesFor: forkClaims, scopes: scopes) }, relay)
             }
-            let request = SyncRequest(node: me, knowledge: knowledge, changes: outgoing.changes, maxChanges: receive ? 5000 : 0, applying: inProgress)
+            var request = SyncRequest(node: me, knowledge: knowledge, changes: outgoing.changes, maxChanges: receive ? 5000 : 0, applying: inProgress)
+            do {
+                // Forks as proofs: this node's runs where the server's knowledge differs from its
+                // history, and the proofs it keeps of scopes the server takes from it.
+                let runs = try store.forkEvidence(for: outgoing.forks, scopes: scopes).filter { !sentRuns.contains($0) }
+                let proofs = try store.forkProofs(scopes: scopes).filter { !sentProofs.contains($0) }
+                request.forkRuns = runs.isEmpty ? nil : runs
+                request.forkProofs = proofs.isEmpty ? nil : proofs
+                sentRuns.formUnion(runs)
+                sentProofs.formUnion(proofs)
+            } catch {
+                throw SyncError(.store, error.message)
+            }
             let exchanged: SyncResponse
             do {
                 exchanged = try await exchange(request, encoded: outgoing.encoded, progress: &summary.progress)
@@ -316,6 +331,19 @@ public final class SyncClient: Sendable {
                 // server's own chains: a report is no proof.
                 let reported = response.forks.filter { forkClaimsOfServer($0.dot.origin) }
                 if !reported.isEmpty { summary.forks += try store.confirmForks(reportedBy: reported) }
+                // The server's proofs, and its runs where this node's knowledge differs from its
+                // history: checked against the origin's keys, then kept.
+                let held = taken
+                summary.forks += try store.takeForkProofs(response.forkProofs ?? [], scopes: { held.contains($0) })
+                summary.forks += try store.takeForkEvidence(response.forkRuns ?? [], scopes: { held.contains($0) })
+            } catch {
+                throw SyncError(.store, error.message)
+            }
+            // A proof made here that the server has not had yet goes in one more exchange.
+            let untold: Bool
+            do {
+                let held = taken
+                untold = try store.forkProofs(scopes: { held.contains($0) }).contains { !sentProofs.contains($0) }
             } catch {
                 throw SyncError(.store, error.message)
             }
@@ -328,7 +356,7 @@ public final class SyncClient: Sendable {
             let gotNothing = response.changes.isEmpty && (!response.hasMore || !receive)
             // Stuck: the server took none of what was sent and nothing came back to apply.
             let stuck = !sentNothing && response.applied == 0 && response.duplicates == 0 && response.changes.isEmpty && knowledgeWasCurrent
-            let last = (round > 0 && sentNothing && gotNothing) || stuck || (summary.localStop != nil && sentNothing)
+            let last = ((round > 0 && sentNothing && gotNothing) || stuck || (summary.localStop != nil && sentNothing)) && !untold
             if response.changes.isEmpty || last {
                 do {
                     if !response.changes.isEmpty {

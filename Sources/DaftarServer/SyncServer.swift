@@ -233,6 +233,11 @@ public struct SyncServer: Sendable {
                 let clientKnowledge = syncRequest.knowledge.restricted(where: readable)
                 let report = try store.apply(
                     syncRequest.changes, senderKnowledge: clientKnowledge, mayApply: mayApply, takesScope: { scopes.takes($0) }, vouchesFor: vouchesFor)
+                // Forks as proofs: the client's proofs, and its signed runs where this server's
+                // knowledge differs from its history, of scopes it may send here; each is checked
+                // against the origin's keys before it is kept.
+                try store.takeForkProofs(syncRequest.forkProofs ?? [], scopes: { scopes.takes($0) })
+                try store.takeForkEvidence(syncRequest.forkRuns ?? [], scopes: { scopes.takes($0) })
                 for case .badSignature(let dot) in report.stops {
                     try store.noteRefusedSender(sender, origin: dot.origin, reason: "bad_signature")
                 }
@@ -263,6 +268,10 @@ public struct SyncServer: Sendable {
                     view.digests = knowledge.digests(of: covered)
                     knowledge = knowledge.delta(from: syncRequest.knowledge, in: covered)
                 }
+                // This server's runs where the client's knowledge differs from its history, and
+                // the proofs it keeps whose every scope the client may read.
+                view.forkRuns = try store.forkEvidence(for: report.forks + outgoing.forks, scopes: readable)
+                view.forkProofs = try store.forkProofs(scopes: readable)
                 return (report, outgoing, knowledge, server, view)
             }
             var response = SyncResponse(
@@ -275,6 +284,8 @@ public struct SyncServer: Sendable {
             response.rootKey = view.rootKey
             response.pushScopes = view.pushed.isEmpty ? nil : view.pushed
             response.digests = view.digests
+            response.forkRuns = view.forkRuns.isEmpty ? nil : view.forkRuns
+            response.forkProofs = view.forkProofs.isEmpty ? nil : view.forkProofs
             response.stops = report.stops.isEmpty ? nil : report.stops.map(Self.stopReport)
             let elapsed = ContinuousClock.now - started
             var line = "sync \(peer.node): in \(syncRequest.changes.count) (applied \(report.applied)), out \(outgoing.changes.count), \(Self.milliseconds(elapsed)) ms, ok"
@@ -531,4 +542,6 @@ struct ScopeView: Sendable {
     var pushed: [Scope]
     var digests: KnowledgeDigests?
     var rootKey: String?
+    var forkRuns: [SignedRun] = []
+    var forkProofs: [ForkProof] = []
 }

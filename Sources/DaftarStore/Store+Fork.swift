@@ -285,3 +285,101 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// At most this many signed runs or fork proofs go in one request or answer.
+    public static let forkEvidencePerExchange = 32
+
+    /// This store's signed runs at the dots where a peer's knowledge differs from its history
+    /// (`reports`, found comparing it), of the scopes `scopes` accepts: with them the peer,
+    /// holding the other branch, can prove the fork.
+    public func forkEvidence(for reports: [ForkReport], scopes: (Scope) -> Bool) throws(StoreError) -> [SignedRun] {
+        guard !reports.isEmpty else { return [] }
+        return try read { db in
+            var runs: [SignedRun] = []
+            for report in reports where report.scope.map(scopes) ?? false {
+                guard runs.count < Self.forkEvidencePerExchange, let run = try Self.signedRun(db, covering: report.dot), scopes(run.chain.scope),
+                    !runs.contains(run)
+                else { continue }
+                runs.append(run)
+            }
+            return runs
+        }
+    }
+
+    /// Takes a peer's signed runs (its history where this store's knowledge differs from it):
+    /// each that verifies against the origin's keys and conflicts with this store's history
+    /// makes a fork proof with this store's own run, which is kept. Returns the forks kept.
+    @discardableResult
+    public func takeForkEvidence(_ runs: [SignedRun], scopes: (Scope) -> Bool) throws(StoreError) -> [ForkReport] {
+        let runs = runs.prefix(Self.forkEvidencePerExchange).filter { scopes($0.chain.scope) }
+        guard !runs.isEmpty else { return [] }
+        let now = Int64(options.wallClock())
+        return try writeTransaction { db in
+            let ledger = try Ledger(db)
+            var kept: [ForkReport] = []
+            for run in runs {
+                guard Self.verifies(run, keys: try Self.keys(db, for: run.chain.origin)), let local = try Self.conflicting(run, ledger) else { continue }
+                guard let mine = try Self.signedRun(db, covering: local), let proof = try? ForkProof(mine, run) else { continue }
+                kept += try Self.keep(proof, db, now: now) ?? []
+            }
+            return kept
+        }
+    }
+
+    /// The change this store holds that `run` contradicts: one at a dot the run gives another
+    /// hash, or one that follows a `prev` the run names with another change after it.
+    static func conflicting(_ run: SignedRun, _ ledger: Ledger) throws -> Dot? {
+        let first = run.headers[0]
+        if first.prev.seq > 0, let held = try ledger.heldHash(Dot(origin: first.dot.origin, seq: first.prev.seq)), held != first.prev.hash {
+            return Dot(origin: first.dot.origin, seq: first.prev.seq)
+        }
+        for header in run.headers {
+            if let held = try ledger.heldHash(header.dot), held != header.hash { return header.dot }
+            if let next = try ledger.next(in: header.chain, after: header.prev.seq), next.hash != header.hash {
+                let before = header.prev.seq == 0 ? ContentHash.zero : try ledger.heldHash(Dot(origin: header.dot.origin, seq: header.prev.seq))
+                if before == header.prev.hash { return next.dot }
+            }
+        }
+        return nil
+    }
+
+    /// Takes fork proofs a peer kept: each whose scopes `scopes` accepts all of and whose runs
+    /// verify against the origin's keys here is kept (this store's own branch first, when it
+    /// holds one). Returns the forks newly kept.
+    @discardableResult
+    public func takeForkProofs(_ proofs: [ForkProof], scopes: (Scope) -> Bool) throws(StoreError) -> [ForkReport] {
+        let proofs = proofs.prefix(Self.forkEvidencePerExchange).filter { $0.scopes.allSatisfy(scopes) }
+        guard !proofs.isEmpty else { return [] }
+        let now = Int64(options.wallClock())
+        return try writeTransaction { db in
+            let ledger = try Ledger(db)
+            var kept: [ForkReport] = []
+            for var proof in proofs {
+                // Already kept with a proof for every chain it names: nothing new.
+                let known = try proof.chains.allSatisfy { chain in
+                    try Bool.fetchOne(db, sql: "SELECT proof IS NOT NULL FROM fork WHERE origin = ? AND scope = ?", arguments: [chain.origin.rawValue, chain.scope.rawValue]) ?? false
+                }
+                if known { continue }
+                if try ledger.heldHash(proof.dot) == proof.secondHash, let mine = try? ForkProof(proof.second, proof.first) { proof = mine }
+                kept += try Self.keep(proof, db, now: now) ?? []
+            }
+            return kept
+        }
+    }
+
+    /// The fork proofs this store keeps whose every scope `scopes` accepts, for a peer that may
+    /// read them all (DESIGN: a proof travels only there).
+    public func forkProofs(scopes: (Scope) -> Bool) throws(StoreError) -> [ForkProof] {
+        try read { db in
+            var out: [ForkProof] = []
+            for data in try Data.fetchAll(db, sql: "SELECT proof FROM fork WHERE proof IS NOT NULL ORDER BY origin, scope") {
+                let proof = try JSONDecoder().decode(ForkProof.self, from: data)
+                guard proof.scopes.allSatisfy(scopes), !out.contains(proof) else { continue }
+                out.append(proof)
+                if out.count == Self.forkEvidencePerExchange { break }
+            }
+            return out
+        }
+    }
+}

@@ -220,8 +220,9 @@ extension Store {
     ///     holds (``heldScopes()``).
     ///   - fromRoot: whether the sender is the central node itself, in a direct exchange: the
     ///     registry's statements are taken from it alone.
-    ///   - vouchesFor: whether a fork the sender's knowledge shows of an origin is kept (by
-    ///     default, as `mayApply`): a sender cannot block an origin by a made-up hash.
+    ///   - vouchesFor: at a store that knows no root (and so verifies nothing), whether a fork
+    ///     the sender's knowledge shows of an origin is kept (by default, as `mayApply`); a store
+    ///     that verifies signatures keeps a fork only with its proof.
     public func apply(
         _ changes: [Change], senderKnowledge: Knowledge? = nil, mayApply: (NodeID) -> Bool = { _ in true },
         takesScope: (Scope) -> Bool = { _ in true }, fromRoot: Bool = false, vouchesFor: ((NodeID) -> Bool)? = nil
@@ -246,7 +247,9 @@ extension Store {
             guard let senderKnowledge else { return ApplyReport() }
             var report = ApplyReport()
             report.forks = try read { db in try Self.forks(db, peer: senderKnowledge) }
-            let kept = report.forks.filter { keepsForkOf($0.dot.origin) }
+            // A store that verifies signatures keeps a fork only with its proof (exchanged as
+            // signed runs, see `forkEvidence`); one that knows no root yet, as before.
+            let kept = try root() == nil ? report.forks.filter { keepsForkOf($0.dot.origin) } : []
             if !kept.isEmpty { try remember(kept) }
             return report
         }
@@ -258,7 +261,9 @@ extension Store {
                 // (its own, or any for a relay) are kept, so a sender cannot block an origin by
                 // a made-up hash.
                 report.forks = try Self.forks(db, peer: senderKnowledge)
-                for fork in report.forks where keepsForkOf(fork.dot.origin) { try Self.remember(fork, db, now: now) }
+                if vouches == nil {
+                    for fork in report.forks where keepsForkOf(fork.dot.origin) { try Self.remember(fork, db, now: now) }
+                }
             }
             var forked = try Self.forkedChains(db)
             let ledger = try Ledger(db)
@@ -494,12 +499,13 @@ extension Store {
 }
 
 extension Store {
-    /// Takes in forks a peer found (its own view: its hash as `localHash`) and keeps those this
-    /// store confirms: it holds the change at the dot and its hash differs. A peer cannot block
-    /// an origin here by a claim this store cannot check.
+    /// At a store that knows no root (and so verifies nothing): takes in forks a peer found (its
+    /// own view: its hash as `localHash`) and keeps those this store confirms: it holds the change
+    /// at the dot and its hash differs. A store that verifies keeps a fork only with its proof.
     @discardableResult
     public func confirmForks(reportedBy peer: [ForkReport]) throws(StoreError) -> [ForkReport] {
-        guard !peer.isEmpty else { return [] }
+        // A store that verifies signatures keeps a fork only with its proof.
+        guard !peer.isEmpty, try root() == nil else { return [] }
         let now = Int64(options.wallClock())
         return try writeTransaction { db in
             let ledger = try Ledger(db)

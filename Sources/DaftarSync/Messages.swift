@@ -51,6 +51,14 @@ public struct SyncRequest: Sendable, Hashable, Codable {
     /// The client's key rotation, while the central node has not bound its new key (`key`): the
     /// key bound now signs the new key and the first seq it signs (DESIGN promise 17).
     public var keyRotation: KeyRotation?
+    /// The client's signed runs at the dots where the server's last knowledge differs from the
+    /// client's history, so that the server, holding the other branch, can prove the fork.
+    public var forkRuns: [SignedRun]?
+    /// Fork proofs the client keeps, of scopes the server takes from it.
+    public var forkProofs: [ForkProof]?
+
+    /// At most this many signed runs, and this many fork proofs, in one request or answer.
+    public static let maxForkEvidence = 32
 
     public init(node: NodeID, knowledge: Knowledge, changes: [Change], maxChanges: Int? = nil, applying: Knowledge? = nil) {
         self.node = node
@@ -68,7 +76,7 @@ public struct SyncRequest: Sendable, Hashable, Codable {
         return assumed
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges, applying, digests, knowledgeDelta, key, root, keyRotation }
+    enum CodingKeys: String, CodingKey, CaseIterable { case node, knowledge, changes, maxChanges, applying, digests, knowledgeDelta, key, root, keyRotation, forkRuns, forkProofs }
 
     public init(from decoder: any Decoder) throws {
         try KnownKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue), in: "a sync request")
@@ -87,6 +95,12 @@ public struct SyncRequest: Sendable, Hashable, Codable {
         key = try c.decodeIfPresent(String.self, forKey: .key)
         root = try c.decodeIfPresent(NodeID.self, forKey: .root)
         keyRotation = try c.decodeIfPresent(KeyRotation.self, forKey: .keyRotation)
+        forkRuns = try c.decodeIfPresent([SignedRun].self, forKey: .forkRuns)
+        forkProofs = try c.decodeIfPresent([ForkProof].self, forKey: .forkProofs)
+        if (forkRuns?.count ?? 0) > Self.maxForkEvidence || (forkProofs?.count ?? 0) > Self.maxForkEvidence {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: [CodingKeys.forkRuns], debugDescription: "a request carries at most \(Self.maxForkEvidence) signed runs and \(Self.maxForkEvidence) fork proofs: send the rest in the next exchange"))
+        }
         if let keyRotation, keyRotation.key != key {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: [CodingKeys.keyRotation], debugDescription: "keyRotation names another key than `key`: send the rotation of the key the request carries"))
@@ -186,6 +200,12 @@ public struct SyncResponse: Sendable, Hashable, Codable {
     /// the request names that the server does not hold in a scope listed here). Nil: `knowledge`
     /// is whole.
     public var digests: KnowledgeDigests?
+    /// The server's signed runs at the dots where the client's knowledge differs from the
+    /// server's history (`forks`), so that the client, holding the other branch, can prove the
+    /// fork. Nil when there are none.
+    public var forkRuns: [SignedRun]?
+    /// Fork proofs the server keeps whose every scope the client may read. Nil when none.
+    public var forkProofs: [ForkProof]?
 
     public init(
         node: NodeID, role: String, knowledge: Knowledge, changes: [Change], hasMore: Bool, applied: Int, duplicates: Int,
