@@ -118,4 +118,45 @@ import Testing
         #expect(try okara.pool.write { db in try Store.keep(proof, db, now: 0) }?.count == 1)
         #expect(try okara.knownForks().map(\.scope) == [punjab])
     }
+
+    /// A fork shown only by knowledge: each side sends its signed run at the difference, the
+    /// side holding the other branch makes the proof, and the proof, sent back, is kept there
+    /// too. Knowledge alone keeps nothing at a store that verifies.
+    @Test func aForkShownByKnowledge_isProvenFromTheRunsBothSidesSend() throws {
+        let folder = try TemporaryFolder()
+        let clock = TestClock()
+        let central = try Store.make("central", in: folder, clock: clock)
+        let kasur = try Store.make("fia-kasur", in: folder, clock: clock)
+        try central.writeGrant(for: kasur.node, .register(read: [.general], write: [.general]), as: "Admin")
+        try kasur.enroll(at: central)
+        try VoidChangeTests.deliver(from: central, to: kasur, root: central.node)
+        let copyPath = folder.file("copy.daftar")
+        try kasur.backup(to: copyPath)
+        try FileManager.default.copyItem(atPath: kasur.keyPath, toPath: copyPath + ".key")
+        let copy = try Store.open(at: copyPath)
+        let original = try kasur.add(kind: kind("case"), fields: [name("title"): text("original")], as: "SI Aslam")
+        let reused = try copy.add(kind: kind("case"), fields: [name("title"): text("copy")], as: "SI Bilal")
+        #expect(original.dot == reused.dot)
+        try VoidChangeTests.deliver(from: kasur, to: central, root: central.node)
+        // The copy's knowledge shows the difference; applying nothing, the central node keeps nothing.
+        let pulled = try central.apply([], senderKnowledge: try copy.knowledge())
+        let difference = try #require(pulled.forks.first)
+        #expect(difference.dot == reused.dot && !difference.proven && difference.scope == .general)
+        #expect(try central.knownForks().isEmpty)
+        // The central node's run at the difference lets the copy prove the fork...
+        let runs = try central.forkEvidence(for: pulled.forks, scopes: { _ in true })
+        #expect(runs.count == 1 && runs[0].headers[0].dot == reused.dot)
+        let atCopy = try copy.takeForkEvidence(runs, scopes: { _ in true })
+        #expect(atCopy.count == 1 && atCopy[0].proven && atCopy[0].dot == reused.dot)
+        // ...and the copy's proof, sent back, is kept at the central node.
+        let proofs = try copy.forkProofs(scopes: { _ in true })
+        #expect(proofs.count == 1)
+        #expect(try central.takeForkProofs(proofs, scopes: { _ in true }).map(\.dot) == [reused.dot])
+        let kept = try #require(try central.forkProof(of: Chain(kasur.node, .general)))
+        // Kept with the central node's own branch first.
+        #expect(kept.firstHash == (try central.change(at: original.dot))?.hash)
+        // A run the central node does not contradict, or a proof of a scope not taken, keeps nothing more.
+        #expect(try central.takeForkProofs(proofs, scopes: { _ in false }).isEmpty)
+        #expect(try copy.takeForkEvidence(try copy.forkEvidence(for: [difference], scopes: { _ in true }), scopes: { _ in true }).isEmpty)
+    }
 }

@@ -60,6 +60,51 @@ import Testing
         }
     }
 
+    /// A copy of an office's store used twice: the central node meets the copy's change at a dot
+    /// it holds, and keeps the fork with its proof for that chain alone; the copy takes the proof
+    /// from the answer, and a colleague that may read the scope receives it at its next sync,
+    /// each checking it against kasur's key.
+    @Test func aCopyUsedTwice_isProvenAtTheCentralNode_andTheProofTravels() async throws {
+        let central = try makeStore("central", in: folder)
+        let kasur = try makeStore("fia-kasur", in: folder)
+        let okara = try makeStore("fia-okara", in: folder)
+        try await withServer(central) { url in
+            _ = try enroll(kasur, at: central, url: url)
+            _ = try enroll(okara, at: central, url: url)
+            for office in [kasur, okara, kasur] { #expect(try await sync(office, "central").complete) }
+            _ = try kasur.add(kind: kind("case"), fields: [name("title"): .text("before the copy")], as: "SI Aslam")
+            #expect(try await sync(kasur, "central").complete)
+            // The whole laptop copied, key file too; both copies go on as fia-kasur.
+            let copyPath = folder.file("copy.daftar")
+            try kasur.backup(to: copyPath)
+            try FileManager.default.copyItem(atPath: kasur.keyPath, toPath: copyPath + ".key")
+            let copy = try Store.open(at: copyPath)
+            let original = try kasur.add(kind: kind("case"), fields: [name("title"): .text("original")], as: "SI Aslam")
+            let reused = try copy.add(kind: kind("case"), fields: [name("title"): .text("copy")], as: "SI Bilal")
+            #expect(original.dot == reused.dot)
+            #expect(try await sync(kasur, "central").complete)
+            let summary = try await sync(copy, "central")
+            #expect(summary.forks.contains { $0.proven && $0.dot == reused.dot && $0.scope == .general }, "\(summary.forks)")
+            let atCentral = try central.knownForks()
+            #expect(atCentral.count == 1 && atCentral.allSatisfy { $0.proven && $0.scope == .general && $0.dot == reused.dot })
+            #expect(try central.record(original)?.values[name("title")] == .text("original"))
+            #expect(try copy.knownForks().map(\.proven) == [true])
+            // okara never held the copy's change; the proof reaches it, and it keeps it.
+            _ = try await sync(okara, "central")
+            let atOkara = try okara.knownForks()
+            #expect(atOkara.map(\.dot) == [reused.dot] && atOkara.allSatisfy(\.proven))
+            let proof = try #require(try okara.forkProof(of: Chain(kasur.node, .general)))
+            #expect(Set([proof.firstHash, proof.secondHash]) == [try #require(try central.change(at: original.dot)).hash, try #require(try copy.change(at: reused.dot)).hash])
+            // The original took the proof too: its chain stays with it until the operator
+            // recovers (the central node would refuse it: ScopeForkTests), and each sync says why.
+            let later = try kasur.add(kind: kind("case"), fields: [name("title"): .text("after")], as: "SI Aslam")
+            let next = try await sync(kasur, "central")
+            #expect(next.forks.contains { $0.proven && $0.dot == reused.dot })
+            #expect(try kasur.knownForks().map(\.proven) == [true])
+            #expect(try central.record(later) == nil)
+        }
+    }
+
     /// A change altered on the way is refused for its chain alone, the sender named and noted;
     /// a store made again under an id whose key is bound is refused.
     @Test func anAlteredChange_isRefusedNamingTheSender_andAnotherKeyForABoundId_isRefused() async throws {
