@@ -383,6 +383,16 @@ public final class SyncClient: Sendable {
                 throw SyncError(.store, error.message)
             }
         }
+        // One line per fork: found again each round, and proven once the runs were exchanged.
+        var forks: [ForkReport] = []
+        for fork in summary.forks {
+            if let i = forks.firstIndex(where: { $0.dot == fork.dot && $0.scope == fork.scope }) {
+                if fork.proven && !forks[i].proven { forks[i] = fork }
+            } else {
+                forks.append(fork)
+            }
+        }
+        summary.forks = forks
         summary.duration = ContinuousClock.now - started
         return summary
     }

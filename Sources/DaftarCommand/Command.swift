@@ -37,6 +37,8 @@ public enum Command: Sendable, Equatable {
     case remotes
     case forkDiscard(NodeID, from: UInt64)
     case forkKeep(NodeID)
+    /// `fork show ORIGIN`: the forks of an origin this store keeps, with their proofs.
+    case forkShow(NodeID)
     case forkFind(NodeID, remote: String)
     case undo
     case source(path: String)

@@ -144,6 +144,7 @@ public enum CommandParser {
             do { origin = try NodeID(o) } catch { throw CommandError(error.message) }
             switch action {
             case "keep": return .forkKeep(origin)
+            case "show": return .forkShow(origin)
             case "find":
                 guard case .word(let with, quoted: false)? = p.next(), with.lowercased() == "with", case .word(let remote, _)? = p.next() else { throw usage() }
                 return .forkFind(origin, remote: remote)

@@ -60,8 +60,8 @@ package struct CommandSpec: Sendable {
             summary: "take every change another store file holds that this one lacks (a colleague's store brought by hand)"),
         CommandSpec(name: "check", aliases: [], usage: "check", example: "check", summary: "SQLite's integrity check of the store file"),
         CommandSpec(
-            name: "fork", aliases: [], usage: "fork find ORIGIN with REMOTE | fork discard ORIGIN from SEQ | fork keep ORIGIN", example: "fork discard fia-lahore from 1043",
-            summary: "recover from a store copied by hand and used twice (see the README)"),
+            name: "fork", aliases: [], usage: "fork show ORIGIN | fork find ORIGIN with REMOTE | fork discard ORIGIN from SEQ | fork keep ORIGIN", example: "fork discard fia-lahore from 1043",
+            summary: "show the forks of an office with their proofs, and recover from a store copied by hand and used twice (see the README)"),
         CommandSpec(name: "help", aliases: ["?"], usage: "help [COMMAND]", example: "help find", summary: "this list, or one command with an example"),
         CommandSpec(name: "quit", aliases: ["exit", "q"], usage: "quit", example: "quit", summary: "leave (Ctrl-D also works)"),
     ]

@@ -83,7 +83,7 @@ public enum Completion {
         case "help": return rest.isEmpty ? offer(CommandSpec.all.map(\.name)) : .words([])
         case "sync": return rest.isEmpty ? offer(source.remotes()) : .words([])
         case "fork":
-            if rest.isEmpty { return offer(["find", "discard", "keep"]) }
+            if rest.isEmpty { return offer(["show", "find", "discard", "keep"]) }
             let action = words.first?.lowercased() ?? ""
             if rest.count == 2 { return offer(action == "find" ? ["with"] : action == "discard" ? ["from"] : []) }
             if rest.count == 3, action == "find" { return offer(source.remotes()) }

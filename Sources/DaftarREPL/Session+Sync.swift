@@ -42,6 +42,53 @@ extension Session {
 
     /// Where this store's history of `origin` parts from the one a remote holds: the seq to
     /// give `fork discard` on the store whose branch does not live.
+    /// `fork show ORIGIN`: each fork of `origin` this store keeps, per chain, with its proof's
+    /// two signed runs (what each says of the change at the fork, and the key that signed it).
+    func forkShow(_ origin: NodeID) throws -> Output {
+        let forks = try store.knownForks().filter { $0.dot.origin == origin }
+        guard !forks.isEmpty else {
+            throw CommandError("this store keeps no fork of \(origin) (status lists the forks it knows)")
+        }
+        struct RunJSON: Encodable {
+            var scope: String, from: String, through: String, headers: Int, hash: String, key: String, officer: String, at: String
+        }
+        struct ForkJSON: Encodable {
+            var scope: String?, dot: String, localHash: String, remoteHash: String, proven: Bool, runs: [RunJSON]
+        }
+        var shown: [ForkJSON] = []
+        var lines: [String] = []
+        for fork in forks {
+            let chain = fork.scope.map { "in scope \($0)" } ?? "(the whole office, kept before fork proofs)"
+            var runs: [RunJSON] = []
+            if let scope = fork.scope, let proof = try store.forkProof(of: Chain(origin, scope)) {
+                for run in [proof.first, proof.second] {
+                    // The header the run gives at the fork (or the first, when it speaks of it by its prev).
+                    let at = run.headers.first { $0.dot.seq >= fork.dot.seq } ?? run.headers[0]
+                    runs.append(
+                        RunJSON(
+                            scope: run.chain.scope.rawValue, from: run.headers[0].dot.description, through: run.signed.dot.description, headers: run.headers.count,
+                            hash: at.hash.hex, key: run.signature.key.hex, officer: at.officer, at: isoTime(at.wallTime)))
+                }
+            }
+            shown.append(
+                ForkJSON(
+                    scope: fork.scope?.rawValue, dot: fork.dot.description, localHash: fork.localHash.hex, remoteHash: fork.remoteHash.hex, proven: !runs.isEmpty,
+                    runs: runs))
+            lines.append("FORK \(origin) \(chain), at \(fork.dot): here \(fork.localHash), there \(fork.remoteHash)")
+            if runs.isEmpty {
+                lines.append("  not proven: shown by a peer's knowledge of its own history, at a store that verified no signatures then")
+            }
+            for (label, run) in zip(["first ", "second"], runs) {
+                lines.append(
+                    "  \(label)  \(run.from) to \(run.through) in \(run.scope) (\(run.headers) header(s)), signed by key \(PublicKey.groupedFingerprintText(String(run.key.prefix(16))))…; at the fork: hash \(run.hash.prefix(12)), \(run.officer), \(run.at)"
+                )
+            }
+        }
+        lines.append("to recover: fork find \(origin) with REMOTE, then fork discard \(origin) from SEQ or fork keep \(origin) (README, Forks)")
+        if json { return Output(text: encode(["origin": AnyEncodable(origin.rawValue), "forks": AnyEncodable(shown)])) }
+        return Output(text: lines.joined(separator: "\n"))
+    }
+
     func forkFind(_ origin: NodeID, _ remoteName: String) throws -> Output {
         guard let remote = try store.remotes().first(where: { $0.name == remoteName }) else {
             throw CommandError("no remote named \(remoteName): see remotes")

@@ -184,6 +184,7 @@ public final class Session {
             if report.tookNewIdentity { lines.append("this store is now node \(report.newNode)") }
             return Output(text: lines.joined(separator: "\n"))
         case .forkFind(let origin, let remoteName): return try forkFind(origin, remoteName)
+        case .forkShow(let origin): return try forkShow(origin)
         case .forkKeep(let origin):
             guard administrator else {
                 throw CommandError("fork keep decides which history of \(origin) this store keeps: only the office's administrator may run it; sign in as the administrator")

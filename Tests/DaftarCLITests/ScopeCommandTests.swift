@@ -299,3 +299,60 @@ import Testing
         }
     }
 }
+
+/// A store copied by hand and used twice, through the executable: the central node keeps the
+/// fork with its proof, and `fork show` and `status` show it, in text and JSON.
+@Suite struct ForkCommandTests: ConsoleScripts {
+    let daftar: Executable
+    let folder: TemporaryFolder
+
+    init() throws {
+        daftar = try Executable("daftar")
+        folder = try TemporaryFolder()
+    }
+
+    @Test func aCopyUsedTwice_isShownWithItsProof() async throws {
+        try await offThePool { [self] () throws -> Void in
+            let central = folder.file("central.daftar")
+            let kasur = folder.file("kasur.daftar")
+            let copy = folder.file("copy.daftar")
+            #expect(try daftar.run(["--db", central, "--node", "central", "-c", "status"], environment: environment).status == 0)
+            let added = try daftar.run(["--json", "node", "add", "fia-kasur", "--read", "general", "--write", "general", "--db", central], environment: environment)
+            let registered = try #require(try JSONSerialization.jsonObject(with: Data(added.out.utf8)) as? [String: Any], "\(added.out) \(added.err)")
+            let token = try #require(registered["token"] as? String)
+            let server = try InterruptedSyncTests.Background(daftar.url, ["serve", "--db", central, "--port", "0"], environment: environment, output: folder.file("serve.out"))
+            defer { server.kill() }
+            let port = try #require(server.port())
+            #expect(try daftar.run(["--db", kasur, "--node", "fia-kasur", "-c", "add case title=\"before the copy\""], environment: environment).status == 0)
+            #expect(try daftar.run(["remote", "add", "central", "http://127.0.0.1:\(port)", "--token", token, "--db", kasur], environment: environment).status == 0)
+            #expect(try daftar.run(["sync", "--db", kasur], environment: environment).status == 0)
+            // The laptop copied by hand, key and all; both copies go on as fia-kasur.
+            for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: kasur + suffix) {
+                try FileManager.default.copyItem(atPath: kasur + suffix, toPath: copy + suffix)
+            }
+            try FileManager.default.copyItem(atPath: kasur + ".key", toPath: copy + ".key")
+            #expect(try daftar.run(["--db", kasur, "-c", "add case title=original"], environment: environment).status == 0)
+            #expect(try daftar.run(["--db", copy, "-c", "add case title=\"on the copy\""], environment: environment).status == 0)
+            #expect(try daftar.run(["sync", "--db", kasur], environment: environment).status == 0)
+            let forked = try daftar.run(["sync", "--db", copy], environment: environment)
+            #expect(forked.status != 0 && forked.out.contains("FORK") && forked.out.contains("proven"), "\(forked.out) \(forked.err)")
+            // At the central node: the fork, its chain, and both signed runs.
+            let shown = try daftar.run(["--db", central, "-c", "fork show fia-kasur"], environment: environment)
+            #expect(shown.status == 0, "\(shown.err)")
+            #expect(shown.out.contains("FORK fia-kasur in scope general, at fia-kasur:2"), "\(shown.out)")
+            #expect(shown.out.contains("first ") && shown.out.contains("second") && shown.out.contains("signed by key"), "\(shown.out)")
+            let json = try daftar.run(["--json", "--db", central, "-c", "fork show fia-kasur"], environment: environment)
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any], "\(json.out) \(json.err)")
+            let forks = try #require(document["forks"] as? [[String: Any]])
+            #expect(forks.count == 1 && forks[0]["proven"] as? Bool == true && forks[0]["scope"] as? String == "general", "\(forks)")
+            #expect((forks[0]["runs"] as? [Any])?.count == 2, "\(forks)")
+            let status = try daftar.run(["--db", central, "-c", "status"], environment: environment)
+            #expect(status.out.contains("FORK") && status.out.contains("in scope general") && status.out.contains("proven"), "\(status.out)")
+            // The entry the central node holds is the original's; the copy's was merged nowhere.
+            let shownEntry = try daftar.run(["--db", central, "-c", "show fia-kasur-2"], environment: environment)
+            #expect(shownEntry.out.contains("original") && !shownEntry.out.contains("on the copy"), "\(shownEntry.out)")
+            let none = try daftar.run(["--db", central, "-c", "fork show fia-okara"], environment: environment)
+            #expect(none.status == 1 && none.err.contains("no fork of fia-okara"), "\(none.err)")
+        }
+    }
+}
