@@ -157,6 +157,25 @@ import Testing
             if let chain = senderKnowledge.entries.keys.randomElement(using: &rng), let entry = senderKnowledge.entries[chain], entry.seq > 0 {
                 senderKnowledge.entries[chain] = Knowledge.Entry(seq: entry.seq, hash: try ContentHash(bytes: [UInt8](repeating: 0xAB, count: 32)))
             }
+            // Fork evidence made up by the relay: a run at a dot the receiver holds, of a change
+            // the office never made, signed with the relay's key or carrying a real signature;
+            // and a proof pairing it with another made-up run.
+            if let victim = try to.knowledge().entries.first(where: { $0.key.scope == .general && $0.value.seq > 0 }) {
+                let dot = Dot(origin: victim.key.origin, seq: victim.value.seq)
+                func madeUp(_ text: String) throws -> SignedRun {
+                    let change = try Change(
+                        dot: dot, record: RecordID(dot), kind: kind("case"), operation: .add, fields: [name("status"): .text(text)],
+                        vector: VersionVector(dot), hlc: HLC(milliseconds: 1_780_000_000_000), officer: "Nobody", wallTime: 1_780_000_000_000,
+                        prev: ChainLink(seq: 0, hash: .zero))
+                    let copied = batch.compactMap(\.signature).first
+                    let signature = Bool.random(using: &rng) || copied == nil ? try ChangeSignature.sign(change.hash, with: relayKey) : copied!
+                    return try SignedRun(headers: [try #require(try change.header())], signature: signature)
+                }
+                let one = try madeUp("made up")
+                let other = try madeUp("made up again")
+                #expect(try to.takeForkEvidence([one], scopes: { _ in true }).isEmpty, "a made-up run made a fork at \(to.node)")
+                #expect(try to.takeForkProofs([try ForkProof(one, other)], scopes: { _ in true }).isEmpty, "a made-up proof was kept at \(to.node)")
+            }
         }
         forged.formUnion(tampered)
         guard !batch.isEmpty || tamper == .forgeFork else { return }
