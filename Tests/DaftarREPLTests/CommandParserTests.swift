@@ -300,6 +300,7 @@ func condition(_ text: String) throws -> Query.Condition? {
         #expect(try CommandParser.parse("fork discard fia-lahore from 1") == .forkDiscard(node("fia-lahore"), from: 1))
         #expect(try CommandParser.parse("fork keep fia-lahore") == .forkKeep(node("fia-lahore")))
         #expect(try CommandParser.parse("FORK keep 7-office") == .forkKeep(node("7-office")))
+        #expect(try CommandParser.parse("fork show fia-lahore") == .forkShow(node("fia-lahore")))
     }
 
     @Test func help() throws {
@@ -592,7 +593,7 @@ func condition(_ text: String) throws -> Query.Condition? {
         expectError("merge a.daftar b.daftar", "unexpected 'b.daftar' after the command", "usage: merge PATH")
         expectError("merge a=b", "unexpected '=' after the command")
         expectError("resolve x keep 2 3", "unexpected '3' after the command", "usage: resolve ID keep SIDE")
-        expectError("fork keep fia-lahore now", "unexpected 'now' after the command", "usage: fork find ORIGIN with REMOTE | fork discard ORIGIN from SEQ | fork keep ORIGIN")
+        expectError("fork keep fia-lahore now", "unexpected 'now' after the command", "usage: fork show ORIGIN | fork find ORIGIN with REMOTE | fork discard ORIGIN from SEQ | fork keep ORIGIN")
         expectError("fork discard fia-lahore from 3 4", "unexpected '4' after the command")
         expectError("export csv out.csv person extra", "unexpected 'extra' after the command", "usage: export csv|jsonl FILE [KIND]")
         expectError("help find me", "unexpected 'me' after the command", "usage: help [COMMAND]")
@@ -644,7 +645,7 @@ func condition(_ text: String) throws -> Query.Condition? {
         "fork \"keep\" fia-lahore", "fork discard fia-lahore from 1.5",
     ])
     func badForkUsage(line: String) {
-        expectError(line, "usage: fork find ORIGIN with REMOTE | fork discard ORIGIN from SEQ | fork keep ORIGIN", "for example: fork discard fia-lahore from 1043")
+        expectError(line, "usage: fork show ORIGIN | fork find ORIGIN with REMOTE | fork discard ORIGIN from SEQ | fork keep ORIGIN", "for example: fork discard fia-lahore from 1043")
     }
 
     @Test func forkBadNodeId() {

@@ -121,6 +121,7 @@ import Testing
         #expect(words("json ") == ["off", "on"])
         #expect(words("view ") == ["table", "vertical"])
         #expect(words("sync ") == ["central", "hub"])
+        #expect(words("fork ") == ["discard", "find", "keep", "show"])
         #expect(words("fork find fia-x ") == ["with"])
         #expect(words("fork discard fia-x ") == ["from"])
         #expect(words("help ") == allNames)
