@@ -261,7 +261,7 @@ public final class SyncClient: Sendable {
                 // Forks as proofs: this node's runs where the server's knowledge differs from its
                 // history, and the proofs it keeps of scopes the server takes from it.
                 let runs = try store.forkEvidence(for: outgoing.forks, scopes: scopes).filter { !sentRuns.contains($0) }
-                let proofs = try store.forkProofs(scopes: scopes).filter { !sentProofs.contains($0) }
+                let proofs = try store.forkProofs(scopes: scopes, excluding: sentProofs)
                 request.forkRuns = runs.isEmpty ? nil : runs
                 request.forkProofs = proofs.isEmpty ? nil : proofs
                 sentRuns.formUnion(runs)
@@ -343,7 +343,7 @@ public final class SyncClient: Sendable {
             let untold: Bool
             do {
                 let held = taken
-                untold = try store.forkProofs(scopes: { held.contains($0) }).contains { !sentProofs.contains($0) }
+                untold = try !store.forkProofs(scopes: { held.contains($0) }, excluding: sentProofs).isEmpty
             } catch {
                 throw SyncError(.store, error.message)
             }

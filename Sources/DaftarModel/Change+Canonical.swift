@@ -301,7 +301,7 @@ public struct ChangeHeader: Sendable, Hashable, CustomStringConvertible {
         }
         let origin = try r.parse { s throws(ValidationError) in try NodeID(s) }
         let seq = try r.varint()
-        guard seq >= 1 else { throw ValidationError(.malformedEncoding, "a change header's seq is 1 or more") }
+        guard seq >= 1, seq <= UInt64(Int64.max) else { throw ValidationError(.malformedEncoding, "a change header's seq is between 1 and \(Int64.max)") }
         let scope = try r.parse { s throws(ValidationError) in try Scope(s) }
         let kind = try r.parse { s throws(ValidationError) in try Kind(s) }
         let prevSeq = try r.varint()

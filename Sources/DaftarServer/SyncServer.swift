@@ -271,7 +271,7 @@ public struct SyncServer: Sendable {
                 // This server's runs where the client's knowledge differs from its history, and
                 // the proofs it keeps whose every scope the client may read.
                 view.forkRuns = try store.forkEvidence(for: report.forks + outgoing.forks, scopes: readable)
-                view.forkProofs = try store.forkProofs(scopes: readable)
+                view.forkProofs = try store.forkProofs(scopes: readable, excluding: Set(syncRequest.forkProofs ?? []))
                 return (report, outgoing, knowledge, server, view)
             }
             var response = SyncResponse(

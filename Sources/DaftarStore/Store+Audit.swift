@@ -31,6 +31,16 @@ public struct AuditReport: Sendable, Codable {
         public var reason: String
     }
 
+    /// A fork kept here (DESIGN's definition): its chain, the dot, and whether it is kept with a
+    /// proof that verifies.
+    public struct ForkAudit: Sendable, Codable {
+        public var origin: String
+        /// Nil for a fork kept before proofs, of the whole origin.
+        public var scope: String?
+        public var seq: UInt64
+        public var proven: Bool
+    }
+
     public var node: String
     public var store: String
     /// When the audit read the store, in milliseconds since 1970 UTC.
@@ -51,6 +61,8 @@ public struct AuditReport: Sendable, Codable {
     public var entries: Int
     public var chains: [ChainAudit]
     public var voidChanges: [VoidAudit]
+    /// Forks kept here, each proof checked again against the origin's keys.
+    public var forks: [ForkAudit] = []
     /// Grant statements the registry holds, each read back.
     public var grants: Int
     /// Everything that does not verify, each naming what and where.
@@ -256,6 +268,32 @@ extension Store {
                         origin: void.chain.origin.rawValue, scope: void.chain.scope.rawValue, changes: void.count, first: void.first, last: void.last,
                         reason: void.reason))
             }
+            // Each fork proof kept, checked again: both runs of the origin, signed by keys that
+            // count for it here, and disagreeing where the fork is.
+            var forks: [AuditReport.ForkAudit] = []
+            for row in try Row.fetchAll(db, sql: "SELECT origin, scope, seq, proof FROM fork ORDER BY origin, scope") {
+                let origin: String = row["origin"]
+                let scope: String = row["scope"]
+                let seq = UInt64(max(0, row["seq"] as Int64))
+                var proven = false
+                if let data = row["proof"] as Data? {
+                    let where_ = "the fork of \(origin) in \(scope) at seq \(seq)"
+                    if let proof = try? JSONDecoder().decode(ForkProof.self, from: data), let node = try? NodeID(origin) {
+                        let keys = try Self.keys(db, for: node)
+                        let chain = (try? Scope(scope)).map { Chain(node, $0) }
+                        if proof.origin != node || chain.map({ !proof.chains.contains($0) }) ?? true || proof.dot.seq != seq {
+                            problems.append("\(where_) is kept with a proof of another fork (\(proof.dot))")
+                        } else if !Self.verifies(proof.first, keys: keys) || !Self.verifies(proof.second, keys: keys) {
+                            problems.append("\(where_) is kept with a proof whose signatures do not verify with \(origin)'s keys")
+                        } else {
+                            proven = true
+                        }
+                    } else {
+                        problems.append("\(where_) is kept with a proof that cannot be read")
+                    }
+                }
+                forks.append(AuditReport.ForkAudit(origin: origin, scope: scope.isEmpty ? nil : scope, seq: seq, proven: proven))
+            }
             let schema = try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier DESC LIMIT 1") ?? "?"
             return AuditReport(
                 node: node.rawValue, store: path, auditedAt: now, schema: schema, keyFingerprint: key?.fingerprint, root: ledger.root?.rawValue,
@@ -263,7 +301,7 @@ extension Store {
                 keys: Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT node, key FROM key_binding ORDER BY node"), by: { $0["node"] as String }).mapValues { rows in
                     rows.compactMap { try? PublicKey(raw: [UInt8]($0["key"] as Data)).fingerprint }
                 }, signatures: signatures,
-                changes: count, entries: entries, chains: chains, voidChanges: voids, grants: grants, problems: problems)
+                changes: count, entries: entries, chains: chains, voidChanges: voids, forks: forks, grants: grants, problems: problems)
         }
     }
 }

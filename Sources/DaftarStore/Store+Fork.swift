@@ -143,7 +143,7 @@ extension Store {
                 }
                 try ledger.integrate(change, encoded: try change.canonicalEncoding())
             }
-            try db.execute(sql: "DELETE FROM fork WHERE origin = ?", arguments: [origin.rawValue])
+            try Self.endForks(of: origin, db)
             // The log was rewritten from the branch on, not appended to: in the same transaction,
             // a new generation, so that the index (in its own file, and perhaps kept by another
             // process) starts again from the whole log whenever it next catches up.
@@ -169,9 +169,20 @@ extension Store {
     @discardableResult
     public func keepBranch(of origin: NodeID) throws(StoreError) -> Bool {
         try writeTransaction { db in
-            try db.execute(sql: "DELETE FROM fork WHERE origin = ?", arguments: [origin.rawValue])
+            try Self.endForks(of: origin, db)
             return db.changesCount > 0
         }
+    }
+
+    /// Ends the forks of `origin` recorded here, remembering those kept with a proof: the same
+    /// proof, sent again by a peer that has not recovered yet, is not kept again.
+    static func endForks(of origin: NodeID, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO fork_recovered (origin, seq, first_hash, second_hash, recovered_at)
+                SELECT origin, seq, local_hash, remote_hash, CAST(strftime('%s', 'now') AS INTEGER) * 1000 FROM fork WHERE origin = ? AND proof IS NOT NULL
+                """, arguments: [origin.rawValue])
+        try db.execute(sql: "DELETE FROM fork WHERE origin = ?", arguments: [origin.rawValue])
     }
 
     /// Rebuilds one record's state from the changes of it that the log holds;
@@ -224,7 +235,9 @@ extension Store {
             guard let header = try Change(canonical: [UInt8](row["body"] as Data)).header() else { return nil }
             headers.append(header)
             if let signature = row["signature"] as Data? {
-                return try SignedRun(headers: headers, signature: ChangeSignature(stored: [UInt8](signature)))
+                // A run this store cannot make (a gap in its chain) proves nothing here; it does
+                // not stop the exchange.
+                return try? SignedRun(headers: headers, signature: ChangeSignature(stored: [UInt8](signature)))
             }
         }
         return nil
@@ -258,8 +271,23 @@ extension Store {
     /// the origin: a row per chain it refuses. `proof.first` is this store's run. Returns the
     /// forks kept, or nil when the proof does not verify (nothing is kept).
     static func keep(_ proof: ForkProof, _ db: Database, now: Int64) throws -> [ForkReport]? {
+        // A node the registry ever bound to two keys: whoever holds either key could sign
+        // headers in its name, so no proof of it counts (its key fork stops it already).
+        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM key_fork WHERE node = ?)", arguments: [proof.origin.rawValue]) == true { return nil }
         let keys = try keys(db, for: proof.origin)
         guard verifies(proof.first, keys: keys), verifies(proof.second, keys: keys) else { return nil }
+        // A fork already recovered here, proven again by a peer that has not recovered yet.
+        let recovered = try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM fork_recovered WHERE origin = ? AND seq = ?
+                  AND ((first_hash = ? AND second_hash = ?) OR (first_hash = ? AND second_hash = ?)))
+                """,
+            arguments: [
+                proof.origin.rawValue, Int64(proof.dot.seq), Data(proof.firstHash.bytes), Data(proof.secondHash.bytes), Data(proof.secondHash.bytes),
+                Data(proof.firstHash.bytes),
+            ])
+        if recovered == true { return [] }
         let encoded = try JSONEncoder().encode(proof)
         let scopes = proof.scopes.map(\.rawValue).sorted().joined(separator: " ")
         var kept: [ForkReport] = []
@@ -272,7 +300,9 @@ extension Store {
                     WHERE proof IS NULL OR excluded.seq < seq
                     """,
                 arguments: [chain.origin.rawValue, chain.scope.rawValue, Int64(proof.dot.seq), Data(proof.firstHash.bytes), Data(proof.secondHash.bytes), encoded, scopes, now])
-            kept.append(ForkReport(dot: proof.dot, localHash: proof.firstHash, remoteHash: proof.secondHash, scope: chain.scope, proven: true))
+            if db.changesCount > 0 {
+                kept.append(ForkReport(dot: proof.dot, localHash: proof.firstHash, remoteHash: proof.secondHash, scope: chain.scope, proven: true))
+            }
         }
         return kept
     }
@@ -370,12 +400,15 @@ extension Store {
 
     /// The fork proofs this store keeps whose every scope `scopes` accepts, for a peer that may
     /// read them all (DESIGN: a proof travels only there).
-    public func forkProofs(scopes: (Scope) -> Bool) throws(StoreError) -> [ForkProof] {
+    /// `excluding`: proofs the peer holds or was sent already. At most
+    /// ``forkEvidencePerExchange``, taken in a random order, so that with more than that every
+    /// proof still travels over a few exchanges.
+    public func forkProofs(scopes: (Scope) -> Bool, excluding: Set<ForkProof> = []) throws(StoreError) -> [ForkProof] {
         try read { db in
             var out: [ForkProof] = []
-            for data in try Data.fetchAll(db, sql: "SELECT proof FROM fork WHERE proof IS NOT NULL ORDER BY origin, scope") {
+            for data in try Data.fetchAll(db, sql: "SELECT proof FROM fork WHERE proof IS NOT NULL ORDER BY random()") {
                 let proof = try JSONDecoder().decode(ForkProof.self, from: data)
-                guard proof.scopes.allSatisfy(scopes), !out.contains(proof) else { continue }
+                guard proof.scopes.allSatisfy(scopes), !excluding.contains(proof), !out.contains(proof) else { continue }
                 out.append(proof)
                 if out.count == Self.forkEvidencePerExchange { break }
             }

@@ -130,8 +130,11 @@ extension Store {
                     try db.execute(sql: "DELETE FROM record WHERE scope = ?", arguments: [scope.rawValue])
                     try db.execute(sql: "DELETE FROM knowledge WHERE scope = ?", arguments: [scope.rawValue])
                     // Fork proofs show the scope's change headers (kinds, officers, times).
+                    // A chain of another scope that the same proof refuses (one dot used in both)
+                    // stays refused, without the proof.
+                    try db.execute(sql: "DELETE FROM fork WHERE scope = ?", arguments: [scope.rawValue])
                     try db.execute(
-                        sql: "DELETE FROM fork WHERE scope = ? OR instr(' ' || proof_scopes || ' ', ' ' || ? || ' ') > 0", arguments: [scope.rawValue, scope.rawValue])
+                        sql: "UPDATE fork SET proof = NULL, proof_scopes = '' WHERE instr(' ' || proof_scopes || ' ', ' ' || ? || ' ') > 0", arguments: [scope.rawValue])
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO deleted_scope (scope, deleted_at, changes, entries, confirmed_by) VALUES (?, ?, ?, ?, ?)",
                         arguments: [scope.rawValue, now, changes, entries, server])

@@ -64,6 +64,14 @@ struct AuditCommand: ParsableCommand {
                 lines.append("  \(v.origin) in \(v.scope): \(v.changes) (seq \(v.first) to \(v.last)): \(v.reason)")
             }
         }
+        if !r.forks.isEmpty {
+            lines.append("")
+            lines.append("forks (their chains refused until recovered)")
+            for f in r.forks {
+                let proof = f.proven ? "proof verified: two runs signed by \(f.origin)" : "no proof (kept before fork proofs, or by a store that knew no root)"
+                lines.append("  \(f.origin) \(f.scope.map { "in \($0)" } ?? "(the whole office)") at seq \(f.seq): \(proof)")
+            }
+        }
         lines.append("")
         if r.verified {
             lines.append("VERIFIED: every change's hash, every chain link, every signature, every knowledge entry and every registry statement checks.")

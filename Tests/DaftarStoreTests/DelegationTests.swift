@@ -142,6 +142,15 @@ import Testing
         #expect(fork.first.dot.origin == central.node && fork.first.key == realKey && fork.first.delegation == nil)
         #expect(fork.second.dot.origin == hub.node && fork.second.key == otherKey && fork.second.delegation != nil)
         #expect(fork.description.contains("KEY FORK fia-okara") && fork.description.contains("by statement \(hub.node):"))
+        // Whoever holds the second key can sign headers in okara's name: a proof that pairs the
+        // real okara's change with one the impostor made at the same dot is not kept.
+        var made = try impostor.add(kind: kind("case"), fields: [name("title"): text("made up")], as: "Nobody")
+        while made.dot.seq < before.dot.seq { made = try impostor.add(kind: kind("case"), fields: [name("title"): text("made up")], as: "Nobody") }
+        #expect(made.dot == before.dot)
+        let real = try #require(try central.pool.read { db in try Store.signedRun(db, covering: before.dot) })
+        let madeUp = try #require(try impostor.pool.read { db in try Store.signedRun(db, covering: made.dot) })
+        #expect(try central.takeForkProofs([try ForkProof(real, madeUp)], scopes: { _ in true }).isEmpty)
+        #expect(try central.knownForks().isEmpty)
         // The fork travels with the registry: kasur records it too, from the same statements,
         // and takes nothing of okara's (not even what was signed before).
         let atKasur = try Self.pass(from: central, to: kasur)

@@ -7,23 +7,33 @@ import Testing
 /// The definition of a fork with scopes (DESIGN "Format 2"): two changes of one origin with one
 /// dot, in any scopes; a node holding both scopes finds it.
 @Suite struct ScopeForkTests {
-    @Test func aCopiedStoreReusingASeqInAnotherScope_isAForkAtANodeHoldingBoth() throws {
-        let folder = try TemporaryFolder()
-        let clock = TestClock()
-        let punjab = try Scope("punjab")
-        let sindh = try Scope("sindh")
+    let folder: TemporaryFolder
+    let clock = TestClock()
+    let punjab = try! Scope("punjab")
+    let sindh = try! Scope("sindh")
+
+    init() throws { folder = try TemporaryFolder() }
+
+    /// The central node, fia-kasur enrolled with `grant` (after an entry in `before`, when
+    /// given), and a copy of kasur's laptop, key file and all, that goes on as fia-kasur too.
+    func copiedOffice(_ grant: GrantChange, before: Scope? = nil) throws -> (central: Store, kasur: Store, copy: Store) {
         let central = try Store.make("central", in: folder, clock: clock)
         let kasur = try Store.make("fia-kasur", in: folder, clock: clock)
-        try central.writeGrant(for: kasur.node, .register(read: [], write: [punjab, sindh]), as: "Admin")
+        try central.writeGrant(for: kasur.node, grant, as: "Admin")
         try kasur.enroll(at: central)
         try VoidChangeTests.deliver(from: central, to: kasur, root: central.node)
-        try kasur.write(as: "SI Aslam") { _ = try $0.add(kind: kind("case"), fields: [name("title"): text("before the copy")], in: punjab) }
-        // The laptop's store is copied and both copies go on as fia-kasur.
+        if let before {
+            try kasur.write(as: "SI Aslam") { _ = try $0.add(kind: kind("case"), fields: [name("title"): text("before the copy")], in: before) }
+        }
         let copyPath = folder.file("copy.daftar")
         try kasur.backup(to: copyPath)
         // The whole laptop copied: its key file too, so that the copy signs as the same node.
         try FileManager.default.copyItem(atPath: kasur.keyPath, toPath: copyPath + ".key")
-        let copy = try Store.open(at: copyPath)
+        return (central, kasur, try Store.open(at: copyPath))
+    }
+
+    @Test func aCopiedStoreReusingASeqInAnotherScope_isAForkAtANodeHoldingBoth() throws {
+        let (central, kasur, copy) = try copiedOffice(.register(read: [], write: [punjab, sindh]), before: punjab)
         #expect(copy.node == kasur.node)
         let original = try kasur.write(as: "SI Aslam") { try $0.add(kind: kind("case"), fields: [name("title"): text("original")], in: punjab) }
         let reused = try copy.write(as: "SI Bilal") { try $0.add(kind: kind("person"), fields: [name("name"): text("copy")], in: sindh) }
@@ -58,20 +68,7 @@ import Testing
     /// the origin's changes in its other scope go on; a proof whose runs no key of the origin
     /// signed is kept nowhere.
     @Test func aForkInOneScope_refusesThatChainAlone_andIsKeptWithItsProof() throws {
-        let folder = try TemporaryFolder()
-        let clock = TestClock()
-        let punjab = try Scope("punjab")
-        let sindh = try Scope("sindh")
-        let central = try Store.make("central", in: folder, clock: clock)
-        let kasur = try Store.make("fia-kasur", in: folder, clock: clock)
-        try central.writeGrant(for: kasur.node, .register(read: [], write: [punjab, sindh]), as: "Admin")
-        try kasur.enroll(at: central)
-        try VoidChangeTests.deliver(from: central, to: kasur, root: central.node)
-        try kasur.write(as: "SI Aslam") { _ = try $0.add(kind: kind("case"), fields: [name("title"): text("before the copy")], in: punjab) }
-        let copyPath = folder.file("copy.daftar")
-        try kasur.backup(to: copyPath)
-        try FileManager.default.copyItem(atPath: kasur.keyPath, toPath: copyPath + ".key")
-        let copy = try Store.open(at: copyPath)
+        let (central, kasur, copy) = try copiedOffice(.register(read: [], write: [punjab, sindh]), before: punjab)
         let original = try kasur.write(as: "SI Aslam") { try $0.add(kind: kind("case"), fields: [name("title"): text("original")], in: punjab) }
         let reused = try copy.write(as: "SI Bilal") { try $0.add(kind: kind("case"), fields: [name("title"): text("copy")], in: punjab) }
         #expect(original.dot == reused.dot)
@@ -89,6 +86,9 @@ import Testing
         let proof = try #require(try central.forkProof(of: Chain(kasur.node, punjab)))
         #expect(proof.chains == [Chain(kasur.node, punjab)] && proof.firstHash != proof.secondHash)
         #expect(proof.first.signature.key == (try kasur.publicKey())?.fingerprintHash)
+        // The audit checks the proof again.
+        let audit = try central.audit()
+        #expect(audit.verified && audit.forks.map(\.proven) == [true] && audit.forks.map(\.scope) == ["punjab"], "\(audit.problems)")
         // The original goes on in sindh: that chain is not forked, and the central node takes it.
         let later = try kasur.write(as: "SI Aslam") { try $0.add(kind: kind("case"), fields: [name("title"): text("in sindh")], in: sindh) }
         try VoidChangeTests.deliver(from: kasur, to: central, root: central.node)
@@ -117,23 +117,18 @@ import Testing
         // The real proof, checked against the keys okara learnt from the registry, is kept.
         #expect(try okara.pool.write { db in try Store.keep(proof, db, now: 0) }?.count == 1)
         #expect(try okara.knownForks().map(\.scope) == [punjab])
+        #expect(try okara.audit().verified)
+        // A proof altered in the file is found by the audit.
+        try okara.pool.write { db in try db.execute(sql: "UPDATE fork SET proof = ?", arguments: [try JSONEncoder().encode(forged)]) }
+        let altered = try okara.audit()
+        #expect(!altered.verified && altered.problems.contains { $0.contains("do not verify with fia-kasur's keys") }, "\(altered.problems)")
     }
 
     /// A fork shown only by knowledge: each side sends its signed run at the difference, the
     /// side holding the other branch makes the proof, and the proof, sent back, is kept there
     /// too. Knowledge alone keeps nothing at a store that verifies.
     @Test func aForkShownByKnowledge_isProvenFromTheRunsBothSidesSend() throws {
-        let folder = try TemporaryFolder()
-        let clock = TestClock()
-        let central = try Store.make("central", in: folder, clock: clock)
-        let kasur = try Store.make("fia-kasur", in: folder, clock: clock)
-        try central.writeGrant(for: kasur.node, .register(read: [.general], write: [.general]), as: "Admin")
-        try kasur.enroll(at: central)
-        try VoidChangeTests.deliver(from: central, to: kasur, root: central.node)
-        let copyPath = folder.file("copy.daftar")
-        try kasur.backup(to: copyPath)
-        try FileManager.default.copyItem(atPath: kasur.keyPath, toPath: copyPath + ".key")
-        let copy = try Store.open(at: copyPath)
+        let (central, kasur, copy) = try copiedOffice(.register(read: [.general], write: [.general]))
         let original = try kasur.add(kind: kind("case"), fields: [name("title"): text("original")], as: "SI Aslam")
         let reused = try copy.add(kind: kind("case"), fields: [name("title"): text("copy")], as: "SI Bilal")
         #expect(original.dot == reused.dot)
@@ -155,6 +150,10 @@ import Testing
         let kept = try #require(try central.forkProof(of: Chain(kasur.node, .general)))
         // Kept with the central node's own branch first.
         #expect(kept.firstHash == (try central.change(at: original.dot))?.hash)
+        // Recovered here (this branch lives), the same proof sent again by the copy, which has
+        // not recovered yet, is not kept again.
+        #expect(try central.keepBranch(of: kasur.node))
+        #expect(try central.takeForkProofs(proofs, scopes: { _ in true }).isEmpty && central.knownForks().isEmpty)
         // A run the central node does not contradict, or a proof of a scope not taken, keeps nothing more.
         #expect(try central.takeForkProofs(proofs, scopes: { _ in false }).isEmpty)
         #expect(try copy.takeForkEvidence(try copy.forkEvidence(for: [difference], scopes: { _ in true }), scopes: { _ in true }).isEmpty)

@@ -17,3 +17,13 @@ INSERT INTO fork_by_chain (origin, scope, seq, local_hash, remote_hash, proof, d
     SELECT origin, '', seq, local_hash, remote_hash, NULL, detected_at FROM fork;
 DROP TABLE fork;
 ALTER TABLE fork_by_chain RENAME TO fork;
+-- Forks recovered here (fork keep, fork discard) that were kept with a proof: the same proof,
+-- sent again by a peer that has not recovered yet, is not kept again.
+CREATE TABLE fork_recovered (
+    origin TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    first_hash BLOB NOT NULL,
+    second_hash BLOB NOT NULL,
+    recovered_at INTEGER NOT NULL,
+    PRIMARY KEY (origin, seq, first_hash, second_hash)
+) WITHOUT ROWID;
