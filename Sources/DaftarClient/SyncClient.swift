@@ -335,6 +335,8 @@ public final class SyncClient: Sendable {
                 // history: checked against the origin's keys, then kept.
                 let held = taken
                 summary.forks += try store.takeForkProofs(response.forkProofs ?? [], scopes: { held.contains($0) })
+                // The server has those already: they are not sent back.
+                sentProofs.formUnion(response.forkProofs ?? [])
                 summary.forks += try store.takeForkEvidence(response.forkRuns ?? [], scopes: { held.contains($0) })
             } catch {
                 throw SyncError(.store, error.message)

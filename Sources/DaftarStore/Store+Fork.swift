@@ -408,7 +408,9 @@ extension Store {
             var out: [ForkProof] = []
             for data in try Data.fetchAll(db, sql: "SELECT proof FROM fork WHERE proof IS NOT NULL ORDER BY random()") {
                 let proof = try JSONDecoder().decode(ForkProof.self, from: data)
-                guard proof.scopes.allSatisfy(scopes), !excluding.contains(proof), !out.contains(proof) else { continue }
+                // Either way round: a peer may keep its own branch first.
+                let swapped = try? ForkProof(proof.second, proof.first)
+                guard proof.scopes.allSatisfy(scopes), !excluding.contains(proof), !(swapped.map(excluding.contains) ?? false), !out.contains(proof) else { continue }
                 out.append(proof)
                 if out.count == Self.forkEvidencePerExchange { break }
             }

@@ -642,7 +642,7 @@ func condition(_ text: String) throws -> Query.Condition? {
     @Test(arguments: [
         "fork", "fork keep", "fork discard", "fork discard fia-lahore", "fork discard fia-lahore from", "fork discard fia-lahore from 0",
         "fork discard fia-lahore from -1", "fork discard fia-lahore from x", "fork discard fia-lahore to 5", "fork undo fia-lahore",
-        "fork \"keep\" fia-lahore", "fork discard fia-lahore from 1.5",
+        "fork \"keep\" fia-lahore", "fork discard fia-lahore from 1.5", "fork show",
     ])
     func badForkUsage(line: String) {
         expectError(line, "usage: fork show ORIGIN | fork find ORIGIN with REMOTE | fork discard ORIGIN from SEQ | fork keep ORIGIN", "for example: fork discard fia-lahore from 1043")

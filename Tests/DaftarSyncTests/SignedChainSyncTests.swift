@@ -105,6 +105,43 @@ import Testing
         }
     }
 
+    /// Fork evidence that cannot be read, proves nothing, or is too much is 400 saying what was
+    /// wrong, and nothing of the request is applied or kept.
+    @Test func badForkEvidence_is400_andNothingIsApplied() async throws {
+        let central = try makeStore("central", in: folder)
+        let kasur = try makeStore("fia-kasur", in: folder)
+        try await withServer(central) { url in
+            let remote = try enroll(kasur, at: central, url: url)
+            #expect(try await sync(kasur, "central").complete)
+            let entry = try kasur.add(kind: kind("case"), fields: [name("title"): .text("raid")], as: "SI Aslam")
+            let change = try #require(try kasur.changes(missingFrom: try central.knowledge()).changes.last { $0.dot == entry.dot })
+            let run = try SignedRun(headers: [try #require(try change.header())], signature: try #require(change.signature))
+            let runJSON = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(run))
+            var request = try #require(
+                try JSONSerialization.jsonObject(with: try JSONEncoder().encode(SyncRequest(node: kasur.node, knowledge: try kasur.knowledge(), changes: [change]))) as? [String: Any])
+            let cases: [(String, Any, String)] = [
+                ("forkRuns", Array(repeating: runJSON, count: 33), "at most 32 signed runs"),
+                ("forkProofs", [["first": runJSON, "second": runJSON]], "prove no fork"),
+                ("forkRuns", [["headers": ["zz"], "signature": (runJSON as? [String: Any])?["signature"] ?? [:]]], "hex"),
+                ("forkRuns", [["headers": [], "signature": (runJSON as? [String: Any])?["signature"] ?? [:]]], "at least one"),
+            ]
+            for (field, value, says) in cases {
+                request["forkRuns"] = nil
+                request["forkProofs"] = nil
+                request[field] = value
+                let answer = try await post(url, token: remote.token, body: try JSONSerialization.data(withJSONObject: request))
+                let message = answer.body["message"] as? String ?? ""
+                #expect(answer.status == 400 && answer.body["error"] as? String == "malformed" && message.contains(says), "\(field): \(answer.status) \(message)")
+            }
+            #expect(try central.record(entry) == nil && central.knownForks().isEmpty)
+            // The same request without the bad evidence is taken.
+            request["forkRuns"] = nil
+            request["forkProofs"] = nil
+            #expect(try await post(url, token: remote.token, body: try JSONSerialization.data(withJSONObject: request)).status == 200)
+            #expect(try central.record(entry) != nil)
+        }
+    }
+
     /// A change altered on the way is refused for its chain alone, the sender named and noted;
     /// a store made again under an id whose key is bound is refused.
     @Test func anAlteredChange_isRefusedNamingTheSender_andAnotherKeyForABoundId_isRefused() async throws {
