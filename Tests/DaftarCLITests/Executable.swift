@@ -17,6 +17,9 @@ struct Executable: Sendable {
         url = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }, "build the package first: \(name) not found beside \(bundle.path)")
     }
 
+    /// A system program at `path` (`/bin/mount`), started the same way.
+    init(path: String) { url = URL(fileURLWithPath: path) }
+
     struct Result: Sendable {
         var status: Int32
         var out: String
